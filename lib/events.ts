@@ -1,0 +1,21 @@
+/**
+ * The typed Socket.IO event maps (contract §4), shared by the server and the browser. No event
+ * name is written as a bare string anywhere else.
+ */
+import type { PipelineSummary, StepStatusJSON } from "./tracking/models";
+
+export interface ServerToClientEvents {
+  /** The latest summary of a pipeline, on every change of it or one of its steps. */
+  "pipeline:update": (summary: PipelineSummary) => void;
+  /** A step of a pipeline the client subscribed to, with its result. */
+  "step:update": (payload: { pipelineId: string; step: StepStatusJSON }) => void;
+  /** A pipeline was deleted (by the API or by retention). */
+  "pipeline:delete": (payload: { pipelineId: string }) => void;
+}
+
+export interface ClientToServerEvents {
+  subscribe: (payload: { pipelineId: string }) => void;
+  unsubscribe: (payload: { pipelineId: string }) => void;
+}
+
+export const SOCKET_PATH = "/socket.io";

@@ -1,0 +1,31 @@
+/**
+ * Pipewatch's one public entry (contract §1). Usable from any Node process: no Next.js, no React.
+ */
+export { Pipeline, type PipelineOptions, type KiqOptions } from "./pipeline/pipeline";
+export { PipelineTask } from "./pipeline/task";
+export type { TaskResult } from "./pipeline/execution";
+export { InMemoryBroker, type Broker, type InMemoryBrokerOptions, type StepContext, type StepFunction, type StepInvocation } from "./pipeline/broker";
+export { PipelineDefinitionError, type StepOptions } from "./pipeline/definition";
+export { PipelineScheduler, type ScheduleHandle, type ScheduleOptions } from "./pipeline/scheduler";
+
+export { PipelineTrackingManager, NO_STORAGE_MESSAGE, type TrackingManagerOptions, type CancelOutcome } from "./tracking/manager";
+export { InMemoryPipelineStorage, type InMemoryStorageOptions } from "./tracking/storage/memory";
+export { RedisPipelineStorage, type RedisStorageOptions } from "./tracking/storage/redis";
+export type {
+  TrackingStorage, ListFilter, PageQuery, Page, HistoryQuery, StorageChange, WriteOptions,
+} from "./tracking/storage/types";
+export { InvalidCursorError } from "./tracking/storage/cursor";
+export {
+  STATUSES, isFinished, isValidPipelineId, summarize, serializeStatus, parseStatus, PIPELINE_ID_PATTERN,
+  type Status, type PipelineStatus, type StepStatus, type PipelineSummary, type PipelineType,
+  type PipelineStatusJSON, type StepStatusJSON,
+} from "./tracking/models";
+export type { PipelineMetrics, DailyMetrics, StepMetrics } from "./tracking/metrics-types";
+export { computeMetrics } from "./tracking/metrics";
+export { toJsonSafe, DEFAULT_MAX_RESULT_BYTES, type TruncatedResult } from "./tracking/json-safe";
+export type { TrackingListener, TrackingListenerObject, TrackingListenerFunction } from "./tracking/listeners";
+export { renderStatus, type RenderOptions } from "./tracking/console";
+
+export { HookManager, type HookEvents, type HookEventName, type HookHandler } from "./hooks/hook-manager";
+export { TrackingEventBroadcaster } from "./hooks/tracking-event-broadcaster";
+export type { ServerToClientEvents, ClientToServerEvents } from "./events";

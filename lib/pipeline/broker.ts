@@ -1,0 +1,58 @@
+/**
+ * A broker runs step functions. `InMemoryBroker` runs them in this process; a distributed broker
+ * implements the same interface (and exposes its Redis connection, which `withAutoStorage` uses).
+ */
+import { hostname } from "node:os";
+import type { Redis } from "ioredis";
+
+export interface StepContext {
+  pipelineId: string;
+  stepName: string;
+  /** Aborted when the run is cancelled, fails elsewhere, or the step times out. */
+  signal: AbortSignal;
+}
+
+export type StepFunction<I = unknown, O = unknown> = (input: I, ctx: StepContext) => O | Promise<O>;
+
+export interface StepInvocation {
+  pipelineId: string;
+  stepName: string;
+  attempt: number;
+  input: unknown;
+  signal: AbortSignal;
+  fn: StepFunction<never, unknown>;
+}
+
+export interface Broker {
+  /** Recorded as `workerId` on the steps this broker runs. */
+  readonly workerId: string;
+  /** Present when the broker talks to Redis; tracking then shares it. */
+  readonly redis?: Redis;
+  /** Runs one step attempt and settles with its output or its error. */
+  execute(invocation: StepInvocation): Promise<unknown>;
+}
+
+export interface InMemoryBrokerOptions {
+  workerId?: string;
+  /** Share this Redis connection with tracking (`withAutoStorage` then picks Redis). */
+  redis?: Redis;
+}
+
+export class InMemoryBroker implements Broker {
+  readonly workerId: string;
+  readonly redis?: Redis;
+
+  constructor(options: InMemoryBrokerOptions = {}) {
+    this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
+    if (options.redis) this.redis = options.redis;
+  }
+
+  async execute(invocation: StepInvocation): Promise<unknown> {
+    const fn = invocation.fn as StepFunction<unknown, unknown>;
+    return fn(invocation.input, {
+      pipelineId: invocation.pipelineId,
+      stepName: invocation.stepName,
+      signal: invocation.signal,
+    });
+  }
+}

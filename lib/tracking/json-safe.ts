@@ -1,0 +1,117 @@
+/**
+ * Make any step result storable as JSON without throwing: BigInt, Date, Map, Set, typed arrays,
+ * Errors, functions, symbols and circular references all get a faithful JSON form, and a result
+ * larger than `maxBytes` is replaced by `{ truncated: true, bytes, preview }`.
+ */
+export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
+const PREVIEW_CHARS = 1024;
+
+export interface TruncatedResult {
+  truncated: true;
+  /** Size of the full JSON form in UTF-8 bytes. */
+  bytes: number;
+  /** The first characters of the full JSON form. */
+  preview: string;
+}
+
+export function toJsonSafe(value: unknown, maxBytes = DEFAULT_MAX_RESULT_BYTES): unknown {
+  // Fast path for the common small primitives: no walk, no stringify.
+  switch (typeof value) {
+    case "undefined":
+      return null;
+    case "boolean":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : String(value);
+    case "string":
+      return value.length * 3 <= maxBytes ? value : limitSize(value, maxBytes);
+    default:
+      break;
+  }
+  if (value === null) return null;
+  return limitSize(convert(value, new WeakSet()), maxBytes);
+}
+
+function limitSize(safe: unknown, maxBytes: number): unknown {
+  const json = JSON.stringify(safe) ?? "null";
+  // A UTF-8 character is at most 3 bytes per UTF-16 unit, so short strings skip the exact count.
+  if (json.length * 3 <= maxBytes) return safe;
+  const bytes = Buffer.byteLength(json, "utf8");
+  if (bytes <= maxBytes) return safe;
+  const truncated: TruncatedResult = { truncated: true, bytes, preview: json.slice(0, PREVIEW_CHARS) };
+  return truncated;
+}
+
+function convert(value: unknown, seen: WeakSet<object>): unknown {
+  switch (typeof value) {
+    case "undefined":
+      return null;
+    case "boolean":
+    case "string":
+      return value;
+    case "number":
+      return Number.isFinite(value) ? value : String(value);
+    case "bigint":
+      return value.toString();
+    case "symbol":
+      return value.toString();
+    case "function":
+      return `[Function ${value.name || "anonymous"}]`;
+    default:
+      break;
+  }
+  if (value === null) return null;
+  const obj = value as object;
+  if (seen.has(obj)) return "[Circular]";
+  seen.add(obj);
+  try {
+    if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
+    if (obj instanceof Error) return { name: obj.name, message: obj.message };
+    if (obj instanceof Map) {
+      const out: Record<string, unknown> = {};
+      for (const [k, v] of obj) out[typeof k === "string" ? k : String(convert(k, seen))] = convert(v, seen);
+      return out;
+    }
+    if (obj instanceof Set) return Array.from(obj, (v) => convert(v, seen));
+    if (ArrayBuffer.isView(obj)) {
+      return obj instanceof DataView ? `[DataView ${obj.byteLength} bytes]` : Array.from(obj as unknown as ArrayLike<number | bigint>, (v) => convert(v, seen));
+    }
+    if (Array.isArray(obj)) return obj.map((v) => convert(v, seen));
+    const toJSON = (obj as { toJSON?: unknown }).toJSON;
+    if (typeof toJSON === "function") {
+      try {
+        return convert(toJSON.call(obj), seen);
+      } catch {
+        return `[Unserializable ${obj.constructor?.name ?? "object"}]`;
+      }
+    }
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(obj)) {
+      let v: unknown;
+      try {
+        v = (obj as Record<string, unknown>)[key];
+      } catch {
+        v = "[Unreadable]";
+      }
+      if (typeof v === "undefined") continue;
+      // defineProperty keeps a "__proto__" key an ordinary own property instead of a prototype swap.
+      Object.defineProperty(out, key, { value: convert(v, seen), enumerable: true, writable: true, configurable: true });
+    }
+    return out;
+  } finally {
+    // Only ancestors count as circular; the same object twice side by side is fine.
+    seen.delete(obj);
+  }
+}
+
+/** The message a thrown value gives, whatever was thrown. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof Error) return err.message ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : err.name;
+  if (typeof err === "string") return err;
+  try {
+    const json = JSON.stringify(toJsonSafe(err, 2000));
+    return json === undefined ? String(err) : json;
+  } catch {
+    return String(err);
+  }
+}

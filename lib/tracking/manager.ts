@@ -1,0 +1,377 @@
+/**
+ * PipelineTrackingManager (guide §2, contract §1): records runs into a storage, answers queries,
+ * and tells listeners. Recording never breaks a run: storage failures are logged, listeners are
+ * isolated, and a run's writes are issued in order without a round trip per transition; only the
+ * start (so `kiq` resolves with the run stored) and the end (so `waitResult` resolves with the
+ * final state stored) are awaited.
+ */
+import { randomUUID } from "node:crypto";
+import type { Broker } from "../pipeline/broker";
+import { defaultLogger, type Logger } from "../logger";
+import { DEFAULT_MAX_RESULT_BYTES, errorMessage, toJsonSafe } from "./json-safe";
+import { ListenerSet, type ListenerEvent, type TrackingListener } from "./listeners";
+import { assertMetricsDays } from "./metrics";
+import type { PipelineMetrics } from "./metrics-types";
+import { cloneStatus, isFinished, type PipelineStatus, type Status, type StepStatus } from "./models";
+import { InMemoryPipelineStorage } from "./storage/memory";
+import { RedisPipelineStorage } from "./storage/redis";
+import {
+  MAX_PAGE_LIMIT, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
+  type TrackingStorage,
+} from "./storage/types";
+
+export const NO_STORAGE_MESSAGE = "No tracking storage configured";
+
+export interface TrackingManagerOptions {
+  logger?: Logger;
+  /** Results larger than this (JSON, UTF-8) are stored as `{ truncated, bytes, preview }`. Default 64 KiB. */
+  maxResultBytes?: number;
+}
+
+export interface CancelOutcome {
+  /** False when the run had already finished; `status` is then its final state. */
+  cancelled: boolean;
+  status: PipelineStatus;
+}
+
+/** What the executor of a run hands the manager so that a cancel from anywhere can stop it. */
+export interface RunHandle {
+  cancel(reason?: string): Promise<boolean>;
+}
+
+interface LiveRun {
+  status: PipelineStatus;
+  handle: RunHandle | null;
+  writes: Promise<unknown>[];
+}
+
+const REMOTE_VERSIONS_KEPT = 10_000;
+
+export class PipelineTrackingManager {
+  /** Identifies this manager's writes in a shared storage's change feed. */
+  readonly instanceId = randomUUID();
+  readonly logger: Logger;
+  readonly maxResultBytes: number;
+  private currentStorage: TrackingStorage | null = null;
+  private readonly listeners: ListenerSet;
+  private readonly live = new Map<string, LiveRun>();
+  private unsubscribe: (() => void) | null = null;
+  private readonly remoteVersions = new Map<string, number>();
+
+  constructor(options: TrackingManagerOptions = {}) {
+    this.logger = options.logger ?? defaultLogger();
+    this.maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+    this.listeners = new ListenerSet(this.logger);
+  }
+
+  // ---- configuration --------------------------------------------------------------------------
+
+  withStorage(storage: TrackingStorage): this {
+    if (!storage || typeof storage.saveStatus !== "function") throw new TypeError("withStorage needs a TrackingStorage");
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    this.currentStorage = storage;
+    if (this.listeners.size > 0 || this.live.size > 0) this.subscribeToChanges();
+    return this;
+  }
+
+  /** Redis when the broker has a Redis connection, memory otherwise (guide §2.1). */
+  withAutoStorage(broker: Broker): this {
+    return this.withStorage(broker.redis ? new RedisPipelineStorage(broker.redis) : new InMemoryPipelineStorage());
+  }
+
+  get storage(): TrackingStorage {
+    if (!this.currentStorage) throw new Error(NO_STORAGE_MESSAGE);
+    return this.currentStorage;
+  }
+
+  get hasStorage(): boolean {
+    return this.currentStorage !== null;
+  }
+
+  // ---- queries --------------------------------------------------------------------------------
+
+  async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
+    const storage = this.storage;
+    return typeof pipelineId === "string" && pipelineId ? storage.getStatus(pipelineId) : null;
+  }
+
+  async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
+    const storage = this.storage;
+    checkLimit(filter.limit, Number.MAX_SAFE_INTEGER);
+    return storage.listPipelines(filter);
+  }
+
+  async listPage(query: PageQuery = {}): Promise<Page> {
+    const storage = this.storage;
+    checkLimit(query.limit, MAX_PAGE_LIMIT);
+    return storage.listPage(query);
+  }
+
+  async countByStatus(): Promise<Record<Status, number>> {
+    return this.storage.countByStatus();
+  }
+
+  async getHistory(query: HistoryQuery = {}): Promise<PipelineStatus[]> {
+    const storage = this.storage;
+    checkLimit(query.limit, Number.MAX_SAFE_INTEGER);
+    if (query.since !== undefined && !(query.since instanceof Date && !Number.isNaN(query.since.getTime()))) {
+      throw new TypeError("since must be a valid Date");
+    }
+    return storage.getHistory(query);
+  }
+
+  /** Deletes finished runs started more than `days` days ago; never a running one. */
+  async cleanupOlderThan({ days }: { days: number }): Promise<number> {
+    const storage = this.storage;
+    if (typeof days !== "number" || !Number.isFinite(days) || days < 0) {
+      throw new RangeError("days must be a non-negative number");
+    }
+    return storage.cleanupOlderThan(new Date(Date.now() - days * 86_400_000));
+  }
+
+  /** Deletes a run; a run still executing here is cancelled first. */
+  async deletePipeline(pipelineId: string): Promise<boolean> {
+    const storage = this.storage;
+    const live = this.live.get(pipelineId);
+    if (live?.handle) await live.handle.cancel("Deleted");
+    return storage.deletePipeline(pipelineId, { origin: this.instanceId });
+  }
+
+  async getMetrics({ days = 7, now }: { days?: number; now?: Date } = {}): Promise<PipelineMetrics> {
+    const storage = this.storage;
+    assertMetricsDays(days);
+    return storage.getMetrics({ days, now });
+  }
+
+  /**
+   * Cancels a run: one executing in this process stops at once; one executing elsewhere is marked
+   * CANCELLED in the storage, and its own process (sharing the storage's change feed) stops it.
+   * Null when the id is unknown.
+   */
+  async cancel(pipelineId: string): Promise<CancelOutcome | null> {
+    const storage = this.storage;
+    const live = this.live.get(pipelineId);
+    if (live?.handle) {
+      const cancelled = await live.handle.cancel();
+      const status = (await storage.getStatus(pipelineId)) ?? cloneStatus(live.status);
+      return { cancelled, status };
+    }
+    const stored = await storage.getStatus(pipelineId);
+    if (!stored) return null;
+    if (isFinished(stored.status)) return { cancelled: false, status: stored };
+    const now = new Date();
+    const status: PipelineStatus = {
+      ...stored,
+      status: "CANCELLED",
+      completedAt: now,
+      durationMs: Math.max(0, now.getTime() - stored.startedAt.getTime()),
+      steps: stored.steps.map((s) => (isFinished(s.status) ? s : cancelStep(s, now))),
+    };
+    await storage.saveStatus(status, { origin: this.instanceId });
+    this.listeners.statusUpdate(cloneStatus(status));
+    return { cancelled: true, status };
+  }
+
+  // ---- listeners ------------------------------------------------------------------------------
+
+  addListener(listener: TrackingListener): void {
+    this.listeners.add(listener);
+    if (this.currentStorage) this.subscribeToChanges();
+  }
+
+  removeListener(listener: TrackingListener): boolean {
+    return this.listeners.remove(listener);
+  }
+
+  // ---- recording (called by the executor of a run) ---------------------------------------------
+
+  /** Stores a new run with every declared step; resolves once it is stored (or the storage failed). */
+  async recordPipelineStart(status: PipelineStatus, handle: RunHandle | null = null): Promise<void> {
+    const storage = this.storage;
+    this.subscribeToChanges();
+    const run: LiveRun = { status: cloneStatus(status), handle, writes: [] };
+    this.live.set(status.pipelineId, run);
+    await this.settle(storage.saveStatus(run.status, { origin: this.instanceId }), "record the start of", status.pipelineId);
+    this.notify(run, { kind: "pipelineStart", pipelineId: status.pipelineId });
+  }
+
+  recordStepStart(pipelineId: string, stepName: string, details: { attempt?: number; workerId?: string | null } = {}): void {
+    this.updateStep(pipelineId, stepName, (step) => ({
+      ...step,
+      status: "RUNNING",
+      startedAt: step.startedAt ?? new Date(),
+      attempts: details.attempt ?? step.attempts,
+      workerId: details.workerId ?? step.workerId,
+    }), (id) => ({ kind: "stepStart", pipelineId: id, stepName }));
+  }
+
+  recordStepComplete(pipelineId: string, stepName: string, result: unknown, durationMs?: number): void {
+    const safe = toJsonSafe(result, this.maxResultBytes);
+    this.updateStep(pipelineId, stepName, (step) => finishStep(step, "COMPLETED", durationMs, { result: safe }),
+      (id) => ({ kind: "stepComplete", pipelineId: id, stepName, result: safe }));
+  }
+
+  recordStepFailure(pipelineId: string, stepName: string, error: unknown, durationMs?: number): void {
+    const message = errorMessage(error);
+    this.updateStep(pipelineId, stepName, (step) => finishStep(step, "FAILED", durationMs, { error: message }), null);
+  }
+
+  /**
+   * Ends a run: every step not finished yet becomes CANCELLED; resolves once the final state and
+   * every earlier write of the run are stored.
+   */
+  async recordPipelineEnd(
+    pipelineId: string,
+    outcome: { status: "COMPLETED"; result: unknown } | { status: "FAILED" | "CANCELLED"; error: string | null },
+  ): Promise<PipelineStatus | null> {
+    const run = this.live.get(pipelineId);
+    if (!run || isFinished(run.status.status)) return null;
+    const now = new Date();
+    const status = run.status;
+    status.status = outcome.status;
+    status.completedAt = now;
+    status.durationMs = Math.max(0, now.getTime() - status.startedAt.getTime());
+    if (outcome.status === "COMPLETED") status.result = toJsonSafe(outcome.result, this.maxResultBytes);
+    else status.error = outcome.error;
+    status.steps = status.steps.map((s) => (isFinished(s.status) ? s : cancelStep(s, now)));
+    const storage = this.storage;
+    const earlier = run.writes;
+    await this.settle(Promise.allSettled(earlier).then(() => storage.saveStatus(status, { origin: this.instanceId })),
+      "record the end of", pipelineId);
+    this.live.delete(pipelineId);
+    const final = cloneStatus(status);
+    this.notify(run, outcome.status === "FAILED"
+      ? { kind: "pipelineError", pipelineId, error: outcome.error ?? "" }
+      : { kind: "pipelineComplete", pipelineId, status: final });
+    if (outcome.status === "FAILED") this.listeners.event({ kind: "pipelineComplete", pipelineId, status: final });
+    return final;
+  }
+
+  /** True while a run recorded by this manager is executing in this process. */
+  isActive(pipelineId: string): boolean {
+    return this.live.has(pipelineId);
+  }
+
+  /** Runs executing in this process, by id. */
+  get activeRunIds(): string[] {
+    return [...this.live.keys()];
+  }
+
+  /** Waits for every write issued so far, then closes the storage's connections. */
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.live.values()].flatMap((r) => r.writes));
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    await this.currentStorage?.close();
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private updateStep(
+    pipelineId: string,
+    stepName: string,
+    change: (step: StepStatus) => StepStatus,
+    event: ((pipelineId: string) => ListenerEvent) | null,
+  ): void {
+    const run = this.live.get(pipelineId);
+    if (!run || isFinished(run.status.status)) return;
+    const steps = run.status.steps;
+    const index = steps.findIndex((s) => s.stepName === stepName);
+    if (index < 0) return;
+    const step = change(steps[index]!);
+    steps[index] = step;
+    const write = this.storage.saveStep(pipelineId, step, { origin: this.instanceId });
+    run.writes.push(write);
+    write.then(() => removeWrite(run.writes, write), (err: unknown) => {
+      removeWrite(run.writes, write);
+      this.logger.error({ err, pipelineId, stepName }, "tracking storage failed to record a step");
+    });
+    if (event) this.notify(run, event(pipelineId));
+    else this.notifyStatus(run);
+  }
+
+  private notify(run: LiveRun, event: ListenerEvent): void {
+    if (this.listeners.size === 0) return;
+    this.listeners.event(event);
+    this.notifyStatus(run);
+  }
+
+  private notifyStatus(run: LiveRun): void {
+    if (this.listeners.size === 0) return;
+    this.listeners.statusUpdate(cloneStatus(run.status));
+  }
+
+  private async settle(write: Promise<unknown>, what: string, pipelineId: string): Promise<void> {
+    try {
+      await write;
+    } catch (err) {
+      this.logger.error({ err, pipelineId }, `tracking storage failed to ${what} a run`);
+    }
+  }
+
+  /** Hear writes by other managers (other processes, with a shared storage). */
+  private subscribeToChanges(): void {
+    if (this.unsubscribe || !this.currentStorage) return;
+    this.unsubscribe = this.currentStorage.subscribe((change) => {
+      if (change.origin === this.instanceId || change.deleted) return;
+      void this.onRemoteChange(change).catch((err: unknown) =>
+        this.logger.warn({ err, pipelineId: change.pipelineId }, "could not read a changed run"));
+    });
+  }
+
+  private async onRemoteChange(change: StorageChange): Promise<void> {
+    const seen = this.remoteVersions.get(change.pipelineId) ?? 0;
+    if (change.version <= seen) return;
+    const status = change.status ?? (await this.currentStorage?.getStatus(change.pipelineId));
+    if (!status) return;
+    // Re-check after the await: a newer change may have been handled meanwhile.
+    if (change.version <= (this.remoteVersions.get(change.pipelineId) ?? 0)) return;
+    this.remoteVersions.delete(change.pipelineId);
+    this.remoteVersions.set(change.pipelineId, change.version);
+    if (this.remoteVersions.size > REMOTE_VERSIONS_KEPT) {
+      this.remoteVersions.delete(this.remoteVersions.keys().next().value as string);
+    }
+    const live = this.live.get(change.pipelineId);
+    if (live?.handle && status.status === "CANCELLED") {
+      await live.handle.cancel();
+      return;
+    }
+    this.listeners.statusUpdate(status);
+  }
+}
+
+function checkLimit(limit: number | undefined, max: number): void {
+  if (limit === undefined) return;
+  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
+    throw new RangeError(`limit must be an integer from 1 to ${max}`);
+  }
+}
+
+function finishStep(step: StepStatus, status: "COMPLETED" | "FAILED", durationMs: number | undefined,
+  fields: Partial<StepStatus>): StepStatus {
+  const completedAt = new Date();
+  const startedAt = step.startedAt ?? completedAt;
+  return {
+    ...step,
+    ...fields,
+    status,
+    startedAt,
+    completedAt,
+    durationMs: durationMs ?? Math.max(0, completedAt.getTime() - startedAt.getTime()),
+  };
+}
+
+function cancelStep(step: StepStatus, now: Date): StepStatus {
+  return {
+    ...step,
+    status: "CANCELLED",
+    completedAt: step.startedAt ? now : null,
+    durationMs: step.startedAt ? Math.max(0, now.getTime() - step.startedAt.getTime()) : null,
+  };
+}
+
+function removeWrite(writes: Promise<unknown>[], write: Promise<unknown>): void {
+  const i = writes.indexOf(write);
+  if (i >= 0) writes.splice(i, 1);
+}

@@ -1,0 +1,89 @@
+/**
+ * The storage interface every backend implements (memory, Redis, or a user's own). The guide's four
+ * methods (`saveStatus`, `getStatus`, `listPipelines`, `deletePipeline`) plus what paging, history,
+ * cleanup, metrics and the change feed need. `contract.ts` is the test battery that pins the
+ * behaviour down; run it against a custom storage to know it is a drop-in.
+ */
+import type { PipelineMetrics, MetricsQuery } from "../metrics-types";
+import type { PipelineStatus, PipelineSummary, Status, StepStatus } from "../models";
+
+export interface ListFilter {
+  status?: Status;
+  /** Default 1000. */
+  limit?: number;
+}
+
+export interface PageQuery {
+  status?: Status;
+  /** Case-insensitive prefix of the pipeline id or the pipeline name. */
+  q?: string;
+  /** 1-500, default 50. */
+  limit?: number;
+  /** The `nextCursor` of the previous page; absent for the first page. */
+  cursor?: string | null;
+}
+
+export interface Page {
+  items: PipelineSummary[];
+  /** Null on the last page. Stable while new runs arrive (they sort before the cursor). */
+  nextCursor: string | null;
+}
+
+export interface HistoryQuery {
+  /** Default 100. */
+  limit?: number;
+  /** Only runs started at or after this moment. */
+  since?: Date;
+}
+
+/** One announced write. `origin` is the writer's id, so a manager can skip its own echoes. */
+export interface StorageChange {
+  pipelineId: string;
+  /** Grows with every write of that run; a subscriber ignores anything not newer than it has seen. */
+  version: number;
+  origin: string | null;
+  deleted: boolean;
+  /** The state after the write, when the storage has it at hand (memory does); else fetch it. */
+  status?: PipelineStatus;
+}
+
+export interface WriteOptions {
+  /** Who writes (a tracking manager's instance id); echoed in the change feed. */
+  origin?: string;
+}
+
+export interface TrackingStorage {
+  /** "memory", "redis" or a custom backend's name; shown by /api/health. */
+  readonly kind: string;
+  /** Insert or replace a whole run. A status with past timestamps (an import) is stored as given. */
+  saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void>;
+  /**
+   * Update one step of a stored run without touching its other steps, so concurrent steps never
+   * lose each other's writes. A step never moves backwards (a finished step stays finished) and a
+   * write for an unknown run is ignored.
+   */
+  saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void>;
+  getStatus(pipelineId: string): Promise<PipelineStatus | null>;
+  /** Newest first. */
+  listPipelines(filter?: ListFilter): Promise<PipelineStatus[]>;
+  /** Newest first, paged by an opaque cursor. */
+  listPage(query?: PageQuery): Promise<Page>;
+  /** How many stored runs have each status. */
+  countByStatus(): Promise<Record<Status, number>>;
+  /** Newest first. */
+  getHistory(query?: HistoryQuery): Promise<PipelineStatus[]>;
+  /** True when something was deleted. */
+  deletePipeline(pipelineId: string, options?: WriteOptions): Promise<boolean>;
+  /** Delete finished runs started before `cutoff`; never a PENDING or RUNNING one. */
+  cleanupOlderThan(cutoff: Date): Promise<number>;
+  getMetrics(query: MetricsQuery): Promise<PipelineMetrics>;
+  /** The change feed: every write, from this process and (for shared storages) from others. */
+  subscribe(handler: (change: StorageChange) => void): () => void;
+  /** Flush what is buffered and release connections. */
+  close(): Promise<void>;
+}
+
+export const DEFAULT_LIST_LIMIT = 1000;
+export const DEFAULT_PAGE_LIMIT = 50;
+export const MAX_PAGE_LIMIT = 500;
+export const DEFAULT_HISTORY_LIMIT = 100;

@@ -1,0 +1,29 @@
+/**
+ * The one process-wide handle. The custom server builds the runtime once (tracking manager,
+ * storage, Socket.IO) and registers it here; Next's separately bundled route handlers and server
+ * components reach it through `getRuntime()`. A module-level variable would be two different
+ * objects in the two bundles, so the handle lives on `globalThis` under a registered symbol.
+ */
+import type { PipelineTrackingManager } from "../lib/tracking/manager";
+
+export interface Runtime {
+  tracking: PipelineTrackingManager;
+  /** "memory" or "redis". */
+  storageKind: string;
+  startedAt: Date;
+  /** Set when DASHBOARD_TOKEN is configured. */
+  dashboardToken: string | null;
+}
+
+const KEY = Symbol.for("pipewatch.runtime");
+type Holder = { [KEY]?: Runtime };
+
+export function setRuntime(runtime: Runtime | undefined): void {
+  (globalThis as Holder)[KEY] = runtime;
+}
+
+export function getRuntime(): Runtime {
+  const runtime = (globalThis as Holder)[KEY];
+  if (!runtime) throw new Error("Pipewatch runtime is not initialised: start the app with the custom server (npm start)");
+  return runtime;
+}
