@@ -1,0 +1,127 @@
+#!/usr/bin/env node
+// `npm test`: every check in one go — typecheck, lint, build, unit + Redis integration (vitest),
+// browser e2e (Playwright) — then one plain line "N passed, N failed" summing every runner, so a
+// run that executed no test is visible. Exit code 1 when anything failed.
+import { spawn, spawnSync } from "node:child_process";
+import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
+import net from "node:net";
+
+const REPORTS = ".reports";
+rmSync(REPORTS, { recursive: true, force: true });
+mkdirSync(REPORTS, { recursive: true });
+const env = { ...process.env, NEXT_TELEMETRY_DISABLED: "1", FORCE_COLOR: process.env.CI ? "0" : process.env.FORCE_COLOR };
+const tally = { passed: 0, failed: 0 };
+const results = [];
+
+function run(name, command, args, extraEnv = {}) {
+  const started = Date.now();
+  console.log(`\n▶ ${name}: ${command} ${args.join(" ")}`);
+  const res = spawnSync(command, args, { stdio: "inherit", env: { ...env, ...extraEnv } });
+  const ok = res.status === 0;
+  results.push(`${ok ? "✓" : "✗"} ${name} (${((Date.now() - started) / 1000).toFixed(1)} s)`);
+  return ok;
+}
+
+function count(ok) {
+  if (ok) tally.passed++;
+  else tally.failed++;
+}
+
+function readJson(path) {
+  try {
+    return JSON.parse(readFileSync(path, "utf8"));
+  } catch {
+    return null;
+  }
+}
+
+function ping(port, host = "127.0.0.1") {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host });
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on("error", () => done(false));
+    socket.on("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (d) => done(d.toString().startsWith("+PONG")));
+  });
+}
+
+/** Tests talk to a real Redis: the one at TEST_REDIS_URL, else 127.0.0.1:6379, else one we start. */
+async function ensureRedis() {
+  if (env.TEST_REDIS_URL) return null;
+  if (await ping(6379)) {
+    env.TEST_REDIS_URL = "redis://127.0.0.1:6379";
+    return null;
+  }
+  const port = 6390;
+  if (!(await ping(port))) {
+    const which = spawnSync("sh", ["-c", "command -v redis-server"]);
+    if (which.status !== 0) {
+      console.error("No Redis answers on 127.0.0.1:6379 and redis-server is not installed (apt-get install -y redis-server).");
+      return null;
+    }
+    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    for (let i = 0; i < 50 && !(await ping(port)); i++) await new Promise((r) => setTimeout(r, 100));
+    env.TEST_REDIS_URL = `redis://127.0.0.1:${port}`;
+    return child;
+  }
+  env.TEST_REDIS_URL = `redis://127.0.0.1:${port}`;
+  return null;
+}
+
+/** On a fresh machine (as root, Debian), install what the tests need: Chromium, redis-server. */
+function ensureSystemPackages() {
+  const missing = [];
+  if (!existsSync("/usr/bin/chromium")) missing.push("chromium");
+  if (spawnSync("sh", ["-c", "command -v redis-server"]).status !== 0) missing.push("redis-server");
+  if (missing.length === 0) return;
+  if (process.getuid?.() !== 0 || spawnSync("sh", ["-c", "command -v apt-get"]).status !== 0) {
+    console.warn(`Missing ${missing.join(", ")}: install them (Debian: apt-get install -y ${missing.join(" ")})`);
+    return;
+  }
+  console.log(`Installing ${missing.join(", ")} from Debian…`);
+  spawnSync("sh", ["-c", `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(" ")} >/dev/null`], { stdio: "inherit" });
+}
+
+ensureSystemPackages();
+const redis = await ensureRedis();
+console.log(`Redis for tests: ${env.TEST_REDIS_URL ?? "none"}`);
+
+count(run("typecheck", "npx", ["tsc", "--noEmit"]));
+count(run("lint", "npx", ["eslint", "--max-warnings", "0", "."]));
+const built = run("build", "npm", ["run", "build", "--silent"]);
+count(built);
+
+run("unit + integration (vitest)", "npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${REPORTS}/vitest.json`]);
+const vitest = readJson(`${REPORTS}/vitest.json`);
+if (vitest && vitest.numTotalTests > 0) {
+  tally.passed += vitest.numPassedTests;
+  tally.failed += vitest.numFailedTests;
+  // A file that failed to load has no test results of its own: count it once.
+  tally.failed += vitest.testResults.filter((f) => f.status === "failed" && f.assertionResults.length === 0).length;
+} else {
+  tally.failed++;
+}
+
+if (built) {
+  run("browser e2e (playwright)", "npx", ["playwright", "test", "--reporter=list,json"], {
+    PLAYWRIGHT_JSON_OUTPUT_NAME: `${REPORTS}/playwright.json`,
+  });
+  const pw = readJson(`${REPORTS}/playwright.json`);
+  if (pw?.stats && pw.stats.expected + pw.stats.unexpected + pw.stats.flaky > 0) {
+    tally.passed += pw.stats.expected + pw.stats.flaky;
+    tally.failed += pw.stats.unexpected;
+  } else {
+    tally.failed++;
+  }
+} else {
+  tally.failed++;
+}
+
+redis?.kill("SIGTERM");
+console.log(`\n${results.join("\n")}`);
+console.log(`${tally.passed} passed, ${tally.failed} failed`);
+process.exit(tally.failed === 0 ? 0 : 1);
