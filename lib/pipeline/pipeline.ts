@@ -90,6 +90,8 @@ export class Pipeline<In = unknown, Out = unknown> {
     }
     const pipelineId = options.pipelineId ?? this.nextId;
     assertPipelineId(pipelineId);
+    // Fails now (No tracking storage configured) rather than after the run is half set up.
+    void this.tracking?.storage;
     if (this.ownRuns.has(pipelineId) || this.tracking?.isActive(pipelineId)) {
       throw new Error(`Pipeline run "${pipelineId}" is already running`);
     }

@@ -175,12 +175,15 @@ export class PipelineTrackingManager {
 
   // ---- listeners ------------------------------------------------------------------------------
 
+  /** Like every other method (contract §1), refused until a storage is set. */
   addListener(listener: TrackingListener): void {
+    void this.storage;
     this.listeners.add(listener);
-    if (this.currentStorage) this.subscribeToChanges();
+    this.subscribeToChanges();
   }
 
   removeListener(listener: TrackingListener): boolean {
+    void this.storage;
     return this.listeners.remove(listener);
   }
 
