@@ -12,7 +12,14 @@ export interface StepContext {
   signal: AbortSignal;
 }
 
-export type StepFunction<I = unknown, O = unknown> = (input: I, ctx: StepContext) => O | Promise<O>;
+/**
+ * Declared through a method so its parameter is checked bivariantly: a step written for a narrower
+ * input (`(rows: Row[]) => ...`, `({ load }: { load: Row[] }) => ...`) fits where the pipeline
+ * only knows `unknown` or `Record<string, unknown>`, as users write them (contract §1 sample).
+ */
+export type StepFunction<I = unknown, O = unknown> = {
+  step(input: I, ctx: StepContext): O | Promise<O>;
+}["step"];
 
 export interface StepInvocation {
   pipelineId: string;

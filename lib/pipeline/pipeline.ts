@@ -30,7 +30,8 @@ export interface KiqOptions {
   pipelineId?: string;
 }
 
-export class Pipeline<In = unknown, Out = unknown> {
+/** `In` is the run's input (`new Pipeline<number>(broker)`); the first step receives it. */
+export class Pipeline<In = unknown, Out = In> {
   readonly name: string | null;
   private readonly steps: StepDefinition[] = [];
   private tracking: PipelineTrackingManager | null = null;
