@@ -4,6 +4,8 @@
  * components reach it through `getRuntime()`. A module-level variable would be two different
  * objects in the two bundles, so the handle lives on `globalThis` under a registered symbol.
  */
+import type { Logger } from "pino";
+import type { Registry } from "prom-client";
 import type { PipelineTrackingManager } from "../lib/tracking/manager";
 
 export interface Runtime {
@@ -13,6 +15,12 @@ export interface Runtime {
   startedAt: Date;
   /** Set when DASHBOARD_TOKEN is configured. */
   dashboardToken: string | null;
+  /** The server's structured logger (route handlers log through it with the request id). */
+  logger?: Logger;
+  /** The Prometheus registry fed by a tracking listener in the server process. */
+  prometheus?: Registry;
+  /** Rejects when the storage is unreachable (Redis: PING with a short timeout). */
+  checkStorage?: () => Promise<void>;
 }
 
 const KEY = Symbol.for("pipewatch.runtime");

@@ -1,0 +1,45 @@
+/**
+ * Every API error goes through `errorResponse`: `{ error }` JSON with the right status, never a
+ * stack trace; anything unexpected is logged with the request id and answered as a bare 500.
+ */
+import { InvalidCursorError } from "@/lib/tracking/storage/cursor";
+import { getRuntime } from "@/server/runtime";
+
+export class ApiError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const badRequest = (message: string): ApiError => new ApiError(400, message);
+export const notFound = (message: string): ApiError => new ApiError(404, message);
+
+export function jsonResponse(body: unknown, status = 200, headers: Record<string, string> = {}): Response {
+  return Response.json(body, { status, headers: { "cache-control": "no-store", ...headers } });
+}
+
+export function errorResponse(err: unknown, request?: Request): Response {
+  if (err instanceof ApiError) return jsonResponse({ error: err.message }, err.status);
+  if (err instanceof InvalidCursorError) return jsonResponse({ error: `cursor: ${err.message}` }, 400);
+  const reqId = request?.headers.get("x-request-id") ?? undefined;
+  try {
+    getRuntime().logger?.error({ err, reqId }, "API request failed");
+  } catch {
+    console.error("API request failed", reqId, err);
+  }
+  return jsonResponse({ error: "Internal server error" }, 500);
+}
+
+type Handler<C> = (request: Request, context: C) => Promise<Response>;
+
+/** Wraps a route handler so that whatever it throws becomes an `errorResponse`. */
+export function withErrors<C>(handler: Handler<C>): Handler<C> {
+  return async (request, context) => {
+    try {
+      return await handler(request, context);
+    } catch (err) {
+      return errorResponse(err, request);
+    }
+  };
+}

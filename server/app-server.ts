@@ -1,0 +1,128 @@
+/**
+ * One node:http server hosting the Next.js request handler and Socket.IO, wired to a tracking
+ * manager passed in (no global singletons but the typed runtime handle Next's route handlers need).
+ * `port: 0` picks a free port; the returned url and port are the real ones.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import next from "next";
+import { pino, type Logger } from "pino";
+import type { PipelineTrackingManager } from "../lib/tracking/manager";
+import { assignRequestId, passAuthGate, requestPath, sendJson } from "./http-gate";
+import { createPrometheusMetrics } from "./prometheus";
+import { createRealtimeServer, type PipewatchIo } from "./realtime";
+import { setRuntime } from "./runtime";
+
+export interface StartServerOptions {
+  port: number;
+  host?: string;
+  tracking: PipelineTrackingManager;
+  dashboardToken?: string | null;
+  dev?: boolean;
+  logger?: Logger;
+  allowedOrigins?: string[];
+  /** Rejects when the storage is unreachable; /api/health answers 503 then. */
+  checkStorage?: () => Promise<void>;
+  /** Per-pipeline coalescing window of `pipeline:update`. Default 100 ms. */
+  coalesceMs?: number;
+  /** Register the process metrics (CPU, memory, event loop) too. Default true. */
+  processMetrics?: boolean;
+}
+
+export interface RunningServer {
+  url: string;
+  port: number;
+  io: PipewatchIo;
+  close(): Promise<void>;
+}
+
+const FORCE_CLOSE_AFTER_MS = 2_000;
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const { tracking, host = "127.0.0.1", dev = false, allowedOrigins = [] } = options;
+  const dashboardToken = options.dashboardToken || null;
+  const logger = options.logger ?? pino({ name: "pipewatch-server", level: process.env.LOG_LEVEL ?? "info" });
+
+  let handle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
+  let markReady!: () => void;
+  const ready = new Promise<void>((resolve) => (markReady = resolve));
+
+  const server = createServer((req, res) => {
+    const requestId = assignRequestId(req, res);
+    const started = performance.now();
+    const path = requestPath(req);
+    if (!path) return sendJson(res, 400, { error: "Malformed request URL" });
+    if (path.pathname.startsWith("/api/")) {
+      res.on("finish", () => logger.info({ reqId: requestId, method: req.method, path: path.pathname, status: res.statusCode,
+        ms: Math.round(performance.now() - started) }, "api request"));
+    }
+    if (!passAuthGate(req, res, dashboardToken, path)) return;
+    void ready.then(() => handle!(req, res)).catch((err: unknown) => {
+      logger.error({ err, reqId: requestId }, "request failed");
+      if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
+      else res.end();
+    });
+  });
+  server.on("clientError", (_err, socket) => {
+    if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n");
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(options.port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const port = (server.address() as AddressInfo).port;
+  const urlHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
+  const url = `http://${urlHost}:${port}`;
+
+  const prometheus = createPrometheusMetrics(tracking, { defaultMetrics: options.processMetrics ?? true });
+  const realtime = createRealtimeServer(server, { tracking, logger, dashboardToken, allowedOrigins, coalesceMs: options.coalesceMs });
+  setRuntime({
+    tracking,
+    storageKind: tracking.storage.kind,
+    startedAt: new Date(),
+    dashboardToken,
+    logger,
+    prometheus: prometheus.registry,
+    checkStorage: options.checkStorage,
+  });
+
+  const app = next({ dev, dir: process.cwd(), hostname: host, port, httpServer: server, quiet: !dev });
+  try {
+    await app.prepare();
+  } catch (err) {
+    await realtime.close();
+    prometheus.dispose();
+    setRuntime(undefined);
+    server.close();
+    throw err;
+  }
+  handle = app.getRequestHandler();
+  markReady();
+  logger.info({ url, dev, auth: dashboardToken ? "token" : "none", storage: tracking.storage.kind }, "pipewatch server listening");
+
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    port,
+    io: realtime.io,
+    close() {
+      closing ??= (async () => {
+        const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        await realtime.close();
+        const force = setTimeout(() => server.closeAllConnections(), FORCE_CLOSE_AFTER_MS);
+        force.unref();
+        await stopped;
+        clearTimeout(force);
+        prometheus.dispose();
+        await app.close().catch((err: unknown) => logger.warn({ err }, "next did not close cleanly"));
+        setRuntime(undefined);
+      })();
+      return closing;
+    },
+  };
+}

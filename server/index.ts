@@ -1,0 +1,97 @@
+/**
+ * The Pipewatch server process (`npm start`, `npm run dev`): reads the environment (contract §6),
+ * builds the storage and tracking manager, starts the demo workload and the retention schedule,
+ * serves Next.js + Socket.IO on one port, and shuts down gracefully on SIGTERM/SIGINT.
+ */
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { InMemoryBroker } from "../lib/pipeline/broker";
+import { PipelineScheduler } from "../lib/pipeline/scheduler";
+import { PipelineTrackingManager } from "../lib/tracking/manager";
+import { InMemoryPipelineStorage } from "../lib/tracking/storage/memory";
+import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import { startServer } from "./app-server";
+import { ConfigError, readConfig, type ServerConfig } from "./config";
+import { backfillHistory } from "./demo/backfill";
+import { startDemoWorkload, type DemoWorkload } from "./demo/workload";
+
+const SHUTDOWN_DEADLINE_MS = 5_000;
+const MEMORY_MAX_PIPELINES = 20_000;
+
+const logger = pino({ name: "pipewatch", level: process.env.LOG_LEVEL ?? "info" });
+
+async function main(config: ServerConfig): Promise<void> {
+  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: "pipewatch-server" }) : null;
+  redis?.on("error", (err: Error) => logger.warn({ err: err.message }, "redis connection error"));
+  const storage = redis
+    ? new RedisPipelineStorage(redis, { keyPrefix: config.redisPrefix })
+    : new InMemoryPipelineStorage({ maxPipelines: MEMORY_MAX_PIPELINES });
+  const broker = new InMemoryBroker(redis ? { redis } : {});
+  const tracking = new PipelineTrackingManager({ logger: logger.child({ component: "tracking" }) }).withStorage(storage);
+
+  const server = await startServer({
+    port: config.port,
+    host: config.host,
+    tracking,
+    dashboardToken: config.dashboardToken,
+    dev: config.dev,
+    logger,
+    allowedOrigins: config.allowedOrigins,
+    checkStorage: redis ? async () => void (await redis.ping()) : undefined,
+  });
+
+  let demo: DemoWorkload | null = null;
+  if (config.demo) {
+    demo = startDemoWorkload(broker, tracking, logger.child({ component: "demo" }));
+    backfillHistory(storage, demo.pipelines)
+      .then((count) => logger.info({ count }, "demo history back-filled"))
+      .catch((err: unknown) => logger.warn({ err }, "demo history back-fill failed"));
+  }
+
+  const scheduler = new PipelineScheduler(broker, { logger });
+  scheduler.scheduleAt(async () => {
+    const deleted = await tracking.cleanupOlderThan({ days: config.retentionDays });
+    logger.info({ deleted, retentionDays: config.retentionDays }, "retention cleanup done");
+  }, { runAt: "0 3 * * *", name: "retention" });
+
+  let shuttingDown = false;
+  const shutdown = (signal: string): void => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal }, "shutting down");
+    const deadline = setTimeout(() => {
+      logger.error("shutdown took longer than 5 s; exiting");
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS);
+    deadline.unref();
+    void (async () => {
+      scheduler.stopAll();
+      await demo?.stop();
+      await server.close();
+      await tracking.close();
+      if (redis && redis.status !== "end") await redis.quit().catch(() => redis.disconnect());
+      logger.info("stopped");
+      logger.flush();
+      process.exit(0);
+    })().catch((err: unknown) => {
+      logger.error({ err }, "shutdown failed");
+      process.exit(1);
+    });
+  };
+  process.on("SIGTERM", () => shutdown("SIGTERM"));
+  process.on("SIGINT", () => shutdown("SIGINT"));
+}
+
+let config: ServerConfig;
+try {
+  config = readConfig();
+} catch (err) {
+  if (!(err instanceof ConfigError)) throw err;
+  logger.fatal(err.message);
+  console.error(`pipewatch: ${err.message}`);
+  process.exit(1);
+}
+main(config).catch((err: unknown) => {
+  logger.fatal({ err }, "pipewatch server failed to start");
+  process.exit(1);
+});

@@ -1,0 +1,95 @@
+/**
+ * Prometheus metrics (guide §7 naming, `_total` / `_seconds` conventions) in a registry of our own,
+ * fed by a tracking listener in the server process. A run or step is counted once, when it is first
+ * seen finished, whichever process ran it (remote runs reach the listener via the change feed).
+ */
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
+import type { PipelineTrackingManager } from "../lib/tracking/manager";
+import { isFinished, type PipelineStatus } from "../lib/tracking/models";
+
+const RUN_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600];
+const STEP_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300];
+/** Runs remembered as already counted; enough for every run that can still change. */
+const COUNTED_KEPT = 50_000;
+
+export interface PrometheusMetrics {
+  registry: Registry;
+  dispose(): void;
+}
+
+export function createPrometheusMetrics(tracking: PipelineTrackingManager, options: { defaultMetrics?: boolean } = {}): PrometheusMetrics {
+  const registry = new Registry();
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "pipewatch_process_" });
+
+  const runs = new Counter({
+    name: "pipewatch_pipelines_total",
+    help: "Finished pipeline runs by pipeline name and final status",
+    labelNames: ["pipeline", "status"] as const,
+    registers: [registry],
+  });
+  const runDuration = new Histogram({
+    name: "pipewatch_pipeline_duration_seconds",
+    help: "Duration of finished pipeline runs",
+    labelNames: ["pipeline", "status"] as const,
+    buckets: RUN_BUCKETS,
+    registers: [registry],
+  });
+  const stepDuration = new Histogram({
+    name: "pipewatch_step_duration_seconds",
+    help: "Duration of finished steps",
+    labelNames: ["pipeline", "step", "status"] as const,
+    buckets: STEP_BUCKETS,
+    registers: [registry],
+  });
+  new Gauge({
+    name: "pipewatch_pipelines_running",
+    help: "Pipeline runs PENDING or RUNNING now, in the storage",
+    registers: [registry],
+    async collect() {
+      const counts = await tracking.countByStatus();
+      this.set(counts.RUNNING + counts.PENDING);
+    },
+  });
+
+  const countedRuns = new Set<string>();
+  const countedSteps = new Map<string, Set<string>>();
+
+  /** Keeps the bookkeeping bounded: past the limit, the oldest remembered run is forgotten. */
+  const makeRoom = (collection: Set<string> | Map<string, unknown>): void => {
+    if (collection.size < COUNTED_KEPT) return;
+    const oldest = collection.keys().next().value;
+    if (oldest !== undefined) collection.delete(oldest);
+  };
+
+  const listener = (status: PipelineStatus): void => {
+    const pipeline = status.pipelineName ?? "unnamed";
+    const id = status.pipelineId;
+    if (countedRuns.has(id)) return;
+    let steps = countedSteps.get(id);
+    for (const step of status.steps) {
+      if (!isFinished(step.status) || step.durationMs === null || steps?.has(step.stepName)) continue;
+      if (!steps) {
+        makeRoom(countedSteps);
+        steps = new Set();
+        countedSteps.set(id, steps);
+      }
+      steps.add(step.stepName);
+      stepDuration.observe({ pipeline, step: step.stepName, status: step.status }, step.durationMs / 1000);
+    }
+    if (!isFinished(status.status)) return;
+    makeRoom(countedRuns);
+    countedRuns.add(id);
+    countedSteps.delete(id);
+    runs.inc({ pipeline, status: status.status });
+    if (status.durationMs !== null) runDuration.observe({ pipeline, status: status.status }, status.durationMs / 1000);
+  };
+
+  tracking.addListener(listener);
+  return {
+    registry,
+    dispose() {
+      tracking.removeListener(listener);
+      registry.clear();
+    },
+  };
+}

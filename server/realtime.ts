@@ -1,0 +1,141 @@
+/**
+ * Live events (contract §4) on the HTTP server's `/socket.io`. Every status change the tracking
+ * manager hears — its own runs, and through the storage's change feed those of other processes —
+ * becomes a coalesced `pipeline:update` for every client; members of a pipeline's room also get a
+ * `step:update` for each step that changed; a delete (API, retention, another process) becomes
+ * `pipeline:delete`.
+ */
+import type { Server as HttpServer } from "node:http";
+import type { Logger } from "pino";
+import { Server, type Socket } from "socket.io";
+import { SOCKET_PATH, type ClientToServerEvents, type ServerToClientEvents } from "../lib/events";
+import type { PipelineTrackingManager } from "../lib/tracking/manager";
+import { serializeStep, summarize, type PipelineStatus, type PipelineSummary, type StepStatus } from "../lib/tracking/models";
+import { isAllowedOrigin, isValidSession, isValidToken, readCookie, SESSION_COOKIE } from "./auth";
+import { pipelineRoom, roomPayloadSchema, TokenBucket } from "./socket-guards";
+import { UpdateCoalescer } from "./update-coalescer";
+
+export type PipewatchIo = Server<ClientToServerEvents, ServerToClientEvents>;
+type PipewatchSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
+
+export interface RealtimeOptions {
+  tracking: PipelineTrackingManager;
+  logger: Logger;
+  dashboardToken?: string | null;
+  /** Origins besides the server's own host allowed to open a socket. */
+  allowedOrigins?: readonly string[];
+  /** Per-pipeline coalescing window for `pipeline:update`. Default 100 ms. */
+  coalesceMs?: number;
+}
+
+export interface RealtimeServer {
+  io: PipewatchIo;
+  /** Sends what is pending and closes every socket (not the HTTP server). */
+  close(): Promise<void>;
+}
+
+const MAX_ROOMS_PER_SOCKET = 200;
+const REFUSALS_BEFORE_DISCONNECT = 200;
+
+export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOptions): RealtimeServer {
+  const { tracking, logger, dashboardToken = null, allowedOrigins = [] } = options;
+  const io: PipewatchIo = new Server(httpServer, {
+    path: SOCKET_PATH,
+    serveClient: false,
+    maxHttpBufferSize: 16 * 1024,
+    // Next's dev HMR shares the server's upgrade event: leave upgrades on other paths alone.
+    destroyUpgrade: false,
+    connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
+    allowRequest: (req, callback) => {
+      const ok = isAllowedOrigin(req.headers.origin, req.headers.host, allowedOrigins);
+      if (!ok) logger.warn({ origin: req.headers.origin }, "socket refused: origin not allowed");
+      callback(ok ? null : "origin not allowed", ok);
+    },
+  });
+
+  if (dashboardToken) {
+    io.use((socket, next) => {
+      const auth: unknown = socket.handshake.auth;
+      const token = typeof auth === "object" && auth !== null ? (auth as { token?: unknown }).token : undefined;
+      if (isValidToken(token, dashboardToken)) return next();
+      if (isValidSession(readCookie(socket.handshake.headers.cookie, SESSION_COOKIE), dashboardToken)) return next();
+      next(new Error("unauthorized"));
+    });
+  }
+
+  const coalescer = new UpdateCoalescer<PipelineSummary>((_id, summary) => io.emit("pipeline:update", summary), options.coalesceMs);
+  const stepsSent = new Map<string, Map<string, string>>();
+
+  const onStatus = (status: PipelineStatus): void => {
+    coalescer.push(status.pipelineId, summarize(status));
+    sendStepUpdates(status);
+  };
+
+  function sendStepUpdates(status: PipelineStatus): void {
+    const room = pipelineRoom(status.pipelineId);
+    if (!io.sockets.adapter.rooms.get(room)?.size) {
+      stepsSent.delete(status.pipelineId);
+      return;
+    }
+    const sent = stepsSent.get(status.pipelineId) ?? new Map<string, string>();
+    stepsSent.set(status.pipelineId, sent);
+    for (const step of status.steps) {
+      const signature = stepSignature(step);
+      if (sent.get(step.stepName) === signature) continue;
+      sent.set(step.stepName, signature);
+      io.to(room).emit("step:update", { pipelineId: status.pipelineId, step: serializeStep(step) });
+    }
+  }
+
+  tracking.addListener(onStatus);
+  const unsubscribeDeletes = tracking.storage.subscribe((change) => {
+    if (!change.deleted) return;
+    coalescer.drop(change.pipelineId);
+    stepsSent.delete(change.pipelineId);
+    io.emit("pipeline:delete", { pipelineId: change.pipelineId });
+  });
+
+  io.on("connection", (socket: PipewatchSocket) => {
+    const bucket = new TokenBucket();
+    const admit = (): boolean => {
+      if (bucket.take()) return true;
+      if (bucket.refused > REFUSALS_BEFORE_DISCONNECT) {
+        logger.warn({ socketId: socket.id }, "socket disconnected: event rate limit");
+        socket.disconnect(true);
+      }
+      return false;
+    };
+    socket.on("subscribe", (payload) => {
+      if (!admit()) return;
+      const parsed = roomPayloadSchema.safeParse(payload);
+      if (!parsed.success || socket.rooms.size > MAX_ROOMS_PER_SOCKET) return;
+      const room = pipelineRoom(parsed.data.pipelineId);
+      if (!socket.rooms.has(room)) {
+        // A new member must get every step on the next change, not only the ones that differ.
+        stepsSent.delete(parsed.data.pipelineId);
+        void socket.join(room);
+      }
+    });
+    socket.on("unsubscribe", (payload) => {
+      if (!admit()) return;
+      const parsed = roomPayloadSchema.safeParse(payload);
+      if (parsed.success) void socket.leave(pipelineRoom(parsed.data.pipelineId));
+    });
+  });
+
+  return {
+    io,
+    async close() {
+      tracking.removeListener(onStatus);
+      unsubscribeDeletes();
+      coalescer.flush();
+      io.disconnectSockets(true);
+      // io.close() would also close the HTTP server; the caller owns that.
+      io.engine.close();
+    },
+  };
+}
+
+function stepSignature(step: StepStatus): string {
+  return `${step.status}|${step.attempts}|${step.startedAt?.getTime() ?? ""}|${step.completedAt?.getTime() ?? ""}|${step.workerId ?? ""}`;
+}

@@ -1,0 +1,56 @@
+/**
+ * Coalesces a burst of updates per key (a pipeline id) into at most one emit per window, without
+ * delaying a lone update: the first update of a key goes out at once and opens a window; later
+ * ones inside the window only replace the pending value, which is emitted when the window ends
+ * (and opens the next window). So the latest value of every key always goes out, at most
+ * `windowMs` late, and an idle key has zero added latency.
+ */
+export class UpdateCoalescer<T> {
+  private readonly windows = new Map<string, { pending: T | undefined; timer: NodeJS.Timeout }>();
+
+  constructor(private readonly emit: (key: string, value: T) => void, private readonly windowMs = 100) {}
+
+  push(key: string, value: T): void {
+    const window = this.windows.get(key);
+    if (window) {
+      window.pending = value;
+      return;
+    }
+    this.emit(key, value);
+    this.open(key);
+  }
+
+  /** Sends every pending value now and stops all windows (shutdown). */
+  flush(): void {
+    for (const [key, window] of this.windows) {
+      clearTimeout(window.timer);
+      if (window.pending !== undefined) this.emit(key, window.pending);
+    }
+    this.windows.clear();
+  }
+
+  /** Forget a key (deleted): its pending value is dropped. */
+  drop(key: string): void {
+    const window = this.windows.get(key);
+    if (!window) return;
+    clearTimeout(window.timer);
+    this.windows.delete(key);
+  }
+
+  get openWindows(): number {
+    return this.windows.size;
+  }
+
+  private open(key: string): void {
+    const timer = setTimeout(() => {
+      const window = this.windows.get(key);
+      this.windows.delete(key);
+      if (window?.pending !== undefined) {
+        this.emit(key, window.pending);
+        this.open(key);
+      }
+    }, this.windowMs);
+    timer.unref();
+    this.windows.set(key, { pending: undefined, timer });
+  }
+}
