@@ -108,6 +108,8 @@ function convert(value: unknown, seen: WeakSet<object>): unknown {
 export function errorMessage(err: unknown): string {
   if (err instanceof Error) return err.message ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : err.name;
   if (typeof err === "string") return err;
+  // JSON would say "null" for `throw undefined`; the literal is what the user wrote.
+  if (err === undefined) return "undefined";
   try {
     const json = JSON.stringify(toJsonSafe(err, 2000));
     return json === undefined ? String(err) : json;
