@@ -31,7 +31,7 @@ const envSchema = z.object({
   ALLOWED_ORIGINS: z.string().optional(),
 });
 
-export function readConfig(env: NodeJS.ProcessEnv = process.env): ServerConfig {
+export function readConfig(env: Record<string, string | undefined> = process.env): ServerConfig {
   const blanksRemoved = Object.fromEntries(Object.entries(env).filter(([, v]) => v !== undefined && v !== ""));
   const parsed = envSchema.safeParse(blanksRemoved);
   if (!parsed.success) {

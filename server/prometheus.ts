@@ -19,7 +19,7 @@ export interface PrometheusMetrics {
 
 export function createPrometheusMetrics(tracking: PipelineTrackingManager, options: { defaultMetrics?: boolean } = {}): PrometheusMetrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "pipewatch_process_" });
+  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "pipewatch_" });
 
   const runs = new Counter({
     name: "pipewatch_pipelines_total",

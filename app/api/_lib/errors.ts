@@ -2,7 +2,6 @@
  * Every API error goes through `errorResponse`: `{ error }` JSON with the right status, never a
  * stack trace; anything unexpected is logged with the request id and answered as a bare 500.
  */
-import { InvalidCursorError } from "@/lib/tracking/storage/cursor";
 import { getRuntime } from "@/server/runtime";
 
 export class ApiError extends Error {
@@ -21,7 +20,9 @@ export function jsonResponse(body: unknown, status = 200, headers: Record<string
 
 export function errorResponse(err: unknown, request?: Request): Response {
   if (err instanceof ApiError) return jsonResponse({ error: err.message }, err.status);
-  if (err instanceof InvalidCursorError) return jsonResponse({ error: `cursor: ${err.message}` }, 400);
+  // By name, not instanceof: the storage that throws it was loaded by the server process, not
+  // by Next's bundle, so its class is a different object from the one this module would import.
+  if (err instanceof Error && err.name === "InvalidCursorError") return jsonResponse({ error: `cursor: ${err.message}` }, 400);
   const reqId = request?.headers.get("x-request-id") ?? undefined;
   try {
     getRuntime().logger?.error({ err, reqId }, "API request failed");

@@ -1,0 +1,121 @@
+/** Live events (contract §4) with a real socket.io-client against the real server. */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { PipelineSummary, StepStatusJSON } from "../../lib/tracking/models";
+import { connectClient, gatedPipeline, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
+
+let server: TestServer;
+const sockets: ClientSocket[] = [];
+
+beforeAll(async () => {
+  server = await startTestServer();
+});
+afterAll(async () => {
+  for (const s of sockets) s.close();
+  await server?.close();
+});
+
+async function client(): Promise<ClientSocket> {
+  const socket = await connectClient(server.url);
+  sockets.push(socket);
+  return socket;
+}
+
+describe("pipeline:update", () => {
+  it("delivers RUNNING then COMPLETED for a run started after the client connected", async () => {
+    const socket = await client();
+    const updates: PipelineSummary[] = [];
+    socket.on("pipeline:update", (s) => updates.push(s));
+    const { pipeline, release } = gatedPipeline(server.broker, server.tracking, "live");
+    const task = await pipeline.kiq();
+    const id = task.pipelineId;
+    await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id && s.status === "RUNNING");
+    await release("first");
+    await release("second");
+    const done = await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id && s.status === "COMPLETED");
+    expect(done).toMatchObject({ pipelineName: "live", stepsTotal: 2, stepsCompleted: 2, stepsFailed: 0, currentStep: null });
+    expect(done).not.toHaveProperty("steps");
+    // The final state is the last one delivered for that run.
+    expect(updates.filter((u) => u.pipelineId === id).at(-1)!.status).toBe("COMPLETED");
+  });
+
+  it("coalesces a burst but always delivers the latest state", async () => {
+    const socket = await client();
+    const updates: PipelineSummary[] = [];
+    socket.on("pipeline:update", (s) => updates.push(s));
+    const { Pipeline } = await import("../../lib/pipeline/pipeline");
+    let burst = new Pipeline(server.broker, { name: "burst" }) as unknown as { step: (n: string, f: () => unknown) => unknown };
+    for (let i = 0; i < 40; i++) burst = burst.step(`s${i}`, () => i) as typeof burst;
+    const pipeline = (burst as unknown as InstanceType<typeof Pipeline>).withTracking(server.tracking);
+    const task = await pipeline.kiq();
+    await task.waitResult({ timeoutMs: 5_000 });
+    await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === task.pipelineId && s.status === "COMPLETED")
+      .catch(() => undefined);
+    const mine = updates.filter((u) => u.pipelineId === task.pipelineId);
+    expect(mine.at(-1)).toMatchObject({ status: "COMPLETED", stepsCompleted: 40 });
+    // 80 step transitions plus start and end, in a few ms: far fewer emits than changes.
+    expect(mine.length).toBeLessThan(20);
+  });
+});
+
+describe("rooms and step:update", () => {
+  it("sends step updates with results to subscribers only, and stops after unsubscribe", async () => {
+    const member = await client();
+    const outsider = await client();
+    const { pipeline, release } = gatedPipeline(server.broker, server.tracking, "rooms");
+    const task = await pipeline.kiq();
+    const id = task.pipelineId;
+    const outsiderSteps: unknown[] = [];
+    outsider.on("step:update", (p) => outsiderSteps.push(p));
+    member.emit("subscribe", { pipelineId: id });
+    await new Promise((r) => setTimeout(r, 50));
+    const firstDone = waitForEvent<{ pipelineId: string; step: StepStatusJSON }>(member, "step:update",
+      (p) => p.pipelineId === id && p.step.stepName === "first" && p.step.status === "COMPLETED");
+    await release("first");
+    const payload = await firstDone;
+    expect(payload.step.result).toEqual({ n: 1 });
+    expect(typeof payload.step.completedAt).toBe("string");
+    member.emit("unsubscribe", { pipelineId: id });
+    await new Promise((r) => setTimeout(r, 50));
+    const afterLeave: unknown[] = [];
+    member.on("step:update", (p) => afterLeave.push(p));
+    await release("second");
+    await task.waitResult({ timeoutMs: 5_000 });
+    await new Promise((r) => setTimeout(r, 100));
+    expect(afterLeave).toEqual([]);
+    expect(outsiderSteps).toEqual([]);
+  });
+
+  it("ignores invalid subscribe payloads and survives a flood of them", async () => {
+    const socket = await client();
+    const hostile: unknown[] = [null, 42, "x", {}, { pipelineId: "" }, { pipelineId: "a b" }, { pipelineId: "x".repeat(201) },
+      { pipelineId: { $gt: "" } }, { __proto__: { pipelineId: "p" } }, JSON.parse('{"__proto__":{"polluted":1}}')];
+    for (let i = 0; i < 300; i++) socket.emit("subscribe", hostile[i % hostile.length] as { pipelineId: string });
+    await new Promise((r) => setTimeout(r, 200));
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined();
+    const res = await fetch(`${server.url}/api/health`);
+    expect(res.status).toBe(200);
+  });
+});
+
+describe("pipeline:delete", () => {
+  it("tells every client when a run is deleted through the API", async () => {
+    const socket = await client();
+    const { pipeline, release } = gatedPipeline(server.broker, server.tracking, "to-delete");
+    const task = await pipeline.kiq();
+    await release("first");
+    await release("second");
+    await task.waitResult({ timeoutMs: 5_000 });
+    const deleted = waitForEvent<{ pipelineId: string }>(socket, "pipeline:delete", (p) => p.pipelineId === task.pipelineId);
+    expect((await fetch(`${server.url}/api/pipelines/${task.pipelineId}`, { method: "DELETE" })).status).toBe(204);
+    await deleted;
+  });
+});
+
+describe("handshake", () => {
+  it("refuses a browser Origin from another site", async () => {
+    await expect(connectClient(server.url, { headers: { origin: "https://evil.example" } })).rejects.toThrow();
+    const same = await connectClient(server.url, { headers: { origin: server.url } });
+    sockets.push(same);
+    expect(same.connected).toBe(true);
+  });
+});

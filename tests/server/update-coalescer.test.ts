@@ -1,0 +1,37 @@
+import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
+import { UpdateCoalescer } from "../../server/update-coalescer";
+
+describe("UpdateCoalescer", () => {
+  beforeEach(() => vi.useFakeTimers());
+  afterEach(() => vi.useRealTimers());
+
+  it("emits a lone update at once and the last of a burst at the window's end", () => {
+    const sent: [string, number][] = [];
+    const c = new UpdateCoalescer<number>((k, v) => sent.push([k, v]), 100);
+    c.push("a", 1);
+    expect(sent).toEqual([["a", 1]]);
+    for (let i = 2; i <= 50; i++) c.push("a", i);
+    c.push("b", 7);
+    expect(sent).toEqual([["a", 1], ["b", 7]]);
+    vi.advanceTimersByTime(100);
+    expect(sent).toEqual([["a", 1], ["b", 7], ["a", 50]]);
+    vi.advanceTimersByTime(100);
+    expect(sent.length).toBe(3);
+    expect(c.openWindows).toBe(0);
+    c.push("a", 51);
+    expect(sent.at(-1)).toEqual(["a", 51]);
+  });
+
+  it("flush sends what is pending; drop forgets a key", () => {
+    const sent: [string, number][] = [];
+    const c = new UpdateCoalescer<number>((k, v) => sent.push([k, v]), 100);
+    c.push("a", 1);
+    c.push("a", 2);
+    c.push("b", 1);
+    c.push("b", 2);
+    c.drop("b");
+    c.flush();
+    expect(sent).toEqual([["a", 1], ["b", 1], ["a", 2]]);
+    expect(c.openWindows).toBe(0);
+  });
+});
