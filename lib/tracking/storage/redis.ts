@@ -1,31 +1,361 @@
-// PLACEHOLDER — replaced by the Redis storage implementation (issue 3).
+/**
+ * RedisPipelineStorage (guide §5.2, §10; contract §1): many worker and dashboard processes share
+ * one Redis. One hash per run plus sorted-set indexes by start time (keys.ts); every transition is
+ * one Lua script (redis-scripts.ts) that also moves the metrics rollups (redis-rollups.ts) and
+ * announces the write on a pub/sub channel. Writes are batched and survive outages through
+ * redis-write-queue.ts; reads wait for this process's earlier writes, so a process reads its own.
+ *
+ * The client is the caller's: `close()` releases only the subscriber connection this storage made.
+ * The client's own `keyPrefix` option is not supported (use `keyPrefix` here).
+ */
 import type { Redis } from "ioredis";
+import { defaultLogger, type Logger } from "../../logger";
+import { assertMetricsDays } from "../metrics";
 import type { MetricsQuery, PipelineMetrics } from "../metrics-types";
-import type { PipelineStatus, Status, StepStatus } from "../models";
-import type { HistoryQuery, ListFilter, Page, PageQuery, StorageChange, TrackingStorage } from "./types";
+import {
+  STATUSES, isFinished, isValidPipelineId, type PipelineStatus, type PipelineSummary, type Status, type StepStatus,
+} from "../models";
+import { decodeCursor, encodeCursor } from "./cursor";
+import { DEFAULT_KEY_PREFIX, RedisKeys, lexMember } from "./keys";
+import { IndexWalker, ListSource, MergedSource, type EntrySource, type IndexEntry } from "./redis-paging";
+import { CorruptRecordError, decodeRun, decodeSummary, encodeDoc, encodeResult, encodeStep, statusChar } from "./redis-records";
+import { assembleMetrics, dayStamp, runContribution, stepContribution, windowDays } from "./redis-rollups";
+import { buildScripts, type ScriptName } from "./redis-scripts";
+import { RedisWriteQueue } from "./redis-write-queue";
+import {
+  DEFAULT_HISTORY_LIMIT, DEFAULT_LIST_LIMIT, DEFAULT_PAGE_LIMIT,
+  type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
+} from "./types";
 
 export interface RedisStorageOptions {
+  /** Default "pipewatch:". Printable ASCII without quotes or backslashes. */
   keyPrefix?: string;
+  /** Finished runs (and their index entries) expire this long after they finish. Default: never. */
   ttlSeconds?: number;
+  /** How long the per-day metrics rollups are kept. Default 90. */
+  metricsRetentionDays?: number;
+  /** Writes held while Redis is unreachable; past this the oldest are dropped (logged). Default 100 000. */
+  maxBufferedWrites?: number;
+  logger?: Logger;
 }
 
-const notYet = (): never => {
-  throw new Error("RedisPipelineStorage is not implemented yet");
-};
+const ID_MATCH_LIMIT = 5000;
+const NAME_MATCH_LIMIT = 200;
+const REAP_BATCH = 500;
+const CLEANUP_BATCH = 500;
+const READ_WAIT_MS = 2000;
 
 export class RedisPipelineStorage implements TrackingStorage {
   readonly kind = "redis";
-  constructor(readonly redis: Redis, readonly options: RedisStorageOptions = {}) {}
-  saveStatus(_status: PipelineStatus): Promise<void> { return notYet(); }
-  saveStep(_id: string, _step: StepStatus): Promise<void> { return notYet(); }
-  getStatus(_id: string): Promise<PipelineStatus | null> { return notYet(); }
-  listPipelines(_f?: ListFilter): Promise<PipelineStatus[]> { return notYet(); }
-  listPage(_q?: PageQuery): Promise<Page> { return notYet(); }
-  countByStatus(): Promise<Record<Status, number>> { return notYet(); }
-  getHistory(_q?: HistoryQuery): Promise<PipelineStatus[]> { return notYet(); }
-  deletePipeline(_id: string): Promise<boolean> { return notYet(); }
-  cleanupOlderThan(_cutoff: Date): Promise<number> { return notYet(); }
-  getMetrics(_q: MetricsQuery): Promise<PipelineMetrics> { return notYet(); }
-  subscribe(_h: (c: StorageChange) => void): () => void { return notYet(); }
-  close(): Promise<void> { return notYet(); }
+  readonly keys: RedisKeys;
+  readonly ttlSeconds: number | null;
+  readonly metricsRetentionDays: number;
+  private readonly logger: Logger;
+  private readonly queue: RedisWriteQueue;
+  private readonly commands: Record<ScriptName, string>;
+  private readonly handlers = new Set<(change: StorageChange) => void>();
+  private subscriber: Redis | null = null;
+
+  constructor(readonly redis: Redis, options: RedisStorageOptions = {}) {
+    const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
+    if (!/^[\x21-\x7e]{1,100}$/.test(prefix) || /["\\]/.test(prefix)) {
+      throw new TypeError("keyPrefix must be 1-100 printable ASCII characters without quotes or backslashes");
+    }
+    const ttl = options.ttlSeconds;
+    if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) throw new RangeError("ttlSeconds must be a positive number");
+    this.keys = new RedisKeys(prefix);
+    this.ttlSeconds = ttl ?? null;
+    this.metricsRetentionDays = options.metricsRetentionDays ?? 90;
+    this.logger = options.logger ?? defaultLogger();
+    this.queue = new RedisWriteQueue(redis, this.logger, { maxBuffered: options.maxBufferedWrites ?? 100_000 });
+    const scripts = buildScripts(this.keys.parts);
+    this.commands = {} as Record<ScriptName, string>;
+    for (const [name, def] of Object.entries(scripts) as [ScriptName, { lua: string; numberOfKeys: number }][]) {
+      // One command per prefix: the scripts embed the key layout, so two prefixes are two scripts.
+      const command = `pipewatch_${name}_${hash(prefix)}`;
+      if (!(command in (redis as unknown as Record<string, unknown>))) redis.defineCommand(command, def);
+      this.commands[name] = command;
+    }
+  }
+
+  async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
+    const id = status.pipelineId;
+    if (!isValidPipelineId(id)) throw new TypeError(`Invalid pipelineId ${JSON.stringify(id)}`);
+    const name = status.pipelineName;
+    const expireAt = this.ttlSeconds && isFinished(status.status) ? Date.now() + Math.round(this.ttlSeconds * 1000) : 0;
+    const stamp = dayStamp(status.startedAt, this.metricsRetentionDays);
+    const args: (string | number)[] = [
+      this.keys.run(id), id, status.status, status.startedAt.getTime(), name ?? "", name === null ? "0" : "1",
+      lexMember(id), name === null ? "" : lexMember(name), encodeDoc(status), encodeResult(status.result),
+      JSON.stringify(status.steps.map((s) => s.stepName)), status.steps.map((s) => statusChar(s.status)).join(""),
+      stamp, runContribution(status, stamp), expireAt,
+      expireAt ? `${status.status}|${name === null ? 0 : 1}|${id}|${name ?? ""}` : "", options?.origin ?? "",
+    ];
+    for (const step of status.steps) args.push(step.stepName, encodeStep(step), stepContribution(step));
+    await this.queue.push({ command: this.commands.saveStatus, args });
+  }
+
+  async saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void> {
+    if (!isValidPipelineId(pipelineId)) return;
+    await this.queue.push({
+      command: this.commands.saveStep,
+      args: [this.keys.run(pipelineId), step.stepName, encodeStep(step), statusChar(step.status), stepContribution(step),
+        options?.origin ?? "", pipelineId],
+    });
+  }
+
+  async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
+    if (!isValidPipelineId(pipelineId)) return null;
+    await this.queue.barrier(READ_WAIT_MS);
+    let hash: Record<string, string>;
+    try {
+      hash = await this.redis.hgetall(this.keys.run(pipelineId));
+    } catch (err) {
+      if (/WRONGTYPE/.test(String(err))) throw new CorruptRecordError(pipelineId, "not a hash");
+      throw err;
+    }
+    return decodeRun(pipelineId, hash);
+  }
+
+  async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
+    await this.prepareRead();
+    const key = filter.status ? this.keys.statusIndex(filter.status) : this.keys.allIndex;
+    return this.loadRuns(new IndexWalker(this.redis, key, null, 200), filter.limit ?? DEFAULT_LIST_LIMIT);
+  }
+
+  async getHistory(query: HistoryQuery = {}): Promise<PipelineStatus[]> {
+    await this.prepareRead();
+    const since = query.since?.getTime() ?? -Infinity;
+    return this.loadRuns(new IndexWalker(this.redis, this.keys.allIndex, null, 200, since), query.limit ?? DEFAULT_HISTORY_LIMIT);
+  }
+
+  async listPage(query: PageQuery = {}): Promise<Page> {
+    const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
+    const after = query.cursor ? decodeCursor(query.cursor) : null;
+    await this.prepareRead();
+    const q = query.q?.toLowerCase() ?? "";
+    const chunk = Math.min(500, Math.max(20, limit + 1));
+    let source: EntrySource;
+    if (!q) {
+      const key = query.status ? this.keys.statusIndex(query.status) : this.keys.allIndex;
+      source = new IndexWalker(this.redis, key, after, chunk);
+    } else {
+      source = await this.searchSource(q, after, chunk);
+    }
+    const found: { summary: PipelineSummary; entry: IndexEntry }[] = [];
+    while (found.length <= limit) {
+      const batch: IndexEntry[] = [];
+      for (let e = await source.next(); e; e = batch.length < chunk ? await source.next() : null) batch.push(e);
+      if (batch.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (const e of batch) pipeline.hmget(this.keys.run(e.pipelineId), "doc", "ss", "names");
+      const replies = (await pipeline.exec()) ?? [];
+      batch.forEach((entry, i) => {
+        const summary = this.decodeListed(entry, replies[i], (v) => {
+          const [doc, ss, names] = v as (string | null)[];
+          return decodeSummary(entry.pipelineId, doc ?? null, ss ?? null, names ?? null);
+        });
+        if (summary && (!query.status || summary.status === query.status)) found.push({ summary, entry });
+      });
+      if (batch.length < chunk) break;
+    }
+    const items = found.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: items.map((f) => f.summary), nextCursor: found.length > limit && last ? encodeCursor(last.entry) : null };
+  }
+
+  async countByStatus(): Promise<Record<Status, number>> {
+    await this.prepareRead();
+    const pipeline = this.redis.pipeline();
+    for (const s of STATUSES) pipeline.zcard(this.keys.statusIndex(s));
+    const replies = (await pipeline.exec()) ?? [];
+    return Object.fromEntries(STATUSES.map((s, i) => {
+      const [err, n] = replies[i] ?? [new Error("no reply"), 0];
+      if (err) throw err;
+      return [s, Number(n)];
+    })) as Record<Status, number>;
+  }
+
+  async deletePipeline(pipelineId: string, options?: WriteOptions): Promise<boolean> {
+    if (!isValidPipelineId(pipelineId)) return false;
+    const v = await this.queue.push({ command: this.commands.deleteRun, args: [this.keys.run(pipelineId), pipelineId, options?.origin ?? ""] });
+    return Number(v) > 0;
+  }
+
+  async cleanupOlderThan(cutoff: Date): Promise<number> {
+    await this.prepareRead();
+    let deleted = 0;
+    let kept = 0;
+    for (;;) {
+      const ids = await this.redis.zrangebyscore(this.keys.allIndex, "-inf", `(${cutoff.getTime()}`, "LIMIT", kept, CLEANUP_BATCH);
+      if (ids.length === 0) break;
+      const [n, stay] = (await this.call("cleanup", ids)) as [number, number];
+      deleted += n;
+      kept += stay;
+      if (ids.length < CLEANUP_BATCH) break;
+    }
+    return deleted;
+  }
+
+  async getMetrics(query: MetricsQuery): Promise<PipelineMetrics> {
+    assertMetricsDays(query.days);
+    await this.queue.barrier(READ_WAIT_MS);
+    const { days } = windowDays(query);
+    const pipeline = this.redis.pipeline();
+    for (const day of days) {
+      pipeline.hgetall(this.keys.metricsDay(day)).hgetall(this.keys.metricsReasons(day)).hgetall(this.keys.metricsSteps(day));
+    }
+    const replies = (await pipeline.exec()) ?? [];
+    const hashAt = (i: number): Record<string, string> => {
+      const [err, value] = replies[i] ?? [null, {}];
+      if (err) throw err;
+      return (value ?? {}) as Record<string, string>;
+    };
+    return assembleMetrics(query, days.map((_, i) => ({ counters: hashAt(3 * i), reasons: hashAt(3 * i + 1), steps: hashAt(3 * i + 2) })));
+  }
+
+  subscribe(handler: (change: StorageChange) => void): () => void {
+    this.handlers.add(handler);
+    if (!this.subscriber) this.startSubscriber();
+    return () => void this.handlers.delete(handler);
+  }
+
+  /** Waits (up to `timeoutMs`) until every write issued so far has reached Redis. */
+  flush(timeoutMs = 10_000): Promise<boolean> {
+    return this.queue.drain(timeoutMs);
+  }
+
+  /** Writes waiting to be sent (buffered during an outage, or not yet flushed). */
+  get pendingWrites(): number {
+    return this.queue.size;
+  }
+
+  async close(): Promise<void> {
+    await this.queue.drain(5000);
+    this.handlers.clear();
+    this.subscriber?.disconnect();
+    this.subscriber = null;
+  }
+
+  // ---- internals ------------------------------------------------------------------------------
+
+  private call(script: ScriptName, args: (string | number)[]): Promise<unknown> {
+    const fn = (this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[this.commands[script]]!;
+    return fn.apply(this.redis, args);
+  }
+
+  /** Our own earlier writes first, then drop index entries of runs Redis expired (ttlSeconds). */
+  private async prepareRead(): Promise<void> {
+    await this.queue.barrier(READ_WAIT_MS);
+    for (let round = 0; round < 20; round++) {
+      const looked = Number(await this.call("reap", [Date.now(), REAP_BATCH]));
+      if (looked < REAP_BATCH) break;
+    }
+  }
+
+  /** id-prefix matches (lex index, sorted by start here) merged with every matching name's index. */
+  private async searchSource(q: string, after: IndexEntry | null, chunk: number): Promise<EntrySource> {
+    const range = [`[${q}`, `[${q}\uffff`] as const;
+    const [names, ids] = await Promise.all([
+      this.redis.zrangebylex(this.keys.nameLex, range[0], range[1], "LIMIT", 0, NAME_MATCH_LIMIT),
+      this.redis.zrangebylex(this.keys.idLex, range[0], range[1], "LIMIT", 0, ID_MATCH_LIMIT + 1),
+    ]);
+    const sources: EntrySource[] = names.map((m) => new IndexWalker(this.redis, this.keys.nameIndex(m.slice(m.indexOf("\0") + 1)), after, chunk));
+    if (ids.length > ID_MATCH_LIMIT) {
+      // Too many id matches to sort here: walk the time index and keep the matching ids (rare).
+      sources.push(new PrefixFilter(new IndexWalker(this.redis, this.keys.allIndex, after, 500), q));
+    } else if (ids.length > 0) {
+      const plain = ids.map((m) => m.slice(m.indexOf("\0") + 1));
+      const scores = await this.redis.zmscore(this.keys.allIndex, ...plain);
+      const entries: IndexEntry[] = [];
+      plain.forEach((pipelineId, i) => {
+        const s = scores[i];
+        if (s !== null && s !== undefined) entries.push({ pipelineId, startedAtMs: Number(s) });
+      });
+      entries.sort((a, b) => b.startedAtMs - a.startedAtMs || (a.pipelineId < b.pipelineId ? 1 : -1));
+      const start = after ? entries.findIndex((e) => e.startedAtMs < after.startedAtMs
+        || (e.startedAtMs === after.startedAtMs && e.pipelineId < after.pipelineId)) : 0;
+      sources.push(new ListSource(start < 0 ? [] : entries.slice(start)));
+    }
+    return new MergedSource(sources);
+  }
+
+  private async loadRuns(source: EntrySource, limit: number): Promise<PipelineStatus[]> {
+    const out: PipelineStatus[] = [];
+    while (out.length < limit) {
+      const batch: IndexEntry[] = [];
+      for (let e = await source.next(); e; e = batch.length < 200 ? await source.next() : null) batch.push(e);
+      if (batch.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (const e of batch) pipeline.hgetall(this.keys.run(e.pipelineId));
+      const replies = (await pipeline.exec()) ?? [];
+      batch.forEach((entry, i) => {
+        const run = this.decodeListed(entry, replies[i], (v) => decodeRun(entry.pipelineId, v as Record<string, string>));
+        if (run && out.length < limit) out.push(run);
+      });
+      if (batch.length < 200) break;
+    }
+    return out;
+  }
+
+  /** One listed record: null (and the stale index entry dropped) when gone, null (logged) when corrupt. */
+  private decodeListed<T>(entry: IndexEntry, reply: [Error | null, unknown] | undefined, decode: (value: unknown) => T | null): T | null {
+    try {
+      if (!reply) return null;
+      if (reply[0]) throw /WRONGTYPE/.test(reply[0].message) ? new CorruptRecordError(entry.pipelineId, "not a hash") : reply[0];
+      const value = decode(reply[1]);
+      if (value === null) void this.call("cleanup", [entry.pipelineId]).catch(() => undefined);
+      return value;
+    } catch (err) {
+      this.logger.error({ err, pipelineId: entry.pipelineId }, "skipped a pipeline record that could not be read");
+      return null;
+    }
+  }
+
+  private startSubscriber(): void {
+    const sub = this.redis.duplicate();
+    this.subscriber = sub;
+    sub.on("error", (err: Error) => this.logger.warn({ err }, "Redis change-feed connection error"));
+    sub.on("message", (_channel: string, message: string) => {
+      const change = parseChange(message);
+      if (!change) return;
+      for (const handler of this.handlers) {
+        try {
+          handler(change);
+        } catch (err) {
+          this.logger.error({ err }, "a change-feed subscriber threw");
+        }
+      }
+    });
+    sub.subscribe(this.keys.channel).catch((err: unknown) => this.logger.error({ err }, "could not subscribe to the change feed"));
+  }
+}
+
+/** "<version>|<deleted>|<origin>|<id>": the id never holds "|", the origin is between. */
+function parseChange(message: string): StorageChange | null {
+  const a = message.indexOf("|");
+  const b = message.indexOf("|", a + 1);
+  const c = message.lastIndexOf("|");
+  if (a < 0 || b < 0 || c < b) return null;
+  const version = Number(message.slice(0, a));
+  const origin = message.slice(b + 1, c);
+  const pipelineId = message.slice(c + 1);
+  if (!Number.isFinite(version) || !isValidPipelineId(pipelineId)) return null;
+  return { pipelineId, version, origin: origin || null, deleted: message.slice(a + 1, b) === "1" };
+}
+
+class PrefixFilter implements EntrySource {
+  constructor(private readonly inner: EntrySource, private readonly prefix: string) {}
+  async next(): Promise<IndexEntry | null> {
+    for (let e = await this.inner.next(); e; e = await this.inner.next()) {
+      if (e.pipelineId.toLowerCase().startsWith(this.prefix)) return e;
+    }
+    return null;
+  }
+}
+
+function hash(text: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return (h >>> 0).toString(36);
 }

@@ -1,0 +1,40 @@
+/** Shared by the Redis tests: a real Redis (TEST_REDIS_URL), a unique key prefix per file, cleanup. */
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { pino, type Logger } from "pino";
+
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+
+export function uniquePrefix(area: string): string {
+  return `pwtest:${area}:${randomBytes(4).toString("hex")}:`;
+}
+
+export function connect(url = REDIS_URL): Redis {
+  return new Redis(url, { maxRetriesPerRequest: 3 });
+}
+
+/** SCAN + UNLINK of everything under `prefix` (never FLUSH). */
+export async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = "0";
+  let n = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length) n += await redis.unlink(...keys);
+  } while (cursor !== "0");
+  return n;
+}
+
+export async function countKeys(redis: Redis, prefix: string): Promise<number> {
+  let cursor = "0";
+  let n = 0;
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    n += keys.length;
+  } while (cursor !== "0");
+  return n;
+}
+
+export const silentLogger = (): Logger => pino({ level: "silent" });
+export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
