@@ -1,0 +1,6 @@
+"use client";
+import { ErrorPanel } from "@/components/error-panel";
+
+export default function PageError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
+  return <ErrorPanel error={error} reset={reset} />;
+}

@@ -1,0 +1,31 @@
+import type { Metadata } from "next";
+import { PipelineList } from "@/components/pipeline-list";
+import { isStatus } from "@/components/status-style";
+import { getRuntime } from "@/server/runtime";
+
+export const dynamic = "force-dynamic";
+export const metadata: Metadata = { title: "Pipelines" };
+
+const FIRST_PAGE = 100;
+
+type SearchParams = Promise<Record<string, string | string[] | undefined>>;
+
+export default async function PipelinesPage({ searchParams }: { searchParams: SearchParams }) {
+  const params = await searchParams;
+  const status = isStatus(params.status) ? params.status : null;
+  const q = typeof params.q === "string" ? params.q.trim().slice(0, 200) : "";
+  const { tracking } = getRuntime();
+  const [page, counts] = await Promise.all([
+    tracking.listPage({ status: status ?? undefined, q: q || undefined, limit: FIRST_PAGE }),
+    tracking.countByStatus(),
+  ]);
+  return (
+    <div className="space-y-4">
+      <div>
+        <h1 className="text-xl font-semibold tracking-tight">Pipeline runs</h1>
+        <p className="text-sm text-zinc-500">Every tracked run, newest first, updating live.</p>
+      </div>
+      <PipelineList initial={{ items: page.items, nextCursor: page.nextCursor, counts }} status={status} q={q} />
+    </div>
+  );
+}

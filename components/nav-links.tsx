@@ -1,0 +1,33 @@
+"use client";
+import Link from "next/link";
+import { usePathname } from "next/navigation";
+
+const LINKS = [
+  { href: "/", label: "Pipelines", active: (p: string) => p === "/" || p.startsWith("/pipelines") },
+  { href: "/metrics", label: "Metrics", active: (p: string) => p.startsWith("/metrics") },
+];
+
+export function NavLinks() {
+  const pathname = usePathname() ?? "/";
+  return (
+    <nav aria-label="Main" className="flex items-center gap-1">
+      {LINKS.map((link) => {
+        const active = link.active(pathname);
+        return (
+          <Link
+            key={link.href}
+            href={link.href}
+            aria-current={active ? "page" : undefined}
+            className={`rounded-md px-3 py-1.5 text-sm font-medium focus-ring ${
+              active
+                ? "bg-zinc-100 text-zinc-900 dark:bg-zinc-800 dark:text-white"
+                : "text-zinc-600 hover:bg-zinc-100 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-white"
+            }`}
+          >
+            {link.label}
+          </Link>
+        );
+      })}
+    </nav>
+  );
+}

@@ -1,0 +1,46 @@
+"use client";
+/** Cancel (while running), export JSON, delete (confirmed). */
+import { useState } from "react";
+import type { PipelineStatusJSON } from "@/lib/tracking/models";
+import { fetchJson } from "./api-client";
+import { DeleteRunDialog } from "./delete-run-dialog";
+import { ExportMenu } from "./export-menu";
+
+export function PipelineActions({ run, onChanged }: { run: PipelineStatusJSON; onChanged: (next: PipelineStatusJSON | null) => void }) {
+  const [cancelling, setCancelling] = useState(false);
+  const [error, setError] = useState<string | null>(null);
+  const active = run.status === "RUNNING" || run.status === "PENDING";
+
+  const cancel = async () => {
+    setCancelling(true);
+    setError(null);
+    try {
+      const next = await fetchJson<PipelineStatusJSON>(`/api/pipelines/${encodeURIComponent(run.pipelineId)}/cancel`, { method: "POST" });
+      onChanged(next);
+    } catch (err) {
+      setError(err instanceof Error ? err.message : String(err));
+      onChanged(null);
+    } finally {
+      setCancelling(false);
+    }
+  };
+
+  return (
+    <div className="flex flex-col items-end gap-1">
+      <div className="flex flex-wrap gap-2">
+        {active && (
+          <button type="button" className="btn" onClick={() => void cancel()} disabled={cancelling} data-testid="cancel-run">
+            {cancelling ? "Cancelling…" : "Cancel run"}
+          </button>
+        )}
+        <ExportMenu pipelineId={run.pipelineId} />
+        <DeleteRunDialog pipelineId={run.pipelineId} />
+      </div>
+      {error && (
+        <p role="alert" className="text-xs text-rose-600">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

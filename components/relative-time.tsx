@@ -1,0 +1,18 @@
+"use client";
+/** "3 min ago", with the absolute local and UTC time on hover. Before hydration: the local time. */
+import { formatDistanceStrict } from "date-fns";
+import { formatUtc } from "./duration-format";
+import { useNow } from "./use-now";
+
+export function RelativeTime({ iso }: { iso: string | null }) {
+  const now = useNow();
+  if (!iso) return <span className="text-zinc-400">—</span>;
+  const date = new Date(iso);
+  const title = `${date.toLocaleString()} (local)\n${formatUtc(iso)}`;
+  const label = now === 0 ? formatUtc(iso).slice(11, 19) : `${formatDistanceStrict(date, Math.max(now, date.getTime()))} ago`;
+  return (
+    <time dateTime={iso} title={title} className="whitespace-nowrap tabular-nums">
+      {label}
+    </time>
+  );
+}

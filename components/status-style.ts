@@ -1,0 +1,42 @@
+/**
+ * The five statuses and how each one looks. Kept apart from lib/tracking/models (which pulls in
+ * zod) so client bundles import only types from lib/.
+ */
+import type { Status } from "@/lib/tracking/models";
+
+export const STATUS_ORDER: readonly Status[] = ["RUNNING", "PENDING", "COMPLETED", "FAILED", "CANCELLED"];
+
+export function isStatus(value: unknown): value is Status {
+  return typeof value === "string" && (STATUS_ORDER as readonly string[]).includes(value);
+}
+
+export function isFinishedStatus(status: Status): boolean {
+  return status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
+}
+
+/** Badge colours: text + background, readable in light and dark. */
+export const STATUS_BADGE: Record<Status, string> = {
+  PENDING: "bg-zinc-100 text-zinc-700 ring-zinc-300 dark:bg-zinc-800 dark:text-zinc-300 dark:ring-zinc-600",
+  RUNNING: "bg-sky-50 text-sky-800 ring-sky-300 dark:bg-sky-950 dark:text-sky-300 dark:ring-sky-700",
+  COMPLETED: "bg-emerald-50 text-emerald-800 ring-emerald-300 dark:bg-emerald-950 dark:text-emerald-300 dark:ring-emerald-700",
+  FAILED: "bg-rose-50 text-rose-800 ring-rose-300 dark:bg-rose-950 dark:text-rose-300 dark:ring-rose-700",
+  CANCELLED: "bg-amber-50 text-amber-800 ring-amber-300 dark:bg-amber-950 dark:text-amber-300 dark:ring-amber-700",
+};
+
+/** Solid fills for timeline bars and progress. */
+export const STATUS_FILL: Record<Status, string> = {
+  PENDING: "bg-zinc-300 dark:bg-zinc-600",
+  RUNNING: "bg-sky-500",
+  COMPLETED: "bg-emerald-500",
+  FAILED: "bg-rose-500",
+  CANCELLED: "bg-amber-500",
+};
+
+/** Chart colours (recharts takes CSS colours, not classes). */
+export const STATUS_COLOR: Record<Status, string> = {
+  PENDING: "#a1a1aa",
+  RUNNING: "#0ea5e9",
+  COMPLETED: "#10b981",
+  FAILED: "#f43f5e",
+  CANCELLED: "#f59e0b",
+};

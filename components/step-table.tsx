@@ -1,0 +1,84 @@
+"use client";
+/** Every step with its times, error and (on demand) result. */
+import { Fragment, useState } from "react";
+import type { StepStatusJSON } from "@/lib/tracking/models";
+import { formatUtc } from "./duration-format";
+import { LiveDuration } from "./live-duration";
+import { ResultViewer } from "./result-viewer";
+import { StatusBadge } from "./status-badge";
+
+const TH = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-zinc-500";
+const TD = "px-3 py-2 align-top";
+
+export function StepTable({ steps }: { steps: StepStatusJSON[] }) {
+  const [open, setOpen] = useState<ReadonlySet<string>>(new Set());
+  const toggle = (name: string) =>
+    setOpen((current) => {
+      const next = new Set(current);
+      if (next.has(name)) next.delete(name);
+      else next.add(name);
+      return next;
+    });
+
+  return (
+    <div className="overflow-x-auto p-2">
+      <table className="w-full text-sm">
+        <thead className="border-b border-zinc-200 dark:border-zinc-800">
+          <tr>
+            <th className={TH}>Step</th>
+            <th className={TH}>Status</th>
+            <th className={TH}>Started (UTC)</th>
+            <th className={TH}>Ended (UTC)</th>
+            <th className={TH}>Duration</th>
+            <th className={TH}>Attempts</th>
+            <th className={TH}>Error</th>
+            <th className={TH}>
+              <span className="sr-only">Result</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {steps.map((step) => {
+            const expanded = open.has(step.stepName);
+            const hasResult = step.result !== null && step.result !== undefined;
+            return (
+              <Fragment key={step.stepName}>
+                <tr className="border-b border-zinc-100 dark:border-zinc-800" data-testid="step-row" data-step-name={step.stepName}>
+                  <td className={`${TD} max-w-56 truncate font-medium`} title={step.stepName}>
+                    {step.stepName}
+                  </td>
+                  <td className={TD}>
+                    <StatusBadge status={step.status} />
+                  </td>
+                  <td className={`${TD} whitespace-nowrap tabular-nums text-zinc-600 dark:text-zinc-400`}>{step.startedAt ? formatUtc(step.startedAt).slice(11, 23) : "—"}</td>
+                  <td className={`${TD} whitespace-nowrap tabular-nums text-zinc-600 dark:text-zinc-400`}>{step.completedAt ? formatUtc(step.completedAt).slice(11, 23) : "—"}</td>
+                  <td className={TD}>
+                    <LiveDuration startedAt={step.startedAt} durationMs={step.durationMs} running={step.status === "RUNNING"} />
+                  </td>
+                  <td className={`${TD} tabular-nums`}>{step.attempts}</td>
+                  <td className={`${TD} max-w-xs`}>
+                    {step.error && <p className="line-clamp-3 break-words text-xs text-rose-700 dark:text-rose-400" title={step.error} data-testid="step-error">{step.error}</p>}
+                  </td>
+                  <td className={`${TD} text-right`}>
+                    {hasResult && (
+                      <button type="button" className="btn-ghost text-xs" aria-expanded={expanded} onClick={() => toggle(step.stepName)}>
+                        {expanded ? "Hide result" : "Show result"}
+                      </button>
+                    )}
+                  </td>
+                </tr>
+                {expanded && hasResult && (
+                  <tr className="border-b border-zinc-100 dark:border-zinc-800">
+                    <td colSpan={8} className="px-3 pb-3">
+                      <ResultViewer result={step.result} />
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}

@@ -1,0 +1,117 @@
+"use client";
+/**
+ * Gantt view of a run: one bar per declared step (pending ones included), placed by its start and
+ * end relative to the run's start. Running bars grow with the shared clock. Dataflow runs are
+ * grouped by stage, each step naming what it waits for.
+ */
+import type { PipelineStatusJSON, StepStatusJSON } from "@/lib/tracking/models";
+import { formatDuration, formatUtc } from "./duration-format";
+import { STATUS_FILL } from "./status-style";
+import { stepStages } from "./step-depth";
+import { useNow } from "./use-now";
+
+const ms = (iso: string | null) => (iso ? new Date(iso).getTime() : null);
+const TICKS = [0, 0.25, 0.5, 0.75, 1];
+
+function runWindow(run: PipelineStatusJSON, now: number): { start: number; span: number } {
+  const start = new Date(run.startedAt).getTime();
+  let end = ms(run.completedAt) ?? (now > 0 ? now : start);
+  for (const s of run.steps) end = Math.max(end, ms(s.completedAt) ?? ms(s.startedAt) ?? end);
+  return { start, span: Math.max(end - start, 1) };
+}
+
+function barTitle(step: StepStatusJSON, end: number | null): string {
+  const lines = [`${step.stepName} — ${step.status}`, `start: ${formatUtc(step.startedAt)}`];
+  if (step.completedAt) lines.push(`end: ${formatUtc(step.completedAt)}`);
+  const start = ms(step.startedAt);
+  if (step.durationMs !== null) lines.push(`duration: ${formatDuration(step.durationMs)}`);
+  else if (start !== null && end !== null) lines.push(`running for ${formatDuration(end - start)}`);
+  if (step.dependsOn.length) lines.push(`after: ${step.dependsOn.join(", ")}`);
+  return lines.join("\n");
+}
+
+export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
+  const now = useNow();
+  const { start, span } = runWindow(run, now);
+  const stages = stepStages(run);
+  const dataflow = run.pipelineType === "dataflow";
+  const pct = (t: number) => `${Math.min(100, Math.max(0, ((t - start) / span) * 100))}%`;
+  const ordered = dataflow
+    ? run.steps.slice().sort((a, b) => (stages.get(a.stepName) ?? 0) - (stages.get(b.stepName) ?? 0))
+    : run.steps;
+
+  if (run.steps.length === 0) return <p className="text-sm text-zinc-500">This run declares no steps.</p>;
+
+  return (
+    <div className="overflow-x-auto">
+      <div className="min-w-[640px]">
+        <div className="grid grid-cols-[200px_1fr] gap-x-4 text-xs text-zinc-500" aria-hidden="true">
+          <span />
+          <div className="relative h-5 border-b border-zinc-200 dark:border-zinc-700">
+            {TICKS.map((t) => (
+              <span key={t} className="absolute -translate-x-1/2 tabular-nums first:translate-x-0 last:-translate-x-full" style={{ left: `${t * 100}%` }}>
+                +{formatDuration(span * t)}
+              </span>
+            ))}
+          </div>
+        </div>
+        <ol className="mt-1">
+          {ordered.map((step, i) => {
+            const stage = stages.get(step.stepName) ?? 0;
+            const newStage = dataflow && (i === 0 || stage !== stages.get(ordered[i - 1]!.stepName));
+            const begin = ms(step.startedAt);
+            const end = ms(step.completedAt) ?? (step.status === "RUNNING" && now > 0 ? now : begin);
+            const depsEnd = Math.max(start, ...step.dependsOn.map((d) => ms(run.steps.find((s) => s.stepName === d)?.completedAt ?? null) ?? start));
+            const placeholder = begin === null;
+            const left = placeholder ? pct(depsEnd) : pct(begin);
+            const width = placeholder
+              ? `calc(100% - ${left})`
+              : `${Math.max(0, (((end ?? begin) - begin) / span) * 100)}%`;
+            return (
+              <li key={step.stepName}>
+                {newStage && (
+                  <p className="mt-2 border-t border-dashed border-zinc-200 pt-1 text-[11px] font-semibold uppercase tracking-wide text-zinc-400 dark:border-zinc-700">
+                    Stage {stage + 1}
+                  </p>
+                )}
+                <div className="grid grid-cols-[200px_1fr] items-center gap-x-4 py-1">
+                  <div className="min-w-0 text-sm">
+                    <p className="truncate font-medium" title={step.stepName}>
+                      {step.stepName}
+                    </p>
+                    {step.dependsOn.length > 0 && (
+                      <p className="truncate text-[11px] text-zinc-500" title={`Waits for ${step.dependsOn.join(", ")}`}>
+                        ↳ after {step.dependsOn.join(", ")}
+                      </p>
+                    )}
+                  </div>
+                  <div className="relative h-6 rounded bg-zinc-100 dark:bg-zinc-800/60">
+                    <div
+                      data-testid="step-bar"
+                      data-step-name={step.stepName}
+                      data-status={step.status}
+                      title={barTitle(step, end)}
+                      className={`absolute top-0.5 bottom-0.5 rounded-sm ${
+                        placeholder
+                          ? "border border-dashed border-zinc-300 bg-transparent dark:border-zinc-600"
+                          : `${STATUS_FILL[step.status]} ${step.status === "RUNNING" ? "animate-pulse" : ""}`
+                      }`}
+                      style={{ left, width, minWidth: 3 }}
+                    >
+                      <span className="sr-only">
+                        {step.stepName}: {step.status}
+                      </span>
+                    </div>
+                    <span className="pointer-events-none absolute inset-y-0 right-1.5 flex items-center text-[11px] tabular-nums text-zinc-500">
+                      {step.durationMs !== null ? formatDuration(step.durationMs) : step.status === "RUNNING" ? "running" : step.status.toLowerCase()}
+                    </span>
+                  </div>
+                </div>
+              </li>
+            );
+          })}
+        </ol>
+      </div>
+    </div>
+  );
+}

@@ -1,0 +1,81 @@
+"use client";
+/**
+ * One run, kept live: `pipeline:update` for its header fields, the room's `step:update` for its
+ * steps, and a full refetch when the two disagree (a final status whose steps we have not seen
+ * finish), after every reconnect, and after an action.
+ */
+import { useCallback, useEffect, useRef, useState } from "react";
+import type { PipelineStatusJSON, PipelineSummary, StepStatusJSON } from "@/lib/tracking/models";
+import { ApiError, fetchPipeline } from "./api-client";
+import { isFinishedStatus } from "./status-style";
+import { usePipelineUpdates } from "./use-pipeline-updates";
+import { useResync } from "./use-resync";
+import { useStepUpdates } from "./use-step-updates";
+
+export function useLivePipeline(initial: PipelineStatusJSON) {
+  const id = initial.pipelineId;
+  const [run, setRun] = useState(initial);
+  const [deleted, setDeleted] = useState(false);
+  const inFlight = useRef(false);
+  const again = useRef(false);
+
+  const refetch = useCallback(async () => {
+    if (inFlight.current) {
+      again.current = true;
+      return;
+    }
+    inFlight.current = true;
+    try {
+      do {
+        again.current = false;
+        try {
+          setRun(await fetchPipeline(id));
+        } catch (err) {
+          if (err instanceof ApiError && err.status === 404) setDeleted(true);
+        }
+      } while (again.current);
+    } finally {
+      inFlight.current = false;
+    }
+  }, [id]);
+
+  const runRef = useRef(run);
+  useEffect(() => {
+    runRef.current = run;
+  });
+
+  usePipelineUpdates(({ updates, deletedIds }) => {
+    if (deletedIds.includes(id)) setDeleted(true);
+    const summary = updates.find((u) => u.pipelineId === id);
+    if (!summary) return;
+    const known = runRef.current.steps;
+    // Step events may lag behind or be missed (joined the room late): fetch when counts disagree.
+    const stepsDisagree =
+      known.filter((s) => s.status === "COMPLETED").length !== summary.stepsCompleted ||
+      known.filter((s) => s.status === "FAILED").length !== summary.stepsFailed;
+    setRun((current) => applySummary(current, summary));
+    if (isFinishedStatus(summary.status) || stepsDisagree) void refetch();
+  });
+
+  useStepUpdates(id, (steps) => setRun((current) => applySteps(current, steps)));
+  useResync(() => void refetch());
+
+  return { run, setRun, deleted, refetch };
+}
+
+function applySummary(run: PipelineStatusJSON, summary: PipelineSummary): PipelineStatusJSON {
+  // The summary's error is cut to 200 chars; keep the full one we may already have.
+  const error = summary.error !== null && run.error?.startsWith(summary.error) ? run.error : summary.error;
+  return { ...run, status: summary.status, completedAt: summary.completedAt, durationMs: summary.durationMs, error };
+}
+
+function applySteps(run: PipelineStatusJSON, updates: StepStatusJSON[]): PipelineStatusJSON {
+  const byName = new Map(updates.map((s) => [s.stepName, s]));
+  const steps = run.steps.map((step) => {
+    const update = byName.get(step.stepName);
+    // A finished step never moves backwards, whatever order events arrive in.
+    if (!update || (isFinishedStatus(step.status) && !isFinishedStatus(update.status))) return step;
+    return update;
+  });
+  return { ...run, steps };
+}
