@@ -169,7 +169,8 @@ describe("GET /api/metrics/prometheus", () => {
     const text = await res.text();
     expect(text).toContain('pipewatch_pipelines_total{pipeline="etl-api",status="COMPLETED"} 1');
     expect(text).toContain('pipewatch_pipelines_total{pipeline="flaky-api",status="FAILED"} 1');
-    expect(text).toMatch(/pipewatch_pipeline_duration_seconds_bucket\{le="0\.1",pipeline="etl-api",status="COMPLETED"\} 1/);
+    expect(text).toMatch(/pipewatch_pipeline_duration_seconds_bucket\{le="\+Inf",pipeline="etl-api",status="COMPLETED"\} 1/);
+    expect(text).toMatch(/pipewatch_pipeline_duration_seconds_count\{pipeline="etl-api",status="COMPLETED"\} 1/);
     expect(text).toMatch(/pipewatch_step_duration_seconds_count\{pipeline="etl-api",step="a",status="COMPLETED"\} 1/);
     expect(text).toMatch(/pipewatch_pipelines_running \d+/);
   });

@@ -44,3 +44,8 @@ export function withErrors<C>(handler: Handler<C>): Handler<C> {
     }
   };
 }
+
+/** For the methods a route does not implement: a JSON 405 instead of Next's empty one. */
+export async function methodNotAllowed(request: Request): Promise<Response> {
+  return jsonResponse({ error: `Method ${request.method} is not allowed here` }, 405);
+}

@@ -1,6 +1,6 @@
 /** GET /api/health — open even with a dashboard token; 503 when the storage does not answer. */
 import { getRuntime } from "@/server/runtime";
-import { jsonResponse } from "../_lib/errors";
+import { jsonResponse, methodNotAllowed } from "../_lib/errors";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -33,3 +33,5 @@ function withTimeout(check: Promise<void>, ms: number): Promise<void> {
   });
   return Promise.race([check, timeout]).finally(() => clearTimeout(timer));
 }
+
+export { methodNotAllowed as POST, methodNotAllowed as PUT, methodNotAllowed as PATCH, methodNotAllowed as DELETE };

@@ -5,7 +5,7 @@
  */
 import { isValidToken, safeNextPath, sessionCookie } from "@/server/auth";
 import { getRuntime } from "@/server/runtime";
-import { ApiError, jsonResponse, withErrors } from "../../_lib/errors";
+import { ApiError, methodNotAllowed, withErrors } from "../../_lib/errors";
 import { readBody } from "../../_lib/load";
 
 export const dynamic = "force-dynamic";
@@ -33,4 +33,4 @@ function redirect(location: string, cookie?: string): Response {
   return new Response(null, { status: 303, headers });
 }
 
-export const GET = () => jsonResponse({ error: "Use POST" }, 405, { allow: "POST" });
+export { methodNotAllowed as GET, methodNotAllowed as PUT, methodNotAllowed as PATCH, methodNotAllowed as DELETE };

@@ -1,5 +1,6 @@
 /** POST /api/auth/logout — clears the session cookie; a form post is sent back to /login. */
 import { clearedSessionCookie } from "@/server/auth";
+import { methodNotAllowed } from "../../_lib/errors";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -10,3 +11,5 @@ export async function POST(request: Request): Promise<Response> {
   if (isForm) return new Response(null, { status: 303, headers: { ...headers, location: "/login" } });
   return new Response(null, { status: 204, headers });
 }
+
+export { methodNotAllowed as GET, methodNotAllowed as PUT, methodNotAllowed as PATCH, methodNotAllowed as DELETE };

@@ -1,6 +1,6 @@
 /** GET /api/metrics/prometheus — Prometheus text format from the server process's registry. */
 import { getRuntime } from "@/server/runtime";
-import { ApiError, withErrors } from "../../_lib/errors";
+import { ApiError, methodNotAllowed, withErrors } from "../../_lib/errors";
 
 export const dynamic = "force-dynamic";
 export const runtime = "nodejs";
@@ -13,3 +13,5 @@ export const GET = withErrors(async () => {
     headers: { "content-type": registry.contentType, "cache-control": "no-store" },
   });
 });
+
+export { methodNotAllowed as POST, methodNotAllowed as PUT, methodNotAllowed as PATCH, methodNotAllowed as DELETE };

@@ -1,7 +1,7 @@
 /** POST /api/pipelines/{id}/cancel — 202 with the cancelled status; 404 unknown; 409 already finished. */
 import { serializeStatus } from "@/lib/tracking/models";
 import { getRuntime } from "@/server/runtime";
-import { ApiError, jsonResponse, notFound, withErrors } from "../../../_lib/errors";
+import { ApiError, jsonResponse, methodNotAllowed, notFound, withErrors } from "../../../_lib/errors";
 import { pipelineIdFrom, readBody, type IdContext } from "../../../_lib/load";
 
 export const dynamic = "force-dynamic";
@@ -15,3 +15,5 @@ export const POST = withErrors(async (request: Request, context: IdContext) => {
   if (!outcome.cancelled) throw new ApiError(409, `Pipeline "${id}" already finished (${outcome.status.status})`);
   return jsonResponse(serializeStatus(outcome.status), 202);
 });
+
+export { methodNotAllowed as GET, methodNotAllowed as PUT, methodNotAllowed as PATCH, methodNotAllowed as DELETE };

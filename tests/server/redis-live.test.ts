@@ -1,0 +1,91 @@
+/**
+ * With Redis: the server serves what another process records, and its clients hear it live
+ * through the storage's change feed. Own key prefix; keys deleted afterwards.
+ */
+import { spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { Redis } from "ioredis";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PipelineTrackingManager } from "../../lib/tracking/manager";
+import type { PipelineSummary } from "../../lib/tracking/models";
+import { RedisPipelineStorage } from "../../lib/tracking/storage/redis";
+import { connectClient, silentLogger, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
+
+const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const PREFIX = `pwtest:server:${randomBytes(4).toString("hex")}:`;
+let redis: Redis;
+let pingClient: Redis;
+let server: TestServer;
+let socket: ClientSocket | undefined;
+
+async function deleteKeys(client: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
+    cursor = next;
+    if (keys.length) await client.unlink(...keys);
+  } while (cursor !== "0");
+}
+
+beforeAll(async () => {
+  redis = new Redis(REDIS_URL);
+  pingClient = new Redis(REDIS_URL);
+  const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(new RedisPipelineStorage(redis, { keyPrefix: PREFIX }));
+  server = await startTestServer({ tracking, checkStorage: async () => void (await pingClient.ping()) });
+});
+
+afterAll(async () => {
+  socket?.close();
+  await server?.close();
+  await server?.tracking.close();
+  const cleaner = new Redis(REDIS_URL);
+  await deleteKeys(cleaner, PREFIX);
+  await cleaner.quit();
+  for (const client of [redis, pingClient]) if (client && client.status !== "end") client.disconnect();
+});
+
+function runRemoteWriter(pipelineId: string): Promise<number> {
+  const child = spawn("npx", ["tsx", "tests/server/fixtures/remote-writer.ts", REDIS_URL, PREFIX, pipelineId, "200"], { stdio: ["ignore", "ignore", "pipe"] });
+  let stderr = "";
+  child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve, reject) => {
+    child.on("error", reject);
+    child.on("exit", (code) => (code === 0 ? resolve(0) : reject(new Error(`remote writer exited ${code}: ${stderr.slice(0, 500)}`))));
+  });
+}
+
+describe("with Redis storage", () => {
+  it("reports redis in health", async () => {
+    const res = await fetch(`${server.url}/api/health`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ status: "healthy", storage: "redis" });
+  });
+
+  it("pushes a run recorded by another process to a connected client, and serves it", async () => {
+    socket = await connectClient(server.url);
+    const pipelineId = `remote_${randomBytes(4).toString("hex")}`;
+    const running = waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === pipelineId && s.status === "RUNNING", 20_000);
+    const completed = waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === pipelineId && s.status === "COMPLETED", 20_000);
+    const exited = runRemoteWriter(pipelineId);
+    expect((await running).pipelineName).toBe("remote");
+    expect(await completed).toMatchObject({ stepsTotal: 2, stepsCompleted: 2 });
+    await exited;
+    const res = await fetch(`${server.url}/api/pipelines/${pipelineId}`);
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { status: string; steps: { result: unknown; workerId: string }[] };
+    expect(body.status).toBe("COMPLETED");
+    expect(body.steps[1]!.result).toEqual({ stored: 3 });
+    expect(body.steps[0]!.workerId).toBe("remote-writer");
+    const list = (await (await fetch(`${server.url}/api/pipelines?q=remote_`)).json()) as { items: { pipelineId: string }[] };
+    expect(list.items.map((i) => i.pipelineId)).toContain(pipelineId);
+  }, 30_000);
+
+  it("answers 503 unhealthy when Redis does not answer", async () => {
+    pingClient.disconnect();
+    const res = await fetch(`${server.url}/api/health`);
+    expect(res.status).toBe(503);
+    const body = (await res.json()) as { status: string; error: string };
+    expect(body.status).toBe("unhealthy");
+    expect(body.error.length).toBeGreaterThan(0);
+  });
+});
