@@ -33,9 +33,9 @@ async function orphans(storage: RedisPipelineStorage, withNames = true): Promise
   if (withNames) indexes.push(k.nameIndex("ret"));
   const out: string[] = [];
   for (const index of indexes) {
-    for (const id of await redis.zrange(index, 0, -1)) if (!(await redis.exists(k.run(id)))) out.push(`${index} ${id}`);
+    for (const id of await redis.zrange(index, "0", "-1")) if (!(await redis.exists(k.run(id)))) out.push(`${index} ${id}`);
   }
-  for (const m of await redis.zrange(k.idLex, 0, -1)) {
+  for (const m of await redis.zrange(k.idLex, "0", "-1")) {
     const id = m.slice(m.indexOf("\0") + 1);
     if (!(await redis.exists(k.run(id)))) out.push(`lex ${id}`);
   }

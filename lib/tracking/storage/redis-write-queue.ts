@@ -40,6 +40,8 @@ export class RedisWriteQueue {
   private outage = false;
   private dropped = 0;
   private graceTimer: NodeJS.Timeout | undefined;
+  private disconnected = false;
+  private sending: Pending[] = [];
   private idleWaiters: (() => void)[] = [];
   /** Writes pushed / sent (or given up) so far: `barrier` waits for the second to reach the first. */
   private pushed = 0;
@@ -51,6 +53,16 @@ export class RedisWriteQueue {
   constructor(private readonly redis: Redis, private readonly logger: Logger, private readonly options: WriteQueueOptions) {
     this.batchSize = options.batchSize ?? 1000;
     this.settleTimeoutMs = options.settleTimeoutMs ?? 2000;
+    // A connection that was up and dropped is an outage even before a write notices it.
+    redis.on("close", () => {
+      this.disconnected = true;
+      // Nobody waits on a dead connection: what is queued or in flight is resent after the reconnect.
+      for (const p of this.queue) settle(p, undefined);
+      for (const p of this.sending) settle(p, undefined);
+    });
+    redis.on("ready", () => {
+      this.disconnected = false;
+    });
   }
 
   /** Resolves with the script's reply, or with undefined once buffered during an outage. */
@@ -116,7 +128,7 @@ export class RedisWriteQueue {
   private handleUnready(): void {
     const status = this.redis.status;
     if (status === "wait") void this.redis.connect().catch(() => undefined);
-    if (this.outage || !["wait", "connecting", "connect"].includes(status)) {
+    if (this.outage || this.disconnected || !["wait", "connecting", "connect"].includes(status)) {
       this.noteOutage();
       for (const p of this.queue) settle(p, undefined);
     } else if (!this.graceTimer) {
@@ -177,6 +189,7 @@ export class RedisWriteQueue {
     if (!this.ready()) return this.handleUnready();
     this.inFlight = true;
     const batch = this.queue.splice(0, this.batchSize);
+    this.sending = batch;
     const timer = setTimeout(() => batch.forEach((p) => settle(p, undefined)), this.settleTimeoutMs);
     let retry: Pending[] = [];
     try {
@@ -201,6 +214,7 @@ export class RedisWriteQueue {
     } finally {
       clearTimeout(timer);
       this.inFlight = false;
+      this.sending = [];
     }
     const lastDone = retry.length ? retry[0]!.seq - 1 : batch[batch.length - 1]?.seq;
     if (lastDone !== undefined) this.markSent(lastDone);

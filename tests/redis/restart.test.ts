@@ -1,0 +1,92 @@
+/**
+ * Redis dies and comes back mid-run (a server this test starts on its own port): the run keeps
+ * going, its writes are buffered and flushed in order on reconnect, the final state is in Redis,
+ * and nothing rejects unhandled.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { InMemoryBroker, Pipeline, PipelineTrackingManager, RedisPipelineStorage } from "../../lib";
+import { silentLogger, sleep } from "./helpers";
+
+const PORT = 6391;
+let server: ChildProcess | null = null;
+
+async function startServer(): Promise<void> {
+  server = spawn("redis-server", ["--port", String(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
+    { stdio: "ignore" });
+  const probe = new Redis(PORT, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  probe.on("error", () => undefined);
+  for (let i = 0; i < 100; i++) {
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      return;
+    } catch {
+      await sleep(20);
+    }
+  }
+  throw new Error("redis-server did not start");
+}
+
+async function stopServer(): Promise<void> {
+  const s = server;
+  server = null;
+  if (!s || s.exitCode !== null) return;
+  const exited = new Promise((r) => s.once("exit", r));
+  s.kill("SIGKILL");
+  await exited;
+}
+
+afterAll(async () => {
+  await stopServer();
+});
+
+describe("RedisPipelineStorage when Redis restarts", () => {
+  it("keeps the run going, buffers, flushes in order after the reconnect", async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (err: unknown) => unhandled.push(err);
+    process.on("unhandledRejection", onUnhandled);
+    await startServer();
+    const redis = new Redis(PORT, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 300) });
+    redis.on("error", () => undefined);
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:restart:", logger: silentLogger() });
+    const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);
+    const stepNames = Array.from({ length: 10 }, (_, i) => `s${i}`);
+    let pipe = new Pipeline(new InMemoryBroker({ redis }), { name: "survivor" });
+    for (const name of stepNames) pipe = pipe.step(name, async (x: unknown) => {
+      await sleep(60);
+      return (x as number) + 1;
+    });
+    pipe.withTracking(tracking);
+
+    const task = await pipe.kiq(0, { pipelineId: "survivor-1" });
+    expect((await storage.getStatus("survivor-1"))?.status).toBe("RUNNING");
+    await sleep(150);
+    await stopServer();
+    // While Redis is down a new run starts at once (kiq never waits on a dead Redis).
+    const t0 = Date.now();
+    const second = await pipe.kiq(100, { pipelineId: "survivor-2" });
+    expect(Date.now() - t0).toBeLessThan(1500);
+    await sleep(250);
+    await startServer();
+
+    const [r1, r2] = await Promise.all([task.waitResult({ timeoutMs: 15_000 }), second.waitResult({ timeoutMs: 15_000 })]);
+    expect(r1).toMatchObject({ isErr: false, returnValue: 10 });
+    expect(r2).toMatchObject({ isErr: false, returnValue: 110 });
+    expect(await storage.flush(10_000)).toBe(true);
+    for (const id of ["survivor-1", "survivor-2"]) {
+      const status = await storage.getStatus(id);
+      expect(status?.status, id).toBe("COMPLETED");
+      expect(status?.steps.map((s) => s.status)).toEqual(stepNames.map(() => "COMPLETED"));
+    }
+    expect((await storage.listPage({ q: "survivor" })).items).toHaveLength(2);
+    expect((await storage.getMetrics({ days: 1 })).completed).toBe(2);
+    await tracking.close();
+    redis.disconnect();
+    await sleep(50);
+    process.off("unhandledRejection", onUnhandled);
+    expect(unhandled).toEqual([]);
+  });
+});
