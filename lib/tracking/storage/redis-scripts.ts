@@ -10,8 +10,9 @@
  *    the old one, add the new one, skip when equal. A redelivered or retried write (the write queue
  *    resends after a reconnect) therefore never double-counts, and a status change moves counters.
  *  - numbers from JS stay strings (HINCRBYFLOAT, the max), so Lua's 14-digit tostring never rounds.
- *  - a step write reads everything it needs with one HMGET and ends with one HSET, to stay cheap
- *    at tens of thousands of transitions per second.
+ *  - a step write reads everything it needs with one HMGET and ends with one HSET, and consecutive
+ *    step writes share one script call and one PUBLISH, to stay cheap at tens of thousands of
+ *    transitions per second.
  */
 import type { KeyParts } from "./keys";
 
@@ -86,37 +87,52 @@ end
 `;
 }
 
-/** KEYS[1] run; ARGV: name, rank char + step JSON, status char, contribution ("" none), origin, id. */
-function saveStep(): string {
+/**
+ * ARGV: (run key, step name, rank char + step JSON, status char, contribution ("" none), origin, id)
+ * tuples. Consecutive step writes share one script call (the write queue merges them), so the
+ * per-call cost of a script is paid once per batch; their change messages go out as one PUBLISH,
+ * one line each. Answers each write's version (0 unknown run, -1 refused as a backwards move).
+ */
+function saveSteps(): string {
   return `
-local K, name = KEYS[1], ARGV[1]
-local h = redis.call('HMGET', K, 'ix:' .. name, 's:' .. name, 'ss', 'c:' .. name, 'mdx', 'names')
-local ix, old, ss, oldc, mdx = h[1], h[2], h[3], h[4], h[5]
-if not ss then return 0 end -- unknown (or deleted) run: ignored
-if old and string.byte(old, 1) > string.byte(ARGV[2], 1) then return -1 end -- never backwards
-local fields = { 's:' .. name, ARGV[2] }
-if not ix then
-  -- a step that was not declared when the run was saved: append it
-  local names = cjson.decode(h[6] or '[]')
-  table.insert(names, name)
-  ix = #names
-  ss = ss .. 'P'
-  table.insert(fields, 'ix:' .. name); table.insert(fields, ix)
-  table.insert(fields, 'names'); table.insert(fields, cjson.encode(names))
+local out, lines = {}, {}
+for j = 1, #ARGV, 7 do
+  local K, name = ARGV[j], ARGV[j + 1]
+  local val = ARGV[j + 2]
+  local h = redis.call('HMGET', K, 'ix:' .. name, 's:' .. name, 'ss', 'c:' .. name, 'mdx', 'names')
+  local ix, old, ss, oldc, mdx = h[1], h[2], h[3], h[4], h[5]
+  if not ss then
+    table.insert(out, 0) -- unknown (or deleted) run: ignored
+  elseif old and string.byte(old, 1) > string.byte(val, 1) then
+    table.insert(out, -1) -- a step never moves backwards
+  else
+    local fields = { 's:' .. name, val }
+    if not ix then
+      -- a step that was not declared when the run was saved: append it
+      local names = cjson.decode(h[6] or '[]')
+      table.insert(names, name)
+      ix = #names
+      ss = ss .. 'P'
+      table.insert(fields, 'ix:' .. name); table.insert(fields, ix)
+      table.insert(fields, 'names'); table.insert(fields, cjson.encode(names))
+    end
+    local i = tonumber(ix)
+    table.insert(fields, 'ss'); table.insert(fields, string.sub(ss, 1, i - 1) .. ARGV[j + 3] .. string.sub(ss, i + 1))
+    local newc = false
+    if ARGV[j + 4] ~= '' and mdx then newc = mdx .. '|' .. ARGV[j + 4] end
+    if oldc ~= newc then
+      diffStep(name, oldc, newc)
+      if newc then table.insert(fields, 'c:' .. name); table.insert(fields, newc)
+      else redis.call('HDEL', K, 'c:' .. name) end
+    end
+    redis.call('HSET', K, unpack(fields))
+    local v = redis.call('HINCRBY', K, 'v', 1)
+    table.insert(out, v)
+    table.insert(lines, v .. '|0|' .. ARGV[j + 5] .. '|' .. ARGV[j + 6])
+  end
 end
-local i = tonumber(ix)
-table.insert(fields, 'ss'); table.insert(fields, string.sub(ss, 1, i - 1) .. ARGV[3] .. string.sub(ss, i + 1))
-local newc = false
-if ARGV[4] ~= '' and mdx then newc = mdx .. '|' .. ARGV[4] end
-if oldc ~= newc then
-  diffStep(name, oldc, newc)
-  if newc then table.insert(fields, 'c:' .. name); table.insert(fields, newc)
-  else redis.call('HDEL', K, 'c:' .. name) end
-end
-redis.call('HSET', K, unpack(fields))
-local v = redis.call('HINCRBY', K, 'v', 1)
-announce(v, 0, ARGV[5], ARGV[6])
-return v
+if #lines > 0 then redis.call('PUBLISH', P_CHANNEL, table.concat(lines, '\\n')) end
+return out
 `;
 }
 
@@ -262,13 +278,13 @@ export interface ScriptDefinition {
   numberOfKeys: number;
 }
 
-export type ScriptName = "saveStep" | "saveStatus" | "deleteRun" | "cleanup" | "reap";
+export type ScriptName = "saveSteps" | "saveStatus" | "deleteRun" | "cleanup" | "reap";
 
 export function buildScripts(parts: KeyParts): Record<ScriptName, ScriptDefinition> {
   const head = prelude(parts);
   const withHead = (body: string, numberOfKeys: number): ScriptDefinition => ({ lua: head + body, numberOfKeys });
   return {
-    saveStep: withHead(saveStep(), 1),
+    saveSteps: withHead(saveSteps(), 0),
     saveStatus: withHead(saveStatus(), 1),
     deleteRun: withHead(deleteRun(), 1),
     cleanup: withHead(cleanup(), 0),

@@ -15,7 +15,14 @@ import type { Logger } from "../../logger";
 export interface QueuedWrite {
   command: string;
   args: (string | number)[];
+  /**
+   * Consecutive mergeable writes of the same command go out as one call with their arguments
+   * concatenated; the command answers an array with one reply per write.
+   */
+  mergeable?: boolean;
 }
+
+const MAX_MERGED = 64;
 
 interface Pending extends QueuedWrite {
   resolve: (value: unknown) => void;
@@ -195,10 +202,21 @@ export class RedisWriteQueue {
     try {
       const pipeline = this.redis.pipeline();
       const calls = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
-      for (const p of batch) calls[p.command]!(...p.args);
+      const groups: Pending[][] = [];
+      for (const p of batch) {
+        const last = groups[groups.length - 1];
+        if (p.mergeable && last && last[0]!.mergeable && last[0]!.command === p.command && last.length < MAX_MERGED) last.push(p);
+        else groups.push([p]);
+      }
+      for (const group of groups) calls[group[0]!.command]!(...(group.length === 1 ? group[0]!.args : group.flatMap((p) => p.args)));
       const results = (await pipeline.exec()) ?? [];
+      const replies: [Error | null, unknown][] = [];
+      groups.forEach((group, g) => {
+        const [err, value] = results[g] ?? [new Error("Connection is closed (no reply)"), null];
+        group.forEach((p, k) => replies.push(err ? [err, null] : [null, p.mergeable && Array.isArray(value) ? value[k] : value]));
+      });
       batch.forEach((p, i) => {
-        const [err, value] = results[i] ?? [new Error("Connection is closed (no reply)"), null];
+        const [err, value] = replies[i]!;
         if (!err) settle(p, value);
         else if (CONNECTION_ERROR.test(err.message) || !this.ready()) retry.push(p);
         else if (p.settled) this.logger.error({ err, command: p.command }, "a tracking write failed in Redis");

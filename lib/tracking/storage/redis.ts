@@ -98,9 +98,10 @@ export class RedisPipelineStorage implements TrackingStorage {
   async saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void> {
     if (!isValidPipelineId(pipelineId)) return;
     await this.queue.push({
-      command: this.commands.saveStep,
+      command: this.commands.saveSteps,
       args: [this.keys.run(pipelineId), step.stepName, encodeStep(step), statusChar(step.status), stepContribution(step),
         options?.origin ?? "", pipelineId],
+      mergeable: true,
     });
   }
 
@@ -317,13 +318,16 @@ export class RedisPipelineStorage implements TrackingStorage {
     this.subscriber = sub;
     sub.on("error", (err: Error) => this.logger.warn({ err }, "Redis change-feed connection error"));
     sub.on("message", (_channel: string, message: string) => {
-      const change = parseChange(message);
-      if (!change) return;
-      for (const handler of this.handlers) {
-        try {
-          handler(change);
-        } catch (err) {
-          this.logger.error({ err }, "a change-feed subscriber threw");
+      // A merged batch of step writes announces itself as one message, one change per line.
+      for (const line of message.split("\n")) {
+        const change = parseChange(line);
+        if (!change) continue;
+        for (const handler of this.handlers) {
+          try {
+            handler(change);
+          } catch (err) {
+            this.logger.error({ err }, "a change-feed subscriber threw");
+          }
         }
       }
     });
