@@ -1,0 +1,288 @@
+/**
+ * Server benchmark (issue 4): with 100 000 runs in Redis, HTTP throughput and p99 of the list and
+ * metrics routes (autocannon, loopback); live latency from a step finishing in another process to
+ * its `pipeline:update` arriving at a socket client; fan-out to 500 clients at ~200 transitions/s
+ * (delivery p99, server CPU). The server runs in its own process (bench/server-host.ts), the
+ * writer in another (bench/server-writer.ts). Keys under `pwbench:server:`, deleted afterwards.
+ *
+ *   npx tsx bench/server-api.ts      (needs a build in .next: npm run build)
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { writeFileSync, mkdirSync } from "node:fs";
+import { createInterface } from "node:readline";
+import autocannon from "autocannon";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import { io as connect, type Socket } from "socket.io-client";
+import { WebSocket } from "ws";
+import type { ClientToServerEvents, ServerToClientEvents } from "../lib/events";
+import type { PipelineStatus, Status } from "../lib/tracking/models";
+import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import type { StepFinished, WriterJob } from "./server-writer";
+
+const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+const PREFIX = "pwbench:server:";
+const RUNS = Number(process.env.BENCH_SERVER_RUNS ?? 100_000);
+const HTTP_SECONDS = Number(process.env.BENCH_SERVER_HTTP_SECONDS ?? 10);
+const FANOUT_CLIENTS = 500;
+/** Fan-out clients that time every update with the real socket.io-client; the rest only count frames. */
+const TIMED_CLIENTS = 50;
+
+type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
+const now = () => performance.timeOrigin + performance.now();
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function percentile(values: number[], p: number): number {
+  if (values.length === 0) return NaN;
+  const sorted = values.slice().sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+}
+const ms = (v: number) => `${v.toFixed(1)} ms`;
+
+async function deleteKeys(redis: Redis): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${PREFIX}*`, "COUNT", 5000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== "0");
+}
+
+/** 100 000 finished runs over the last 7 days, saved with many saveStatus calls in flight. */
+async function seed(redis: Redis): Promise<number> {
+  const storage = new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: pino({ level: "warn" }) });
+  const started = performance.now();
+  const statuses: Status[] = ["COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "CANCELLED"];
+  const nowMs = Date.now();
+  const BATCH = 2_000;
+  for (let i = 0; i < RUNS; i += BATCH) {
+    const writes: Promise<void>[] = [];
+    for (let j = i; j < Math.min(RUNS, i + BATCH); j++) {
+      const start = nowMs - Math.floor(((RUNS - j) / RUNS) * 7 * 86_400_000);
+      const status = statuses[j % statuses.length]!;
+      const run: PipelineStatus = {
+        pipelineId: `bench-${["etl", "report", "sync"][j % 3]}_${j.toString(36)}`, pipelineName: ["etl", "report", "sync"][j % 3]!,
+        status, pipelineType: "sequential", startedAt: new Date(start), completedAt: new Date(start + 1_000 + (j % 50) * 100),
+        durationMs: 1_000 + (j % 50) * 100, result: { rows: j }, error: status === "FAILED" ? `Error ${j % 7}: something broke` : null,
+        steps: ["extract", "transform", "load"].map((stepName, k) => ({
+          stepName, status: status === "FAILED" && k === 2 ? "FAILED" : status === "CANCELLED" && k === 2 ? "CANCELLED" : "COMPLETED",
+          startedAt: new Date(start + k * 300), completedAt: new Date(start + (k + 1) * 300), durationMs: 300,
+          result: { k }, error: null, dependsOn: [], attempts: 1, workerId: "bench",
+        })),
+      };
+      writes.push(storage.saveStatus(run));
+    }
+    await Promise.all(writes);
+  }
+  await storage.close();
+  return (performance.now() - started) / 1000;
+}
+
+function spawnTs(file: string, ipc: boolean): ChildProcess {
+  return spawn(process.execPath, ["--import", "tsx", file, REDIS_URL, PREFIX], {
+    stdio: ipc ? ["ignore", "pipe", "inherit", "ipc"] : ["ignore", "pipe", "inherit"],
+    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
+  });
+}
+
+async function startHost(): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawnTs("bench/server-host.ts", false);
+  const lines = createInterface({ input: child.stdout! });
+  const url = await new Promise<string>((resolve, reject) => {
+    lines.on("line", (line) => {
+      try {
+        resolve((JSON.parse(line) as { url: string }).url);
+      } catch {
+        // not the ready line
+      }
+    });
+    child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+  });
+  return { child, url };
+}
+
+async function http(url: string, path: string): Promise<string> {
+  const bytes = (await (await fetch(`${url}${path}`)).arrayBuffer()).byteLength;
+  const result = await autocannon({ url: `${url}${path}`, connections: 10, duration: HTTP_SECONDS });
+  return `| GET ${path} | ${Math.round(result.requests.average)} | ${result.latency.p50} ms | ${result.latency.p99} ms | ${bytes} | ${result.non2xx} |`;
+}
+
+function connectClient(url: string): Promise<Client> {
+  const socket: Client = connect(url, { path: "/socket.io", transports: ["websocket"], reconnection: false, forceNew: true });
+  return new Promise((resolve, reject) => {
+    socket.once("connect", () => resolve(socket));
+    socket.once("connect_error", reject);
+  });
+}
+
+/**
+ * A bare Engine.IO/Socket.IO v4 websocket client that counts `pipeline:update` frames without
+ * decoding them, so 450 of the 500 fan-out clients cost the load generator (same 2 cores as the
+ * server) almost nothing; the server does the same work for them as for a browser.
+ */
+function connectCountingClient(url: string): Promise<{ count: () => number; close: () => void }> {
+  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
+  let frames = 0;
+  return new Promise((resolve, reject) => {
+    ws.on("error", reject);
+    ws.on("message", (data: Buffer) => {
+      if (data[0] === 0x34 && data[1] === 0x32) frames++; // "42": an event
+      else if (data[0] === 0x32 && data.length === 1) ws.send("3"); // ping → pong
+      else if (data[0] === 0x30) ws.send("40"); // open → connect to "/"
+      else if (data[0] === 0x34 && data[1] === 0x30) resolve({ count: () => frames, close: () => ws.close() }); // "40": connected
+    });
+  });
+}
+
+/** Waits until no new arrival has been recorded for `quietMs` (the clients have drained). */
+async function drained(maps: Map<string, number>[], quietMs = 1_000, maxMs = 15_000): Promise<void> {
+  const total = () => maps.reduce((n, m) => n + m.size, 0);
+  const deadline = performance.now() + maxMs;
+  let last = -1;
+  while (performance.now() < deadline) {
+    const n = total();
+    if (n === last) return;
+    last = n;
+    await sleep(quietMs);
+  }
+}
+
+/** Runs a writer job; resolves with each step finish's time keyed `<id>:<stepsCompleted>`. */
+function runWriter(writer: ChildProcess, job: WriterJob): Promise<Map<string, number>> {
+  const finished = new Map<string, number>();
+  return new Promise((resolve) => {
+    const onMessage = (m: StepFinished | { done: true }) => {
+      if ("done" in m) {
+        writer.off("message", onMessage);
+        resolve(finished);
+      } else finished.set(`${m.pipelineId}:${m.stepsCompleted}`, m.at);
+    };
+    writer.on("message", onMessage);
+    writer.send(job);
+  });
+}
+
+function recordArrivals(socket: Client): Map<string, number> {
+  const arrivals = new Map<string, number>();
+  socket.on("pipeline:update", (s) => {
+    const key = `${s.pipelineId}:${s.stepsCompleted}`;
+    if (!arrivals.has(key)) arrivals.set(key, now());
+  });
+  return arrivals;
+}
+
+function latencies(finished: Map<string, number>, arrivals: Map<string, number>): { values: number[]; missing: number } {
+  const values: number[] = [];
+  let missing = 0;
+  for (const [key, at] of finished) {
+    const arrived = arrivals.get(key);
+    if (arrived === undefined) missing++;
+    else values.push(arrived - at);
+  }
+  return { values, missing };
+}
+
+async function serverCpuSeconds(url: string): Promise<number> {
+  const text = await (await fetch(`${url}/api/metrics/prometheus`)).text();
+  const match = /^pipewatch_process_cpu_seconds_total (\S+)$/m.exec(text);
+  return match ? Number(match[1]) : NaN;
+}
+
+export async function run(): Promise<string> {
+  const redis = new Redis(REDIS_URL);
+  const children: ChildProcess[] = [];
+  const sockets: Client[] = [];
+  const closers: (() => void)[] = [];
+  try {
+    await deleteKeys(redis);
+    const seedSeconds = await seed(redis);
+    const host = await startHost();
+    children.push(host.child);
+    const writer = spawnTs("bench/server-writer.ts", true);
+    children.push(writer);
+    await new Promise<void>((resolve) => writer.once("message", () => resolve()));
+
+    // Warm up Next's route handlers before measuring.
+    for (const path of ["/api/pipelines?limit=50", "/api/metrics?days=7"]) await fetch(`${host.url}${path}`);
+    const httpRows = [await http(host.url, "/api/pipelines?limit=50"), await http(host.url, "/api/metrics?days=7")];
+
+    // Live latency: one client, 1 000 step finishes in another process, each spaced > 100 ms per run.
+    const client = await connectClient(host.url);
+    sockets.push(client);
+    const arrivals = recordArrivals(client);
+    const liveJob: WriterJob = { runs: 250, concurrency: 8, steps: 4, stepMs: 130 };
+    const finished = await runWriter(writer, liveJob);
+    await drained([arrivals]);
+    const live = latencies(finished, arrivals);
+
+    // Fan-out: 500 clients while ~200 transitions/s flow (each run: start, 4 step starts, 4 finishes, end).
+    const timed: Client[] = [client];
+    while (timed.length < TIMED_CLIENTS) timed.push(await connectClient(host.url));
+    sockets.push(...timed.slice(1));
+    const counting: { count: () => number; close: () => void }[] = [];
+    for (let i = TIMED_CLIENTS; i < FANOUT_CLIENTS; i += 50) {
+      counting.push(...(await Promise.all(Array.from({ length: Math.min(50, FANOUT_CLIENTS - i) }, () => connectCountingClient(host.url)))));
+    }
+    closers.push(...counting.map((c) => c.close));
+    const fanoutArrivals = timed.map(recordArrivals);
+    const cpuBefore = await serverCpuSeconds(host.url);
+    const ownCpuBefore = process.cpuUsage();
+    const wallBefore = performance.now();
+    const fanJob: WriterJob = { runs: 200, concurrency: 16, steps: 4, stepMs: 200 };
+    const fanFinished = await runWriter(writer, fanJob);
+    const wallSeconds = (performance.now() - wallBefore) / 1000;
+    const cpuAfter = await serverCpuSeconds(host.url);
+    const ownCpu = process.cpuUsage(ownCpuBefore);
+    await drained(fanoutArrivals);
+    const fanValues: number[] = [];
+    let fanMissing = 0;
+    for (const arr of fanoutArrivals) {
+      const l = latencies(fanFinished, arr);
+      fanValues.push(...l.values);
+      fanMissing += l.missing;
+    }
+    const framesCounted = counting.reduce((n, c) => n + c.count(), 0);
+    const transitionsPerSecond = (fanJob.runs * (2 * fanJob.steps + 2)) / wallSeconds;
+
+    const md = [
+      "## server",
+      "",
+      `Custom server (Next + Socket.IO) in its own process over Redis holding ${RUNS.toLocaleString("en")} runs `
+        + `(seeded with concurrent saveStatus in ${seedSeconds.toFixed(1)} s). autocannon: 10 connections, ${HTTP_SECONDS} s, loopback.`,
+      "",
+      "| route | req/s | p50 | p99 | response bytes | non-2xx |",
+      "|---|---|---|---|---|---|",
+      ...httpRows,
+      "",
+      `**Live latency** (step finishes in another process → \`pipeline:update\` at a socket client, ${finished.size} finishes): `
+        + `p50 ${ms(percentile(live.values, 50))}, p95 ${ms(percentile(live.values, 95))}, p99 ${ms(percentile(live.values, 99))}, `
+        + `max ${ms(Math.max(...live.values))}; not delivered as their own state (coalesced into a later one): ${live.missing}. Target p95 ≤ 50 ms.`,
+      "",
+      `**Fan-out** (${timed.length + counting.length} clients: ${timed.length} socket.io-clients timing every update, `
+        + `${counting.length} bare websocket clients counting frames; ${transitionsPerSecond.toFixed(0)} transitions/s for ${wallSeconds.toFixed(1)} s): `
+        + `delivery p50 ${ms(percentile(fanValues, 50))}, p95 ${ms(percentile(fanValues, 95))}, p99 ${ms(percentile(fanValues, 99))} `
+        + `over ${fanValues.length.toLocaleString("en")} timed deliveries (${fanMissing} step finishes coalesced into a later state); `
+        + `${framesCounted.toLocaleString("en")} frames counted by the bare clients; `
+        + `server CPU ${(((cpuAfter - cpuBefore) / wallSeconds) * 100).toFixed(0)} % of one core. `
+        + `The clients' process used ${(((ownCpu.user + ownCpu.system) / 1e6 / wallSeconds) * 100).toFixed(0)} % of a core meanwhile: `
+        + "load generator, writer, Redis and server share the machine's cores, so these delivery times are an upper bound.",
+      "",
+    ].join("\n");
+    mkdirSync("bench/results", { recursive: true });
+    writeFileSync("bench/results/server.md", md);
+    return md;
+  } finally {
+    for (const s of sockets) s.close();
+    for (const close of closers) close();
+    for (const child of children) {
+      child.kill("SIGTERM");
+      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
+    }
+    await deleteKeys(redis);
+    redis.disconnect();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(await run());
+}
