@@ -5,10 +5,8 @@
  */
 import { computeMetrics } from "../metrics";
 import type { MetricsQuery, PipelineMetrics } from "../metrics-types";
-import {
-  STATUSES, cloneStatus, cloneStep, isFinished, summarize,
-  type PipelineStatus, type Status, type StepStatus,
-} from "../models";
+import { STATUSES, isFinished, summarize, type PipelineStatus, type Status, type StepStatus } from "../models";
+import { fromStoredRun, toStoredRun, toStoredStep, type StoredRun } from "./compact";
 import { compareNewestFirst, decodeCursor, encodeCursor, type CursorPosition } from "./cursor";
 import {
   DEFAULT_HISTORY_LIMIT, DEFAULT_LIST_LIMIT, DEFAULT_PAGE_LIMIT,
@@ -23,12 +21,13 @@ export interface InMemoryStorageOptions {
 }
 
 interface Entry {
-  status: PipelineStatus;
+  /** Replaced, never mutated, on every write (see compact.ts). */
+  status: StoredRun;
   version: number;
   position: CursorPosition;
 }
 
-const positionOf = (s: PipelineStatus): CursorPosition => ({ startedAtMs: s.startedAt.getTime(), pipelineId: s.pipelineId });
+const positionOf = (s: StoredRun): CursorPosition => ({ startedAtMs: s.startedAt, pipelineId: s.pipelineId });
 
 export class InMemoryPipelineStorage implements TrackingStorage {
   readonly kind = "memory";
@@ -46,14 +45,14 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
-    const copy = cloneStatus(status);
+    const copy = toStoredRun(status);
     const existing = this.byId.get(status.pipelineId);
     let entry: Entry;
     if (existing) {
       this.counts[existing.status.status]--;
       existing.status = copy;
       existing.version++;
-      if (existing.position.startedAtMs !== copy.startedAt.getTime()) {
+      if (existing.position.startedAtMs !== copy.startedAt) {
         this.ordered.splice(this.lowerBound(existing.position), 1);
         existing.position = positionOf(copy);
         this.insertOrdered(existing);
@@ -77,8 +76,8 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     if (index >= 0 && stepRank(steps[index]!.status) > stepRank(step.status)) return;
     // Copy-on-write of the run: readers holding the previous object never see it change.
     const nextSteps = steps.slice();
-    if (index >= 0) nextSteps[index] = cloneStep(step);
-    else nextSteps.push(cloneStep(step));
+    if (index >= 0) nextSteps[index] = toStoredStep(step);
+    else nextSteps.push(toStoredStep(step));
     entry.status = { ...entry.status, steps: nextSteps };
     entry.version++;
     this.announce(entry, options, false);
@@ -86,7 +85,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
 
   async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
     const entry = this.byId.get(pipelineId);
-    return entry ? cloneStatus(entry.status) : null;
+    return entry ? fromStoredRun(entry.status) : null;
   }
 
   async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
@@ -94,7 +93,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     const out: PipelineStatus[] = [];
     for (let i = this.ordered.length - 1; i >= 0 && out.length < limit; i--) {
       const s = this.ordered[i]!.status;
-      if (!filter.status || s.status === filter.status) out.push(cloneStatus(s));
+      if (!filter.status || s.status === filter.status) out.push(fromStoredRun(s));
     }
     return out;
   }
@@ -115,7 +114,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
         more = true;
         break;
       }
-      items.push(summarize(s));
+      items.push(summarize(fromStoredRun(s)));
       last = entry;
     }
     return { items, nextCursor: more && last ? encodeCursor(last.position) : null };
@@ -132,7 +131,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     for (let i = this.ordered.length - 1; i >= 0 && out.length < limit; i--) {
       const entry = this.ordered[i]!;
       if (entry.position.startedAtMs < sinceMs) break;
-      out.push(cloneStatus(entry.status));
+      out.push(fromStoredRun(entry.status));
     }
     return out;
   }
@@ -169,7 +168,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   async getMetrics(query: MetricsQuery): Promise<PipelineMetrics> {
     return computeMetrics(
       (function* (entries: Entry[]) {
-        for (const e of entries) yield e.status;
+        for (const e of entries) yield fromStoredRun(e.status);
       })(this.ordered),
       query,
     );
@@ -191,13 +190,13 @@ export class InMemoryPipelineStorage implements TrackingStorage {
 
   private announce(entry: Entry, options: WriteOptions | undefined, deleted: boolean): void {
     if (this.handlers.size === 0) return;
-    const change: StorageChange = {
-      pipelineId: entry.status.pipelineId,
-      version: entry.version,
-      origin: options?.origin ?? null,
-      deleted,
-      status: deleted ? undefined : cloneStatus(entry.status),
-    };
+    const change: StorageChange = { pipelineId: entry.status.pipelineId, version: entry.version, origin: options?.origin ?? null, deleted };
+    if (!deleted) {
+      // Expanded only when read: the manager drops its own echoes unread, on every transition.
+      const snapshot = entry.status;
+      let expanded: PipelineStatus | undefined;
+      Object.defineProperty(change, "status", { enumerable: true, get: () => (expanded ??= fromStoredRun(snapshot)) });
+    }
     for (const handler of this.handlers) {
       try {
         handler(change);
