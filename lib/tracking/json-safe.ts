@@ -2,6 +2,9 @@
  * Make any step result storable as JSON without throwing: BigInt, Date, Map, Set, typed arrays,
  * Errors, functions, symbols and circular references all get a faithful JSON form, and a result
  * larger than `maxBytes` is replaced by `{ truncated: true, bytes, preview }`.
+ *
+ * The copy is deep-frozen: the manager hands the same result to the storage, to every listener
+ * and to readers, so nobody can change what the others (or the store) see by mutating it.
  */
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
 const PREVIEW_CHARS = 1024;
@@ -29,7 +32,30 @@ export function toJsonSafe(value: unknown, maxBytes = DEFAULT_MAX_RESULT_BYTES):
       break;
   }
   if (value === null) return null;
-  return limitSize(convert(value, new WeakSet()), maxBytes);
+  const safe = limitSize(convert(value, new WeakSet()), maxBytes);
+  if (typeof safe === "object" && safe !== null) made.add(safe);
+  return safe;
+}
+
+/** The (frozen) objects toJsonSafe made, so a storage can keep them without another copy. */
+const made = new WeakSet<object>();
+
+/**
+ * True when `value` can be stored as it is: a JSON primitive, or a copy made by `toJsonSafe`
+ * (deep-frozen). Anything else needs `toJsonSafe` first.
+ */
+export function isStorableAsIs(value: unknown): boolean {
+  switch (typeof value) {
+    case "string":
+    case "boolean":
+      return true;
+    case "number":
+      return Number.isFinite(value);
+    case "object":
+      return value === null || made.has(value);
+    default:
+      return false;
+  }
 }
 
 function limitSize(safe: unknown, maxBytes: number): unknown {
@@ -39,7 +65,7 @@ function limitSize(safe: unknown, maxBytes: number): unknown {
   const bytes = Buffer.byteLength(json, "utf8");
   if (bytes <= maxBytes) return safe;
   const truncated: TruncatedResult = { truncated: true, bytes, preview: json.slice(0, PREVIEW_CHARS) };
-  return truncated;
+  return Object.freeze(truncated);
 }
 
 function convert(value: unknown, seen: WeakSet<object>): unknown {
@@ -66,17 +92,19 @@ function convert(value: unknown, seen: WeakSet<object>): unknown {
   seen.add(obj);
   try {
     if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
-    if (obj instanceof Error) return { name: obj.name, message: obj.message };
+    if (obj instanceof Error) return Object.freeze({ name: obj.name, message: obj.message });
     if (obj instanceof Map) {
       const out: Record<string, unknown> = {};
       for (const [k, v] of obj) out[typeof k === "string" ? k : String(convert(k, seen))] = convert(v, seen);
-      return out;
+      return Object.freeze(out);
     }
-    if (obj instanceof Set) return Array.from(obj, (v) => convert(v, seen));
+    if (obj instanceof Set) return Object.freeze(Array.from(obj, (v) => convert(v, seen)));
     if (ArrayBuffer.isView(obj)) {
-      return obj instanceof DataView ? `[DataView ${obj.byteLength} bytes]` : Array.from(obj as unknown as ArrayLike<number | bigint>, (v) => convert(v, seen));
+      return obj instanceof DataView
+        ? `[DataView ${obj.byteLength} bytes]`
+        : Object.freeze(Array.from(obj as unknown as ArrayLike<number | bigint>, (v) => convert(v, seen)));
     }
-    if (Array.isArray(obj)) return obj.map((v) => convert(v, seen));
+    if (Array.isArray(obj)) return Object.freeze(obj.map((v) => convert(v, seen)));
     const toJSON = (obj as { toJSON?: unknown }).toJSON;
     if (typeof toJSON === "function") {
       try {
@@ -97,7 +125,7 @@ function convert(value: unknown, seen: WeakSet<object>): unknown {
       // defineProperty keeps a "__proto__" key an ordinary own property instead of a prototype swap.
       Object.defineProperty(out, key, { value: convert(v, seen), enumerable: true, writable: true, configurable: true });
     }
-    return out;
+    return Object.freeze(out);
   } finally {
     // Only ancestors count as circular; the same object twice side by side is fine.
     seen.delete(obj);

@@ -1,9 +1,11 @@
 /**
- * How the memory storage holds a run: dates as epoch milliseconds and one shared empty
- * `dependsOn`, which halves the memory per finished 10-step run (a `Date` is ~60 bytes, and an
- * empty array per step adds up; see bench/results/core.md). Stored runs are never mutated in
- * place — a write replaces the object — so a reference to one is a stable snapshot.
+ * How the memory storage holds a run still in progress: dates as epoch milliseconds and one
+ * shared empty `dependsOn` (a `Date` is ~60 bytes, and an empty array per step adds up). Results
+ * are held only as immutable JSON-safe values (see `storable`). Stored runs are never mutated in
+ * place — a write replaces the object — so a reference to one is a stable snapshot. A finished
+ * run is sealed into a far smaller form (sealed-run.ts).
  */
+import { isStorableAsIs, toJsonSafe } from "../json-safe";
 import type { PipelineStatus, StepStatus } from "../models";
 
 export interface StoredStep extends Omit<StepStatus, "startedAt" | "completedAt" | "dependsOn"> {
@@ -20,6 +22,12 @@ export interface StoredRun extends Omit<PipelineStatus, "startedAt" | "completed
 
 const NO_DEPENDENCIES: readonly string[] = Object.freeze([]);
 
+/**
+ * A result the store may keep by reference: the manager's results are already frozen JSON-safe
+ * copies; anything else (a storage written to directly) is copied so its owner cannot change it.
+ */
+export const storable = (value: unknown): unknown => (isStorableAsIs(value) ? value : toJsonSafe(value, Infinity));
+
 const ms = (d: Date | null): number | null => (d === null ? null : d.getTime());
 const date = (n: number | null): Date | null => (n === null ? null : new Date(n));
 
@@ -30,7 +38,7 @@ export function toStoredStep(step: StepStatus): StoredStep {
     startedAt: ms(step.startedAt),
     completedAt: ms(step.completedAt),
     durationMs: step.durationMs,
-    result: step.result,
+    result: storable(step.result),
     error: step.error,
     dependsOn: step.dependsOn.length === 0 ? NO_DEPENDENCIES : step.dependsOn.slice(),
     attempts: step.attempts,
@@ -48,12 +56,12 @@ export function toStoredRun(status: PipelineStatus): StoredRun {
     completedAt: ms(status.completedAt),
     durationMs: status.durationMs,
     steps: status.steps.map(toStoredStep),
-    result: status.result,
+    result: storable(status.result),
     error: status.error,
   };
 }
 
-/** A fresh `PipelineStatus` that shares nothing mutable with the store but the (JSON-safe) results. */
+/** A fresh `PipelineStatus` that shares nothing mutable with the store (results are frozen). */
 export function fromStoredRun(run: StoredRun): PipelineStatus {
   return {
     pipelineId: run.pipelineId,

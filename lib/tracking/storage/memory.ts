@@ -1,12 +1,14 @@
 /**
- * In-process storage: a Map by id plus one array kept in newest-first order for lists, paging and
+ * In-process storage: a Map by id plus one array kept in oldest-first order for lists, paging and
  * history. Bounded: past `maxPipelines` it evicts the oldest finished run, never a running one.
+ * A run in progress is held as objects (compact.ts), a finished one sealed (sealed-run.ts).
  * Every read and write copies, so callers never share mutable state with the store.
  */
-import { computeMetrics } from "../metrics";
+import { MetricsAccumulator } from "../metrics";
 import type { MetricsQuery, PipelineMetrics } from "../metrics-types";
-import { STATUSES, isFinished, summarize, type PipelineStatus, type Status, type StepStatus } from "../models";
+import { STATUSES, isFinished, summarize, type PipelineStatus, type PipelineSummary, type Status, type StepStatus } from "../models";
 import { fromStoredRun, toStoredRun, toStoredStep, type StoredRun } from "./compact";
+import { SealedRun, StepShapes, addSealedToMetrics, expandSealed, sealRun, summarizeSealed, unsealRun } from "./sealed-run";
 import { compareNewestFirst, decodeCursor, encodeCursor, type CursorPosition } from "./cursor";
 import {
   DEFAULT_HISTORY_LIMIT, DEFAULT_LIST_LIMIT, DEFAULT_PAGE_LIMIT,
@@ -20,14 +22,17 @@ export interface InMemoryStorageOptions {
   maxPipelines?: number;
 }
 
-interface Entry {
-  /** Replaced, never mutated, on every write (see compact.ts). */
-  status: StoredRun;
+type HeldRun = StoredRun | SealedRun;
+
+/** A held run and its place in `ordered` (the entry is its own cursor position). */
+interface Entry extends CursorPosition {
+  /** Replaced, never mutated, on every write: a reference to it is a stable snapshot. */
+  run: HeldRun;
   version: number;
-  position: CursorPosition;
 }
 
-const positionOf = (s: StoredRun): CursorPosition => ({ startedAtMs: s.startedAt, pipelineId: s.pipelineId });
+const expand = (run: HeldRun): PipelineStatus => (run instanceof SealedRun ? expandSealed(run) : fromStoredRun(run));
+const summaryOf = (run: HeldRun): PipelineSummary => (run instanceof SealedRun ? summarizeSealed(run) : summarize(fromStoredRun(run)));
 
 export class InMemoryPipelineStorage implements TrackingStorage {
   readonly kind = "memory";
@@ -37,6 +42,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   private readonly ordered: Entry[] = [];
   private readonly counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
   private readonly handlers = new Set<(change: StorageChange) => void>();
+  private readonly shapes = new StepShapes();
 
   constructor(options: InMemoryStorageOptions = {}) {
     const max = options.maxPipelines ?? 10_000;
@@ -45,21 +51,21 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
-    const copy = toStoredRun(status);
+    const copy = this.hold(toStoredRun(status));
     const existing = this.byId.get(status.pipelineId);
     let entry: Entry;
     if (existing) {
-      this.counts[existing.status.status]--;
-      existing.status = copy;
+      this.counts[existing.run.status]--;
+      existing.run = copy;
       existing.version++;
-      if (existing.position.startedAtMs !== copy.startedAt) {
-        this.ordered.splice(this.lowerBound(existing.position), 1);
-        existing.position = positionOf(copy);
+      if (existing.startedAtMs !== copy.startedAt) {
+        this.ordered.splice(this.lowerBound(existing), 1);
+        existing.startedAtMs = copy.startedAt;
         this.insertOrdered(existing);
       }
       entry = existing;
     } else {
-      entry = { status: copy, version: 1, position: positionOf(copy) };
+      entry = { pipelineId: copy.pipelineId, startedAtMs: copy.startedAt, run: copy, version: 1 };
       this.byId.set(copy.pipelineId, entry);
       this.insertOrdered(entry);
     }
@@ -71,29 +77,31 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   async saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void> {
     const entry = this.byId.get(pipelineId);
     if (!entry) return;
-    const steps = entry.status.steps;
+    // A late write to a finished run (rare: the manager ends a run after its step writes) unseals it.
+    const run = entry.run instanceof SealedRun ? unsealRun(entry.run) : entry.run;
+    const steps = run.steps;
     const index = steps.findIndex((s) => s.stepName === step.stepName);
     if (index >= 0 && stepRank(steps[index]!.status) > stepRank(step.status)) return;
     // Copy-on-write of the run: readers holding the previous object never see it change.
     const nextSteps = steps.slice();
     if (index >= 0) nextSteps[index] = toStoredStep(step);
     else nextSteps.push(toStoredStep(step));
-    entry.status = { ...entry.status, steps: nextSteps };
+    entry.run = this.hold({ ...run, steps: nextSteps });
     entry.version++;
     this.announce(entry, options, false);
   }
 
   async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
     const entry = this.byId.get(pipelineId);
-    return entry ? fromStoredRun(entry.status) : null;
+    return entry ? expand(entry.run) : null;
   }
 
   async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
     const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
     const out: PipelineStatus[] = [];
     for (let i = this.ordered.length - 1; i >= 0 && out.length < limit; i--) {
-      const s = this.ordered[i]!.status;
-      if (!filter.status || s.status === filter.status) out.push(fromStoredRun(s));
+      const run = this.ordered[i]!.run;
+      if (!filter.status || run.status === filter.status) out.push(expand(run));
     }
     return out;
   }
@@ -107,17 +115,17 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     let more = false;
     for (let i = start; i >= 0; i--) {
       const entry = this.ordered[i]!;
-      const s = entry.status;
-      if (query.status && s.status !== query.status) continue;
-      if (q && !s.pipelineId.toLowerCase().startsWith(q) && !(s.pipelineName ?? "").toLowerCase().startsWith(q)) continue;
+      const run = entry.run;
+      if (query.status && run.status !== query.status) continue;
+      if (q && !run.pipelineId.toLowerCase().startsWith(q) && !(run.pipelineName ?? "").toLowerCase().startsWith(q)) continue;
       if (items.length === limit) {
         more = true;
         break;
       }
-      items.push(summarize(fromStoredRun(s)));
+      items.push(summaryOf(run));
       last = entry;
     }
-    return { items, nextCursor: more && last ? encodeCursor(last.position) : null };
+    return { items, nextCursor: more && last ? encodeCursor(last) : null };
   }
 
   async countByStatus(): Promise<Record<Status, number>> {
@@ -130,8 +138,8 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     const out: PipelineStatus[] = [];
     for (let i = this.ordered.length - 1; i >= 0 && out.length < limit; i--) {
       const entry = this.ordered[i]!;
-      if (entry.position.startedAtMs < sinceMs) break;
-      out.push(fromStoredRun(entry.status));
+      if (entry.startedAtMs < sinceMs) break;
+      out.push(expand(entry.run));
     }
     return out;
   }
@@ -139,7 +147,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   async deletePipeline(pipelineId: string, options?: WriteOptions): Promise<boolean> {
     const entry = this.byId.get(pipelineId);
     if (!entry) return false;
-    this.remove(entry, this.lowerBound(entry.position));
+    this.remove(entry, this.lowerBound(entry));
     entry.version++;
     this.announce(entry, options, true);
     return true;
@@ -152,13 +160,13 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     const deleted: Entry[] = [];
     for (let i = 0; i < boundary; i++) {
       const entry = this.ordered[i]!;
-      (isFinished(entry.status.status) ? deleted : kept).push(entry);
+      (isFinished(entry.run.status) ? deleted : kept).push(entry);
     }
     if (deleted.length === 0) return 0;
     this.ordered.splice(0, boundary, ...kept);
     for (const entry of deleted) {
-      this.byId.delete(entry.status.pipelineId);
-      this.counts[entry.status.status]--;
+      this.byId.delete(entry.pipelineId);
+      this.counts[entry.run.status]--;
       entry.version++;
       this.announce(entry, undefined, true);
     }
@@ -166,12 +174,14 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   async getMetrics(query: MetricsQuery): Promise<PipelineMetrics> {
-    return computeMetrics(
-      (function* (entries: Entry[]) {
-        for (const e of entries) yield fromStoredRun(e.status);
-      })(this.ordered),
-      query,
-    );
+    const acc = new MetricsAccumulator(query);
+    for (const { run } of this.ordered) {
+      if (run instanceof SealedRun) addSealedToMetrics(acc, run);
+      else if (acc.addRun(run.startedAt, run.status, run.error, run.durationMs)) {
+        for (const step of run.steps) acc.addStep(step.stepName, step.status, step.durationMs);
+      }
+    }
+    return acc.result();
   }
 
   subscribe(handler: (change: StorageChange) => void): () => void {
@@ -190,12 +200,12 @@ export class InMemoryPipelineStorage implements TrackingStorage {
 
   private announce(entry: Entry, options: WriteOptions | undefined, deleted: boolean): void {
     if (this.handlers.size === 0) return;
-    const change: StorageChange = { pipelineId: entry.status.pipelineId, version: entry.version, origin: options?.origin ?? null, deleted };
+    const change: StorageChange = { pipelineId: entry.pipelineId, version: entry.version, origin: options?.origin ?? null, deleted };
     if (!deleted) {
       // Expanded only when read: the manager drops its own echoes unread, on every transition.
-      const snapshot = entry.status;
+      const snapshot = entry.run;
       let expanded: PipelineStatus | undefined;
-      Object.defineProperty(change, "status", { enumerable: true, get: () => (expanded ??= fromStoredRun(snapshot)) });
+      Object.defineProperty(change, "status", { enumerable: true, get: () => (expanded ??= expand(snapshot)) });
     }
     for (const handler of this.handlers) {
       try {
@@ -208,15 +218,15 @@ export class InMemoryPipelineStorage implements TrackingStorage {
 
   private remove(entry: Entry, index: number): void {
     this.ordered.splice(index, 1);
-    this.byId.delete(entry.status.pipelineId);
-    this.counts[entry.status.status]--;
+    this.byId.delete(entry.pipelineId);
+    this.counts[entry.run.status]--;
   }
 
   private evictIfFull(): void {
     // The oldest finished runs go first; running ones are kept even past the bound.
     for (let i = 0; this.byId.size > this.maxPipelines && i < this.ordered.length; ) {
       const entry = this.ordered[i]!;
-      if (isFinished(entry.status.status)) this.remove(entry, i);
+      if (isFinished(entry.run.status)) this.remove(entry, i);
       else i++;
     }
   }
@@ -227,7 +237,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     let hi = this.ordered.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      if (compareNewestFirst(this.ordered[mid]!.position, position) > 0) lo = mid + 1;
+      if (compareNewestFirst(this.ordered[mid]!, position) > 0) lo = mid + 1;
       else hi = mid;
     }
     return lo;
@@ -235,7 +245,12 @@ export class InMemoryPipelineStorage implements TrackingStorage {
 
   private insertOrdered(entry: Entry): void {
     const last = this.ordered[this.ordered.length - 1];
-    if (!last || compareNewestFirst(entry.position, last.position) < 0) this.ordered.push(entry);
-    else this.ordered.splice(this.lowerBound(entry.position), 0, entry);
+    if (!last || compareNewestFirst(entry, last) < 0) this.ordered.push(entry);
+    else this.ordered.splice(this.lowerBound(entry), 0, entry);
+  }
+
+  /** Finished runs are sealed; runs in progress stay objects, cheap to update step by step. */
+  private hold(run: StoredRun): HeldRun {
+    return isFinished(run.status) ? sealRun(run, this.shapes) : run;
   }
 }
