@@ -1,14 +1,17 @@
 /**
- * One node:http server hosting the Next.js request handler and Socket.IO, wired to a tracking
- * manager passed in (no global singletons but the typed runtime handle Next's route handlers need).
- * `port: 0` picks a free port; the returned url and port are the real ones.
+ * One node:http server hosting the REST API, the Next.js pages and Socket.IO, wired to a tracking
+ * manager passed in. `/api/*` is answered by our own router before Next (Next's route-handler
+ * machinery cost more than the storage read itself); only the pages go through Next, and they
+ * reach the runtime through the typed handle in runtime.ts. `port: 0` picks a free port; the
+ * returned url and port are the real ones.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { pino, type Logger } from "pino";
 import type { PipelineTrackingManager } from "../lib/tracking/manager";
-import { assignRequestId, passAuthGate, requestPath, sendJson } from "./http-gate";
+import { createApiHandler } from "./api/handler";
+import { assignRequestId, passAuthGate, requestUrl, sendJson } from "./http-gate";
 import { createPrometheusMetrics } from "./prometheus";
 import { createRealtimeServer, type PipewatchIo } from "./realtime";
 import { setRuntime } from "./runtime";
@@ -37,6 +40,8 @@ export interface RunningServer {
 }
 
 const FORCE_CLOSE_AFTER_MS = 2_000;
+/** Node's default 5 s drops a browser's idle connection between two looks at the dashboard. */
+const KEEP_ALIVE_MS = 65_000;
 
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { tracking, host = "127.0.0.1", dev = false, allowedOrigins = [] } = options;
@@ -47,22 +52,36 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   let markReady!: () => void;
   const ready = new Promise<void>((resolve) => (markReady = resolve));
 
-  const server = createServer((req, res) => {
+  const startedAt = new Date();
+  const prometheus = createPrometheusMetrics(tracking, { defaultMetrics: options.processMetrics ?? true });
+  const api = createApiHandler({
+    tracking, storageKind: tracking.storage.kind, startedAt, dashboardToken, logger,
+    prometheus: prometheus.registry, checkStorage: options.checkStorage,
+  });
+
+  const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => {
     const requestId = assignRequestId(req, res);
-    const started = performance.now();
-    const path = requestPath(req);
-    if (!path) return sendJson(res, 400, { error: "Malformed request URL" });
-    if (path.pathname.startsWith("/api/")) {
-      res.on("finish", () => logger.info({ reqId: requestId, method: req.method, path: path.pathname, status: res.statusCode,
-        ms: Math.round(performance.now() - started) }, "api request"));
-    }
-    if (!passAuthGate(req, res, dashboardToken, path)) return;
+    const url = requestUrl(req);
+    if (!url) return sendJson(res, 400, { error: "Malformed request URL" });
+    const isApi = url.pathname.startsWith("/api/") || url.pathname === "/api";
+    if (isApi) logApiRequest(req, res, url, requestId);
+    if (!passAuthGate(req, res, dashboardToken, url)) return;
+    if (isApi) return api(req, res, url, requestId);
     void ready.then(() => handle!(req, res)).catch((err: unknown) => {
       logger.error({ err, reqId: requestId }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
       else res.end();
     });
   });
+  // Above keepAliveTimeout, or a slow client's headers could be cut by the wrong timer.
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+
+  function logApiRequest(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): void {
+    if (!logger.isLevelEnabled("info")) return;
+    const started = performance.now();
+    res.once("finish", () => logger.info({ reqId: requestId, method: req.method, path: url.pathname, status: res.statusCode,
+      ms: Math.round(performance.now() - started) }, "api request"));
+  }
   // Requests Node's parser refuses (oversized headers or URL, bad syntax) still get a JSON answer.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return;
@@ -78,22 +97,16 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       server.off("error", reject);
       resolve();
     });
+  }).catch((err: unknown) => {
+    prometheus.dispose();
+    throw err;
   });
   const port = (server.address() as AddressInfo).port;
   const urlHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
   const url = `http://${urlHost}:${port}`;
 
-  const prometheus = createPrometheusMetrics(tracking, { defaultMetrics: options.processMetrics ?? true });
   const realtime = createRealtimeServer(server, { tracking, logger, dashboardToken, allowedOrigins, coalesceMs: options.coalesceMs });
-  setRuntime({
-    tracking,
-    storageKind: tracking.storage.kind,
-    startedAt: new Date(),
-    dashboardToken,
-    logger,
-    prometheus: prometheus.registry,
-    checkStorage: options.checkStorage,
-  });
+  setRuntime({ tracking, storageKind: tracking.storage.kind, startedAt, dashboardToken });
 
   const app = next({ dev, dir: process.cwd(), hostname: host, port, httpServer: server, quiet: !dev });
   try {

@@ -1,5 +1,5 @@
 /**
- * What every HTTP request passes before Next sees it: a request id (kept from `x-request-id` when
+ * What every HTTP request passes before the API router or Next sees it: a request id (kept from `x-request-id` when
  * sane, else generated) echoed on the response, and, with a dashboard token, the auth gate —
  * pages redirect to /login, API routes answer 401 JSON, health and the login page stay open.
  */
@@ -23,17 +23,16 @@ export function sendJson(res: ServerResponse, status: number, body: unknown): vo
   res.end(text);
 }
 
-/** The request's path, or null when the URL cannot be parsed. */
-export function requestPath(req: IncomingMessage): { pathname: string; search: string } | null {
+/** The request's URL (origin is a placeholder), or null when it cannot be parsed. */
+export function requestUrl(req: IncomingMessage): URL | null {
   try {
-    const url = new URL(req.url ?? "/", "http://localhost");
-    return { pathname: url.pathname, search: url.search };
+    return new URL(req.url ?? "/", "http://localhost");
   } catch {
     return null;
   }
 }
 
-/** True when the request may go on to Next; otherwise the response has been sent. */
+/** True when the request may go on; otherwise the response has been sent. */
 export function passAuthGate(req: IncomingMessage, res: ServerResponse, token: string | null, path: { pathname: string; search: string }): boolean {
   if (!token || isPublicPath(path.pathname) || isAuthorized(req.headers, token)) return true;
   if (path.pathname.startsWith("/api/") || path.pathname === "/api") {

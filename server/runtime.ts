@@ -1,11 +1,10 @@
 /**
  * The one process-wide handle. The custom server builds the runtime once (tracking manager,
- * storage, Socket.IO) and registers it here; Next's separately bundled route handlers and server
- * components reach it through `getRuntime()`. A module-level variable would be two different
+ * storage, Socket.IO) and registers it here; Next's separately bundled server components (the
+ * pages) reach it through `getRuntime()`. The REST API does not need it: it runs in the server
+ * process itself and is handed its dependencies. A module-level variable would be two different
  * objects in the two bundles, so the handle lives on `globalThis` under a registered symbol.
  */
-import type { Logger } from "pino";
-import type { Registry } from "prom-client";
 import type { PipelineTrackingManager } from "../lib/tracking/manager";
 
 export interface Runtime {
@@ -15,12 +14,6 @@ export interface Runtime {
   startedAt: Date;
   /** Set when DASHBOARD_TOKEN is configured. */
   dashboardToken: string | null;
-  /** The server's structured logger (route handlers log through it with the request id). */
-  logger?: Logger;
-  /** The Prometheus registry fed by a tracking listener in the server process. */
-  prometheus?: Registry;
-  /** Rejects when the storage is unreachable (Redis: PING with a short timeout). */
-  checkStorage?: () => Promise<void>;
 }
 
 const KEY = Symbol.for("pipewatch.runtime");

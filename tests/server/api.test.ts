@@ -200,18 +200,61 @@ describe("GET /api/health and unknown paths", () => {
 });
 
 describe("the bundling trap", () => {
-  it("serves through Next's route handlers the runs the server process's manager records", async () => {
+  it("serves, through the API and through Next's server-rendered page, the runs the server process's manager records", async () => {
     const { pipeline, release } = gatedPipeline(server.broker, server.tracking, "trap");
     const task = await pipeline.kiq();
     const running = await json(`/api/pipelines/${task.pipelineId}`);
     expect(running.status).toBe(200);
     expect(running.body.status).toBe("RUNNING");
+    const page = await get(`/pipelines/${task.pipelineId}`);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toMatch(/data-testid="pipeline-status"[^>]*>RUNNING</);
     await release("first");
     await release("second");
     await task.waitResult({ timeoutMs: 5_000 });
     const done = await json(`/api/pipelines/${task.pipelineId}`);
     expect(done.body.status).toBe("COMPLETED");
+    expect(await (await get(`/pipelines/${task.pipelineId}`)).text()).toMatch(/data-testid="pipeline-status"[^>]*>COMPLETED</);
     const health = await json("/api/health");
     expect(health.body.storage).toBe("memory");
+  });
+});
+
+describe("the router", () => {
+  it("answers another method with a JSON 405 naming the allowed ones, OPTIONS with them, HEAD like GET", async () => {
+    const put = await json("/api/pipelines", { method: "PUT" });
+    expect(put.status).toBe(405);
+    expect(put.body.error).toBe("Method PUT is not allowed here");
+    const post = await get(`/api/pipelines/${completedId}`, { method: "POST" });
+    expect(post.status).toBe(405);
+    expect(post.headers.get("allow")).toBe("GET, DELETE, HEAD, OPTIONS");
+    expect((await json("/api/pipelines/x/cancel", { method: "GET" })).status).toBe(405);
+    const options = await get("/api/metrics", { method: "OPTIONS" });
+    expect(options.status).toBe(204);
+    expect(options.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    const head = await get("/api/health", { method: "HEAD" });
+    expect(head.status).toBe(200);
+    expect(head.headers.get("content-type")).toContain("application/json");
+    expect(await head.text()).toBe("");
+  });
+
+  it("sends no-store, a content length, and takes a trailing slash", async () => {
+    const res = await get("/api/pipelines/");
+    expect(res.status).toBe(200);
+    expect(res.headers.get("cache-control")).toBe("no-store");
+    const text = await res.text();
+    expect(Number(res.headers.get("content-length"))).toBe(Buffer.byteLength(text));
+    expect(((await json("/api/pipelines/bad%ZZid")).body.error as string)).toMatch(/^id\b/);
+    expect((await json("/api/")).status).toBe(404);
+    expect((await json("/api")).status).toBe(404);
+  });
+
+  it("refuses a body over 16 KiB with a 400 and closes that connection", async () => {
+    const res = await json(`/api/pipelines/${completedId}/cancel`, {
+      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(20_000) }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.error).toMatch(/^body\b/);
+    expect((await json("/api/health")).status).toBe(200);
   });
 });

@@ -1,0 +1,49 @@
+/**
+ * How the API answers: a handler returns a `Reply` and the router writes it; every error becomes
+ * `{ error }` JSON through `errorReply`, never a stack trace. Written straight to node's response
+ * (no web Request/Response objects) because that wrapping was most of a request's cost.
+ */
+import type { ServerResponse } from "node:http";
+import type { Logger } from "pino";
+
+export interface Reply {
+  status: number;
+  /** Serialised as JSON; absent → an empty body (204, 303). */
+  json?: unknown;
+  /** A non-JSON body (Prometheus text); `headers` then carries its content-type. */
+  text?: string;
+  headers?: Record<string, string>;
+}
+
+export class ApiError extends Error {
+  /** `headers` go out with the error reply (e.g. `connection: close` after an unread body). */
+  constructor(readonly status: number, message: string, readonly headers?: Record<string, string>) {
+    super(message);
+    this.name = "ApiError";
+  }
+}
+
+export const badRequest = (message: string): ApiError => new ApiError(400, message);
+export const notFound = (message: string): ApiError => new ApiError(404, message);
+
+export const json = (body: unknown, status = 200): Reply => ({ status, json: body });
+
+/** The one error function: a client error keeps its message; anything else is logged and a bare 500. */
+export function errorReply(err: unknown, logger: Logger, requestId: string): Reply {
+  if (err instanceof ApiError) return { ...json({ error: err.message }, err.status), headers: err.headers };
+  // By name: a custom storage (contract §5.3) may throw its own copy of the class.
+  if (err instanceof Error && err.name === "InvalidCursorError") return json({ error: `cursor: ${err.message}` }, 400);
+  logger.error({ err, reqId: requestId }, "API request failed");
+  return json({ error: "Internal server error" }, 500);
+}
+
+export function sendReply(res: ServerResponse, reply: Reply): void {
+  const body = reply.json !== undefined ? JSON.stringify(reply.json) : reply.text;
+  const headers: Record<string, string | number> = { "cache-control": "no-store", ...reply.headers };
+  if (body !== undefined) {
+    if (reply.json !== undefined) headers["content-type"] = "application/json; charset=utf-8";
+    headers["content-length"] = Buffer.byteLength(body);
+  }
+  res.writeHead(reply.status, headers);
+  res.end(body);
+}
