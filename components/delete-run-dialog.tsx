@@ -5,7 +5,7 @@ import { useRouter } from "next/navigation";
 import { useState } from "react";
 import { fetchJson } from "./api-client";
 
-export function DeleteRunDialog({ pipelineId }: { pipelineId: string }) {
+export function DeleteRunDialog({ pipelineId, onDeleting }: { pipelineId: string; onDeleting: () => void }) {
   const router = useRouter();
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -14,6 +14,7 @@ export function DeleteRunDialog({ pipelineId }: { pipelineId: string }) {
   const remove = async () => {
     setBusy(true);
     setError(null);
+    onDeleting();
     try {
       await fetchJson<void>(`/api/pipelines/${encodeURIComponent(pipelineId)}`, { method: "DELETE" });
       setOpen(false);

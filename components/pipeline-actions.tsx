@@ -6,7 +6,13 @@ import { fetchJson } from "./api-client";
 import { DeleteRunDialog } from "./delete-run-dialog";
 import { ExportMenu } from "./export-menu";
 
-export function PipelineActions({ run, onChanged }: { run: PipelineStatusJSON; onChanged: (next: PipelineStatusJSON | null) => void }) {
+interface Props {
+  run: PipelineStatusJSON;
+  onChanged: (next: PipelineStatusJSON | null) => void;
+  onDeleting: () => void;
+}
+
+export function PipelineActions({ run, onChanged, onDeleting }: Props) {
   const [cancelling, setCancelling] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const active = run.status === "RUNNING" || run.status === "PENDING";
@@ -34,7 +40,7 @@ export function PipelineActions({ run, onChanged }: { run: PipelineStatusJSON; o
           </button>
         )}
         <ExportMenu pipelineId={run.pipelineId} />
-        <DeleteRunDialog pipelineId={run.pipelineId} />
+        <DeleteRunDialog pipelineId={run.pipelineId} onDeleting={onDeleting} />
       </div>
       {error && (
         <p role="alert" className="text-xs text-rose-600">

@@ -40,3 +40,11 @@ export const STATUS_COLOR: Record<Status, string> = {
   FAILED: "#f43f5e",
   CANCELLED: "#f59e0b",
 };
+
+/**
+ * How far along a status is: PENDING < RUNNING < finished. A fetched snapshot older than a live
+ * event must never move a run or step back, so merges keep the further-along side.
+ */
+export function statusRank(status: Status): number {
+  return status === "PENDING" ? 0 : status === "RUNNING" ? 1 : 2;
+}

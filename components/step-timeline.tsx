@@ -49,7 +49,7 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
           <span />
           <div className="relative h-5 border-b border-zinc-200 dark:border-zinc-700">
             {TICKS.map((t) => (
-              <span key={t} className="absolute -translate-x-1/2 tabular-nums first:translate-x-0 last:-translate-x-full" style={{ left: `${t * 100}%` }}>
+              <span key={t} className="absolute -translate-x-1/2 whitespace-nowrap tabular-nums first:translate-x-0 last:-translate-x-full" style={{ left: `${t * 100}%` }}>
                 +{formatDuration(span * t)}
               </span>
             ))}

@@ -7,7 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { PipelineStatusJSON, PipelineSummary, StepStatusJSON } from "@/lib/tracking/models";
 import { ApiError, fetchPipeline } from "./api-client";
-import { isFinishedStatus } from "./status-style";
+import { isFinishedStatus, statusRank } from "./status-style";
 import { usePipelineUpdates } from "./use-pipeline-updates";
 import { useResync } from "./use-resync";
 import { useStepUpdates } from "./use-step-updates";
@@ -17,9 +17,15 @@ export function useLivePipeline(initial: PipelineStatusJSON) {
   const [run, setRun] = useState(initial);
   const [deleted, setDeleted] = useState(false);
   const inFlight = useRef(false);
+  // Set when this page deletes the run: no more fetches of an id that is about to 404.
+  const gone = useRef(false);
+  const markGone = useCallback(() => {
+    gone.current = true;
+  }, []);
   const again = useRef(false);
 
   const refetch = useCallback(async () => {
+    if (gone.current) return;
     if (inFlight.current) {
       again.current = true;
       return;
@@ -28,8 +34,10 @@ export function useLivePipeline(initial: PipelineStatusJSON) {
     try {
       do {
         again.current = false;
+        if (gone.current) break;
         try {
-          setRun(await fetchPipeline(id));
+          const fetched = await fetchPipeline(id);
+          setRun((current) => mergeFetched(current, fetched));
         } catch (err) {
           if (err instanceof ApiError && err.status === 404) setDeleted(true);
         }
@@ -60,7 +68,7 @@ export function useLivePipeline(initial: PipelineStatusJSON) {
   useStepUpdates(id, (steps) => setRun((current) => applySteps(current, steps)));
   useResync(() => void refetch());
 
-  return { run, setRun, deleted, refetch };
+  return { run, setRun, deleted, refetch, markGone };
 }
 
 function applySummary(run: PipelineStatusJSON, summary: PipelineSummary): PipelineStatusJSON {
@@ -78,4 +86,17 @@ function applySteps(run: PipelineStatusJSON, updates: StepStatusJSON[]): Pipelin
     return update;
   });
   return { ...run, steps };
+}
+
+/** A fetched run over the live one: events that arrived while the request was in flight win. */
+function mergeFetched(current: PipelineStatusJSON, fetched: PipelineStatusJSON): PipelineStatusJSON {
+  const live = new Map(current.steps.map((s) => [s.stepName, s]));
+  const steps = fetched.steps.map((f) => {
+    const c = live.get(f.stepName);
+    return c && statusRank(c.status) > statusRank(f.status) ? c : f;
+  });
+  if (statusRank(current.status) > statusRank(fetched.status)) {
+    return { ...fetched, status: current.status, completedAt: current.completedAt, durationMs: current.durationMs, error: current.error, steps };
+  }
+  return { ...fetched, steps };
 }

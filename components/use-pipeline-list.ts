@@ -7,6 +7,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { PipelineSummary, Status } from "@/lib/tracking/models";
 import { fetchJson, pipelinesUrl, type PipelinePage } from "./api-client";
+import { statusRank } from "./status-style";
 import { usePipelineUpdates, type PipelineUpdateBatch } from "./use-pipeline-updates";
 import { useResync } from "./use-resync";
 
@@ -143,13 +144,15 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, canIn
     fetchJson<PipelinePage>(pipelinesUrl({ ...filter, limit }))
       .then((page) => {
         setCounts(page.counts);
+        // Live events may have landed while the request was in flight: merge, never roll back.
+        const merged = mergeSnapshot(itemsRef.current.concat(heldRef.current), page.items);
         setHeld([]);
         if (loaded <= MAX_RESYNC) {
-          setItems(page.items);
+          setItems(merged);
           setNextCursor(page.nextCursor);
         } else {
-          const fresh = new Set(page.items.map((s) => s.pipelineId));
-          setItems(page.items.concat(itemsRef.current.slice(limit).filter((s) => !fresh.has(s.pipelineId))));
+          const seen = new Set(merged.map((s) => s.pipelineId));
+          setItems(merged.concat(itemsRef.current.slice(limit).filter((s) => !seen.has(s.pipelineId))));
         }
       })
       .catch(() => undefined);
@@ -163,4 +166,17 @@ function mergeNew(current: PipelineSummary[], fresh: PipelineSummary[]): Pipelin
   const seen = new Set(current.map((s) => s.pipelineId));
   const added = fresh.filter((s) => !seen.has(s.pipelineId));
   return added.length === 0 ? current : added.concat(current);
+}
+
+/** A fetched page over the rows we had: fetched order, the further-along status per run, and runs newer than the page kept on top. */
+function mergeSnapshot(current: PipelineSummary[], fetched: PipelineSummary[]): PipelineSummary[] {
+  const byId = new Map(current.map((s) => [s.pipelineId, s]));
+  const fetchedIds = new Set(fetched.map((s) => s.pipelineId));
+  const merged = fetched.map((f) => {
+    const c = byId.get(f.pipelineId);
+    return c && statusRank(c.status) > statusRank(f.status) ? c : f;
+  });
+  const newest = fetched[0]?.startedAt ?? "";
+  const newer = current.filter((s) => !fetchedIds.has(s.pipelineId) && s.startedAt > newest).sort(byNewest);
+  return newer.concat(merged);
 }

@@ -46,19 +46,26 @@ export async function expectLive(page: Page): Promise<void> {
   await expect(page.getByTestId("connection-status")).toHaveText("live");
 }
 
-export const test = base.extend<{ control: Control; consoleErrors: string[] }>({
-  control: async ({}, use) => {
-    await use(controlClient());
+/** Errors a test announced as expected (e.g. the browser logging the 404 of a not-found page). */
+const allowed = new WeakMap<string[], RegExp[]>();
+
+export const test = base.extend<{ control: Control; consoleErrors: string[]; allowConsoleError: (pattern: RegExp) => void }>({
+  control: async ({}, provide) => {
+    await provide(controlClient());
+  },
+  allowConsoleError: async ({ consoleErrors }, provide) => {
+    await provide((pattern) => allowed.set(consoleErrors, [...(allowed.get(consoleErrors) ?? []), pattern]));
   },
   consoleErrors: [
-    async ({ page }, use) => {
+    async ({ page }, provide) => {
       const errors: string[] = [];
       page.on("console", (msg) => {
-        if (msg.type() === "error") errors.push(`console: ${msg.text()}`);
+        if (msg.type() === "error") errors.push(`console: ${msg.text()} (${msg.location().url})`);
       });
       page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
-      await use(errors);
-      expect(errors, "no console errors or page errors").toEqual([]);
+      await provide(errors);
+      const expected = allowed.get(errors) ?? [];
+      expect(errors.filter((e) => !expected.some((p) => p.test(e))), "no console errors or page errors").toEqual([]);
     },
     { auto: true },
   ],

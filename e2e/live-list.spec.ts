@@ -58,12 +58,14 @@ test.describe("pipeline list", () => {
     await expect(row).toHaveAttribute("data-status", "RUNNING");
 
     await control.dropSockets();
-    await expect(page.getByTestId("connection-status")).not.toHaveText("live");
-    await control.waitRun(id); // finishes while the page hears nothing
-    await page.waitForTimeout(300);
-    await expect(row).toHaveAttribute("data-status", "RUNNING");
-
-    await control.restoreSockets();
+    try {
+      await expect(page.getByTestId("connection-status")).not.toHaveText("live");
+      await control.waitRun(id); // finishes while the page hears nothing
+      await page.waitForTimeout(300);
+      await expect(row).toHaveAttribute("data-status", "RUNNING");
+    } finally {
+      await control.restoreSockets(); // never leave later specs without a socket
+    }
     await expectLive(page);
     await expect(row).toHaveAttribute("data-status", "COMPLETED");
   });

@@ -1,12 +1,10 @@
 import type { Metadata } from "next";
-import { BusiestHoursChart } from "@/components/busiest-hours-chart";
-import { DailyVolumeChart } from "@/components/daily-volume-chart";
 import { FailureReasons } from "@/components/failure-reasons";
 import { KpiCards } from "@/components/kpi-cards";
+import { BusiestHoursChart, DailyVolumeChart, SuccessRateChart } from "@/components/lazy-charts";
 import { MetricsAutoRefresh } from "@/components/metrics-auto-refresh";
 import { MetricsRangePicker } from "@/components/metrics-range-picker";
 import { SlowestStepsTable } from "@/components/slowest-steps-table";
-import { SuccessRateChart } from "@/components/success-rate-chart";
 import { getRuntime } from "@/server/runtime";
 
 export const dynamic = "force-dynamic";
