@@ -8,12 +8,15 @@
  *    is one recorded change of a step (PENDING→RUNNING, RUNNING→COMPLETED): 20 per run; the
  *    per-step figure (10 per run) is reported too.
  * 2. Memory: 100 000 finished 10-step runs recorded through real tracked pipelines into
- *    InMemoryPipelineStorage({ maxPipelines: 100 000 }): RSS and heap after GC; then 200 000
- *    saves into maxPipelines 10 000 must leave 10 000.
+ *    InMemoryPipelineStorage({ maxPipelines: 100 000 }): RSS and heap after GC (finished runs are
+ *    held sealed, see lib/tracking/storage/sealed-run.ts), and what reading that store costs
+ *    (metrics over all of it, a list page, whole runs); then 200 000 saves into
+ *    maxPipelines 10 000 must leave 10 000.
  *
  * `npx tsx bench/tracking-core.ts` (or via `npm run bench -- core`) writes bench/results/core.md.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
 import { setFlagsFromString } from "node:v8";
@@ -128,7 +131,31 @@ async function measureMemory() {
   const size = storage.size;
   // Keep the storage reachable until measured.
   if (counts.COMPLETED !== MEMORY_RUNS) throw new Error(`expected ${MEMORY_RUNS} completed runs, got ${counts.COMPLETED}`);
-  return { size, fillSeconds, rssMb: after.rss / MB, heapMb: after.heap / MB, heapAddedMb: (after.heap - before.heap) / MB, rssAddedMb: (after.rss - before.rss) / MB };
+  const reads = await measureReads(storage);
+  return { size, fillSeconds, reads, rssMb: after.rss / MB, heapMb: after.heap / MB, heapAddedMb: (after.heap - before.heap) / MB, rssAddedMb: (after.rss - before.rss) / MB };
+}
+
+/** Reading the full store: median of a few repeats each, after one warm-up call. */
+async function measureReads(storage: InMemoryPipelineStorage) {
+  const timed = async (repeats: number, fn: () => Promise<unknown>) => {
+    await fn();
+    const xs: number[] = [];
+    for (let i = 0; i < repeats; i++) {
+      const t = performance.now();
+      await fn();
+      xs.push(performance.now() - t);
+    }
+    return median(xs);
+  };
+  const ids = (await storage.listPipelines({ limit: MEMORY_RUNS })).filter((_, i) => i % 100 === 0).map((s) => s.pipelineId);
+  const metrics = await storage.getMetrics({ days: 7 });
+  if (metrics.totalPipelines !== MEMORY_RUNS || metrics.steps.length !== STEPS) throw new Error("metrics do not cover the held runs");
+  return {
+    metricsMs: await timed(5, () => storage.getMetrics({ days: 7 })),
+    pageMs: await timed(20, () => storage.listPage({ limit: 50 })),
+    missedSearchMs: await timed(5, () => storage.listPage({ limit: 50, q: "no-such-run" })),
+    getStatusUs: (await timed(5, async () => { for (const id of ids) await storage.getStatus(id); }) * 1000) / ids.length,
+  };
 }
 
 async function measureBound() {
@@ -172,7 +199,17 @@ export async function run(): Promise<string> {
     `| ${MEMORY_RUNS.toLocaleString("en-US")} finished 10-step runs held: process RSS | ${memory.rssMb.toFixed(0)} MB (+${memory.rssAddedMb.toFixed(0)} MB) | ≤ ${TARGET_RSS_MB} MB | ${pass(memory.rssMb <= TARGET_RSS_MB)} |`,
     `| same: heap used after GC | ${memory.heapMb.toFixed(0)} MB (+${memory.heapAddedMb.toFixed(0)} MB, ${((memory.heapAddedMb * MB) / MEMORY_RUNS / 1024).toFixed(2)} KiB/run) | | |`,
     `| recording those ${MEMORY_RUNS.toLocaleString("en-US")} runs through tracked pipelines | ${memory.fillSeconds.toFixed(1)} s | | |`,
+    `| over those runs: getMetrics({ days: 7 }) | ${memory.reads.metricsMs.toFixed(0)} ms | | |`,
+    `| over those runs: listPage first 50 / a search matching nothing | ${memory.reads.pageMs.toFixed(2)} ms / ${memory.reads.missedSearchMs.toFixed(1)} ms | | |`,
+    `| over those runs: getStatus of a finished run | ${memory.reads.getStatusUs.toFixed(1)} µs | | |`,
     `| 200 000 saves into maxPipelines 10 000 | size ${bound.size.toLocaleString("en-US")}, oldest kept ${bound.oldest}, ${bound.seconds.toFixed(1)} s | size 10 000 | ${pass(bound.size === 10_000 && bound.oldest === "bound-190000")} |`,
+    "",
+    "The memory storage holds a finished run sealed (lib/tracking/storage/sealed-run.ts): the fields lists, counts and metrics read, "
+      + "step names shared per pipeline, step durations in a number array, and the rest as one flat JSON string parsed only when the "
+      + "whole run is read; runs in progress stay objects. RSS is read after repeated `gc()` (flag set at start-up); "
+      + "the machine is shared, so timings move with its load (the 1-minute load average is printed below).",
+    "",
+    `Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(", ")} (2 cores).`,
     "",
   ].join("\n");
   const out = join(dirname(fileURLToPath(import.meta.url)), "results", "core.md");

@@ -42,7 +42,7 @@ function randomRun(rnd: () => number, i: number): PipelineStatus {
     return {
       stepName, status: s, startedAt: started, completedAt: done,
       durationMs: done ? rnd() * 3000 : s === "COMPLETED" && rnd() < 0.5 ? 0 : null,
-      result: s === "COMPLETED" ? pick([null, 7, "text ✓", { rows: [1, 2.5, null], nested: { ok: true } }, [k, "x"]]) : null,
+      result: s === "COMPLETED" ? pick([null, 7, -0.5, "text ✓", "comma, \"quote\" ]\\", { rows: [1, 2.5, null], nested: { ok: true } }, [k, "x"]]) : null,
       error: s === "FAILED" ? pick(["boom", "multi\nline", "é".repeat(5)]) : null,
       dependsOn: shape.dependsOn[k]!.slice(),
       attempts: s === "PENDING" ? 0 : 1 + Math.floor(rnd() * 3),

@@ -6,8 +6,8 @@
  * - step names and `dependsOn`, identical for every run of a pipeline, held once (`StepShapes`);
  * - one letter per step status in a short (interned) string, and step durations in a double array;
  * - everything else (results, step times as offsets from the run's start, errors, attempts,
- *   workers) as one JSON string, which V8 keeps at one byte per character, parsed only when the
- *   whole run is read.
+ *   workers) as one flat JSON string, which V8 keeps at one byte per character, parsed only when
+ *   the whole run is read.
  *
  * This is about a third of the object form's memory (see bench/results/core.md). Reading a sealed
  * run builds fresh objects every time, so nothing a reader does reaches the store.
@@ -45,7 +45,7 @@ export class SealedRun {
     readonly states: string,
     /** Per step; NaN for null. */
     readonly stepDurations: readonly number[],
-    /** JSON array: the run's result, then FIELDS_PER_STEP values per step. */
+    /** The items of a JSON array, without brackets: the run's result, then FIELDS_PER_STEP per step. */
     readonly packed: string,
   ) {}
 }
@@ -92,6 +92,23 @@ function sameShape(shape: StepShape, steps: readonly StoredStep[]): boolean {
 
 const offset = (t: number | null, from: number): number | null => (t === null ? null : t - from);
 
+/** One item's JSON; the common primitives without a JSON.stringify call. */
+function itemJson(value: unknown): string {
+  if (value === null) return "null";
+  if (typeof value === "number") return Number.isFinite(value) ? String(value) : "null";
+  return JSON.stringify(value) ?? "null";
+}
+
+/**
+ * Items joined into one flat string. JSON.stringify of a whole array past ~32 characters returns
+ * a rope (a tree of cons strings), about 100 bytes more per run held; join() builds a flat one.
+ */
+function packItems(items: unknown[]): string {
+  const json = new Array<string>(items.length);
+  for (let i = 0; i < items.length; i++) json[i] = itemJson(items[i]);
+  return json.join(",");
+}
+
 /** The sealed form of a run (any status; the memory storage seals only finished ones). */
 export function sealRun(run: StoredRun, shapes: StepShapes): SealedRun {
   const n = run.steps.length;
@@ -117,7 +134,7 @@ export function sealRun(run: StoredRun, shapes: StepShapes): SealedRun {
   }
   return new SealedRun(
     run.pipelineId, run.pipelineName, run.status, run.pipelineType, t0, offset(run.completedAt, t0),
-    run.durationMs, run.error, shapes.shapeOf(run.steps), shapes.intern(letters.join("")), durations, JSON.stringify(packed),
+    run.durationMs, run.error, shapes.shapeOf(run.steps), shapes.intern(letters.join("")), durations, packItems(packed),
   );
 }
 
@@ -125,7 +142,7 @@ export function sealRun(run: StoredRun, shapes: StepShapes): SealedRun {
 export function unsealRun(sealed: SealedRun): StoredRun {
   const t0 = sealed.startedAt;
   const at = (o: number | null): number | null => (o === null ? null : t0 + o);
-  const packed = JSON.parse(sealed.packed) as unknown[];
+  const packed = JSON.parse(`[${sealed.packed}]`) as unknown[];
   const { names, dependsOn } = sealed.shape;
   const steps: StoredStep[] = new Array<StoredStep>(names.length);
   let previousWorker: string | null = null;
