@@ -11,7 +11,7 @@ import { gzipSync } from "node:zlib";
 
 const NEXT_DIR = ".next";
 const BUDGET_KB = 200;
-const PAGES: Record<string, string> = { "/": "(list)", "/pipelines/[id]": "pipelines/[id]", "/metrics": "metrics" };
+const PAGES: Record<string, string> = { "/": "(dashboard)/(list)", "/pipelines/[id]": "(dashboard)/pipelines/[id]", "/metrics": "(dashboard)/metrics" };
 
 interface ClientManifest {
   entryJSFiles?: Record<string, string[]>;

@@ -1,11 +1,23 @@
 "use client";
-/** Delete with a confirmation dialog (Radix: focus trapped, Escape closes), then back to the list. */
+/**
+ * Delete with a confirmation dialog (Radix: focus trapped, Escape closes), then back to the list.
+ * A failed delete keeps the dialog open with the reason and a retry; the reason is also reported
+ * up (shown beside the actions once the dialog is closed), and the page goes on following the run.
+ */
 import * as Dialog from "@radix-ui/react-dialog";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { fetchJson } from "./api-client";
+import { ApiError, fetchJson } from "./api-client";
 
-export function DeleteRunDialog({ pipelineId, onDeleting }: { pipelineId: string; onDeleting: () => void }) {
+interface Props {
+  pipelineId: string;
+  /** true when the request starts, false when it failed. */
+  onDeleting: (deleting: boolean) => void;
+  /** The failure's message, or null when a new attempt starts. */
+  onFailed: (message: string | null) => void;
+}
+
+export function DeleteRunDialog({ pipelineId, onDeleting, onFailed }: Props) {
   const router = useRouter();
   const [open, setOpen] = useState(false);
   const [busy, setBusy] = useState(false);
@@ -14,17 +26,24 @@ export function DeleteRunDialog({ pipelineId, onDeleting }: { pipelineId: string
   const remove = async () => {
     setBusy(true);
     setError(null);
-    onDeleting();
+    onFailed(null);
+    onDeleting(true);
     try {
       await fetchJson<void>(`/api/pipelines/${encodeURIComponent(pipelineId)}`, { method: "DELETE" });
-      setOpen(false);
-      router.push("/");
-      router.refresh();
     } catch (err) {
-      setError(err instanceof Error ? err.message : String(err));
-    } finally {
-      setBusy(false);
+      // 404: someone else deleted it first; the outcome the user asked for.
+      if (!(err instanceof ApiError && err.status === 404)) {
+        const message = err instanceof Error ? err.message : String(err);
+        setError(message);
+        onFailed(message);
+        setBusy(false);
+        onDeleting(false);
+        return;
+      }
     }
+    setOpen(false);
+    router.push("/");
+    router.refresh();
   };
 
   return (
@@ -39,12 +58,12 @@ export function DeleteRunDialog({ pipelineId, onDeleting }: { pipelineId: string
         <Dialog.Content className="card fixed left-1/2 top-1/2 z-50 w-[min(92vw,28rem)] -translate-x-1/2 -translate-y-1/2 p-6 focus:outline-none">
           <Dialog.Title className="text-lg font-semibold">Delete this run?</Dialog.Title>
           <Dialog.Description className="mt-2 break-all text-sm text-zinc-500">
-            Run <span className="font-mono">{pipelineId}</span> and its step results are removed from the storage. A run still
-            executing is cancelled first. This cannot be undone.
+            Run <span className="font-mono">{pipelineId}</span> and its step results are removed from the storage. A run
+            still executing is cancelled first. This cannot be undone.
           </Dialog.Description>
           {error && (
-            <p role="alert" className="mt-3 text-sm text-rose-600">
-              {error}
+            <p role="alert" className="mt-3 rounded-md bg-rose-50 p-2 text-sm text-rose-700 dark:bg-rose-950/60 dark:text-rose-300" data-testid="delete-error">
+              Could not delete: {error}
             </p>
           )}
           <div className="mt-6 flex justify-end gap-2">
@@ -54,7 +73,7 @@ export function DeleteRunDialog({ pipelineId, onDeleting }: { pipelineId: string
               </button>
             </Dialog.Close>
             <button type="button" className="btn-danger" onClick={() => void remove()} disabled={busy} data-testid="confirm-delete">
-              {busy ? "Deleting…" : "Delete run"}
+              {busy ? "Deleting…" : error ? "Try again" : "Delete run"}
             </button>
           </div>
         </Dialog.Content>

@@ -9,7 +9,8 @@ import { ExportMenu } from "./export-menu";
 interface Props {
   run: PipelineStatusJSON;
   onChanged: (next: PipelineStatusJSON | null) => void;
-  onDeleting: () => void;
+  /** true when a delete starts, false when it failed (the run is still there). */
+  onDeleting: (deleting: boolean) => void;
 }
 
 export function PipelineActions({ run, onChanged, onDeleting }: Props) {
@@ -40,10 +41,10 @@ export function PipelineActions({ run, onChanged, onDeleting }: Props) {
           </button>
         )}
         <ExportMenu pipelineId={run.pipelineId} />
-        <DeleteRunDialog pipelineId={run.pipelineId} onDeleting={onDeleting} />
+        <DeleteRunDialog pipelineId={run.pipelineId} onDeleting={onDeleting} onFailed={(message) => setError(message && `Delete failed: ${message}`)} />
       </div>
       {error && (
-        <p role="alert" className="text-xs text-rose-600">
+        <p role="alert" className="text-xs text-rose-600 dark:text-rose-400" data-testid="action-error">
           {error}
         </p>
       )}

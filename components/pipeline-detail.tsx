@@ -9,7 +9,7 @@ import { useLivePipeline } from "./use-live-pipeline";
 
 /** The run detail page: header, Gantt timeline and step table, all following the run live. */
 export function PipelineDetail({ initial }: { initial: PipelineStatusJSON }) {
-  const { run, setRun, deleted, refetch, markGone } = useLivePipeline(initial);
+  const { run, setRun, deleted, refetch, setDeleting } = useLivePipeline(initial);
   return (
     <div className="space-y-6">
       <nav aria-label="Breadcrumb" className="text-sm text-zinc-500">
@@ -25,7 +25,7 @@ export function PipelineDetail({ initial }: { initial: PipelineStatusJSON }) {
         </p>
       )}
       <PipelineHeader run={run}>
-        {!deleted && <PipelineActions run={run} onChanged={(next) => (next ? setRun(next) : void refetch())} onDeleting={markGone} />}
+        {!deleted && <PipelineActions run={run} onChanged={(next) => (next ? setRun(next) : void refetch())} onDeleting={setDeleting} />}
       </PipelineHeader>
       <section className="card p-5" aria-labelledby="timeline-title">
         <h2 id="timeline-title" className="mb-4 text-sm font-semibold uppercase tracking-wide text-zinc-500">

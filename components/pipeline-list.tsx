@@ -6,14 +6,14 @@
  * cursor.
  */
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
-import { useCallback, useLayoutEffect, useRef, useState } from "react";
+import { useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { Status } from "@/lib/tracking/models";
 import type { PipelinePage } from "./api-client";
 import { EmptyState } from "./empty-state";
 import { PipelineListHeader, PipelineRow } from "./pipeline-row";
 import { SearchBox } from "./search-box";
 import { StatusTabs } from "./status-tabs";
-import { usePipelineList, type ListFilter } from "./use-pipeline-list";
+import { usePipelineList, type ListFilter, type ListViewport } from "./use-pipeline-list";
 
 const ROW_HEIGHT = 52;
 const TOP_SLACK_PX = 8;
@@ -25,9 +25,9 @@ export function PipelineList({ initial, status, q }: { initial: PipelinePage; st
   const [filter, setFilter] = useState<ListFilter>({ status, q });
   if (filter.status !== status || filter.q !== q) setFilter({ status, q });
 
-  const canInsertAtTop = useCallback(() => !hovering.current && window.scrollY <= TOP_SLACK_PX, []);
-  const list = usePipelineList(initial, filter, canInsertAtTop);
-  const { items, held, showHeld } = list;
+  const viewport = useMemo<ListViewport>(() => ({ atTop: () => window.scrollY <= TOP_SLACK_PX, pointerInside: () => hovering.current }), []);
+  const list = usePipelineList(initial, filter, viewport);
+  const { items, held, leaving, showHeld } = list;
 
   useLayoutEffect(() => {
     const measure = () => setScrollMargin(listRef.current ? listRef.current.getBoundingClientRect().top + window.scrollY : 0);
@@ -49,11 +49,11 @@ export function PipelineList({ initial, status, q }: { initial: PipelinePage; st
   useLayoutEffect(() => {
     if (held.length === 0) return;
     const onScroll = () => {
-      if (canInsertAtTop()) showHeld();
+      if (viewport.atTop() && !viewport.pointerInside()) showHeld();
     };
     window.addEventListener("scroll", onScroll, { passive: true });
     return () => window.removeEventListener("scroll", onScroll);
-  }, [held.length, canInsertAtTop, showHeld]);
+  }, [held.length, viewport, showHeld]);
 
   const revealHeld = () => {
     showHeld();
@@ -84,13 +84,20 @@ export function PipelineList({ initial, status, q }: { initial: PipelinePage; st
             onMouseEnter={() => (hovering.current = true)}
             onMouseLeave={() => {
               hovering.current = false;
-              if (canInsertAtTop()) showHeld();
+              list.settle();
             }}
           >
             {virtualizer.getVirtualItems().map((row) => {
               const summary = items[row.index];
               if (!summary) return null;
-              return <PipelineRow key={row.key} summary={summary} rowIndex={row.index + 2} top={row.start - scrollMargin} height={row.size} />;
+              return <PipelineRow
+                  key={row.key}
+                  summary={summary}
+                  leaving={leaving.has(summary.pipelineId)}
+                  rowIndex={row.index + 2}
+                  top={row.start - scrollMargin}
+                  height={row.size}
+                />;
             })}
           </div>
           {items.length === 0 && <EmptyState filtered={filtered} />}

@@ -15,6 +15,8 @@ const HIDE_SMALL = "hidden md:block";
 
 interface RowProps {
   summary: PipelineSummary;
+  /** No longer matches the filter: shown highlighted for a moment, then removed. */
+  leaving: boolean;
   /** aria-rowindex: 1 is the header. */
   rowIndex: number;
   /** Pixel offset inside the virtual list. */
@@ -22,7 +24,7 @@ interface RowProps {
   height: number;
 }
 
-export const PipelineRow = memo(function PipelineRow({ summary, rowIndex, top, height }: RowProps) {
+export const PipelineRow = memo(function PipelineRow({ summary, leaving, rowIndex, top, height }: RowProps) {
   const running = summary.status === "RUNNING" || summary.status === "PENDING";
   return (
     <div
@@ -32,7 +34,11 @@ export const PipelineRow = memo(function PipelineRow({ summary, rowIndex, top, h
       data-testid="pipeline-row"
       data-pipeline-id={summary.pipelineId}
       data-status={summary.status}
-      className={`${LIST_COLUMNS} border-b border-zinc-100 px-4 text-sm hover:bg-zinc-50 dark:border-zinc-800 dark:hover:bg-zinc-800/50`}
+      data-leaving={leaving || undefined}
+      title={leaving ? "No longer matches this filter" : undefined}
+      className={`${LIST_COLUMNS} border-b border-zinc-100 px-4 text-sm transition-[opacity,background-color] duration-700 dark:border-zinc-800 ${
+        leaving ? "bg-amber-50 opacity-60 dark:bg-amber-950/40" : "hover:bg-zinc-50 dark:hover:bg-zinc-800/50"
+      }`}
     >
       <div role="cell" className="min-w-0">
         <Link

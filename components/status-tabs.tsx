@@ -37,6 +37,7 @@ export function StatusTabs({ active, q, counts }: { active: Status | null; q: st
           >
             {tab.label}
             <span
+              data-testid={`status-count-${tab.status ?? "ALL"}`}
               className={`rounded-full px-1.5 text-xs tabular-nums ${
                 selected ? "bg-white/20 dark:bg-zinc-900/10" : "bg-zinc-200 dark:bg-zinc-800"
               }`}

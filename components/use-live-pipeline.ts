@@ -17,11 +17,9 @@ export function useLivePipeline(initial: PipelineStatusJSON) {
   const [run, setRun] = useState(initial);
   const [deleted, setDeleted] = useState(false);
   const inFlight = useRef(false);
-  // Set when this page deletes the run: no more fetches of an id that is about to 404.
+  // Set while this page deletes the run: no fetches of an id that is about to 404. Cleared again
+  // if the delete fails, so the page keeps following the run.
   const gone = useRef(false);
-  const markGone = useCallback(() => {
-    gone.current = true;
-  }, []);
   const again = useRef(false);
 
   const refetch = useCallback(async () => {
@@ -47,6 +45,15 @@ export function useLivePipeline(initial: PipelineStatusJSON) {
     }
   }, [id]);
 
+  const setDeleting = useCallback(
+    (deleting: boolean) => {
+      gone.current = deleting;
+      // Events may have been skipped while the delete was pending: catch up.
+      if (!deleting) void refetch();
+    },
+    [refetch],
+  );
+
   const runRef = useRef(run);
   useEffect(() => {
     runRef.current = run;
@@ -68,7 +75,7 @@ export function useLivePipeline(initial: PipelineStatusJSON) {
   useStepUpdates(id, (steps) => setRun((current) => applySteps(current, steps)));
   useResync(() => void refetch());
 
-  return { run, setRun, deleted, refetch, markGone };
+  return { run, setRun, deleted, refetch, setDeleting };
 }
 
 function applySummary(run: PipelineStatusJSON, summary: PipelineSummary): PipelineStatusJSON {

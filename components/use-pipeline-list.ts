@@ -1,52 +1,105 @@
 "use client";
 /**
  * The list page's state: the loaded rows (server-rendered first page, then "Load more"), live
- * updates merged in place, new runs held back while the user is reading lower down, status counts
- * kept fresh, and a full resync after every socket (re)connect.
+ * updates merged in place, new runs held back while the user is reading lower down, rows that
+ * stop matching the filter highlighted and then removed, status counts kept fresh, and a full
+ * resync after every socket (re)connect.
  */
 import { useCallback, useEffect, useRef, useState } from "react";
-import type { PipelineSummary, Status } from "@/lib/tracking/models";
+import type { PipelineSummary } from "@/lib/tracking/models";
 import { fetchJson, pipelinesUrl, type PipelinePage } from "./api-client";
-import { statusRank } from "./status-style";
+import { insertSorted, isFiltering, matchesFilter, mergeSnapshot, type ListFilter } from "./list-merge";
 import { usePipelineUpdates, type PipelineUpdateBatch } from "./use-pipeline-updates";
 import { useResync } from "./use-resync";
 
-export interface ListFilter {
-  status: Status | null;
-  q: string;
+export type { ListFilter } from "./list-merge";
+
+/** What the list needs to know about the user, so nothing moves under their eyes or pointer. */
+export interface ListViewport {
+  /** Scrolled to the top: new runs may go straight in. */
+  atTop(): boolean;
+  /** The pointer is over the rows: nothing is inserted or removed until it leaves. */
+  pointerInside(): boolean;
 }
 
 const PAGE_SIZE = 100;
 const MAX_RESYNC = 500;
 const COUNTS_REFRESH_MS = 1000;
+/** How long a row that stopped matching the filter stays, highlighted, before it leaves. */
+export const LEAVE_AFTER_MS = 1500;
 
-export function matchesFilter(summary: PipelineSummary, filter: ListFilter): boolean {
-  if (filter.status && summary.status !== filter.status) return false;
-  if (!filter.q) return true;
-  const q = filter.q.toLowerCase();
-  return summary.pipelineId.toLowerCase().startsWith(q) || (summary.pipelineName ?? "").toLowerCase().startsWith(q);
-}
+const NO_IDS: ReadonlySet<string> = new Set();
 
-const byNewest = (a: PipelineSummary, b: PipelineSummary) => b.startedAt.localeCompare(a.startedAt);
-
-export function usePipelineList(initial: PipelinePage, filter: ListFilter, canInsertAtTop: () => boolean) {
+export function usePipelineList(initial: PipelinePage, filter: ListFilter, viewport: ListViewport) {
   const [source, setSource] = useState(initial);
   const [items, setItemsState] = useState(initial.items);
   const [held, setHeldState] = useState<PipelineSummary[]>([]);
+  const [leaving, setLeavingState] = useState(NO_IDS);
   const [nextCursor, setNextCursor] = useState(initial.nextCursor);
   const [counts, setCounts] = useState(initial.counts);
   const [loadingMore, setLoadingMore] = useState(false);
   const [loadError, setLoadError] = useState<string | null>(null);
-  // Refs mirror the rows so a batch can decide synchronously (insert or hold) from the latest state.
+  // Refs mirror the state so a batch can decide synchronously (insert, hold, leave) from the latest.
   const itemsRef = useRef(items);
   const heldRef = useRef(held);
-  const setItems = useCallback((next: PipelineSummary[]) => {
-    itemsRef.current = next;
-    setItemsState(next);
-  }, []);
+  const cursorRef = useRef(nextCursor);
+  /** Rows on their way out: id → when they may be removed. */
+  const leaveAt = useRef(new Map<string, number>());
+  const sweepTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+
+  const publishLeaving = useCallback(() => setLeavingState(leaveAt.current.size ? new Set(leaveAt.current.keys()) : NO_IDS), []);
+
+  const sweepAgain = useRef<() => void>(() => undefined);
+  const sweep = useCallback(() => {
+    clearTimeout(sweepTimer.current);
+    sweepTimer.current = undefined;
+    if (leaveAt.current.size === 0 || viewport.pointerInside()) return; // retried when the pointer leaves
+    const now = Date.now();
+    const due = new Set<string>();
+    let next = Infinity;
+    for (const [id, at] of leaveAt.current) {
+      if (at <= now) due.add(id);
+      else next = Math.min(next, at);
+    }
+    if (due.size > 0) {
+      for (const id of due) leaveAt.current.delete(id);
+      itemsRef.current = itemsRef.current.filter((s) => !due.has(s.pipelineId));
+      setItemsState(itemsRef.current);
+      publishLeaving();
+    }
+    if (next !== Infinity) sweepTimer.current = setTimeout(() => sweepAgain.current(), next - now);
+  }, [viewport, publishLeaving]);
+  useEffect(() => {
+    sweepAgain.current = sweep;
+  }, [sweep]);
+
+  /** Sets the rows; with a filter on, rows that no longer match start leaving and rows that match again stay. */
+  const setItems = useCallback(
+    (next: PipelineSummary[], changed?: Iterable<PipelineSummary>) => {
+      itemsRef.current = next;
+      setItemsState(next);
+      if (!isFiltering(filter)) return;
+      let touched = false;
+      for (const row of changed ?? next) {
+        const matches = matchesFilter(row, filter);
+        if (!matches && !leaveAt.current.has(row.pipelineId)) {
+          leaveAt.current.set(row.pipelineId, Date.now() + LEAVE_AFTER_MS);
+          touched = true;
+        } else if (matches && leaveAt.current.delete(row.pipelineId)) touched = true;
+      }
+      if (!touched) return;
+      publishLeaving();
+      if (!sweepTimer.current) sweepTimer.current = setTimeout(sweep, LEAVE_AFTER_MS);
+    },
+    [filter, publishLeaving, sweep],
+  );
   const setHeld = useCallback((next: PipelineSummary[]) => {
     heldRef.current = next;
     setHeldState(next);
+  }, []);
+  const setCursor = useCallback((next: string | null) => {
+    cursorRef.current = next;
+    setNextCursor(next);
   }, []);
 
   // A new server render (the filter changed) replaces everything; adjusting state during render
@@ -55,6 +108,7 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, canIn
     setSource(initial);
     setItemsState(initial.items);
     setHeldState([]);
+    setLeavingState(NO_IDS);
     setNextCursor(initial.nextCursor);
     setCounts(initial.counts);
     setLoadError(null);
@@ -62,7 +116,10 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, canIn
   useEffect(() => {
     itemsRef.current = initial.items;
     heldRef.current = [];
+    cursorRef.current = initial.nextCursor;
+    leaveAt.current.clear();
   }, [initial]);
+  useEffect(() => () => clearTimeout(sweepTimer.current), []);
 
   const countsTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const refreshCounts = useCallback(() => {
@@ -82,44 +139,53 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, canIn
       refreshCounts();
       const deleted = new Set(deletedIds);
       const byId = new Map(updates.map((s) => [s.pipelineId, s]));
-      const refresh = (rows: PipelineSummary[]) => {
+      const changedRows: PipelineSummary[] = [];
+      // Known rows are updated in place (a row that stops matching leaves later, via setItems).
+      const refresh = (rows: PipelineSummary[], keep: (s: PipelineSummary) => boolean) => {
         let changed = false;
         const next: PipelineSummary[] = [];
         for (const row of rows) {
-          if (deleted.has(row.pipelineId)) {
+          const update = byId.get(row.pipelineId);
+          if (update) byId.delete(row.pipelineId);
+          if (deleted.has(row.pipelineId) || (update && !keep(update))) {
             changed = true;
             continue;
           }
-          const update = byId.get(row.pipelineId);
           if (update) {
-            byId.delete(row.pipelineId);
             changed = true;
+            changedRows.push(update);
           }
-          // Updated in place, even if it no longer matches the filter: rows never jump.
           next.push(update ?? row);
         }
         return changed ? next : rows;
       };
-      const rows = refresh(itemsRef.current);
-      const heldRows = refresh(heldRef.current);
-      const fresh = [...byId.values()].filter((s) => matchesFilter(s, filter)).sort(byNewest);
-      if (fresh.length > 0 && canInsertAtTop()) {
-        setItems(mergeNew(rows, heldRows.concat(fresh).sort(byNewest)));
+      const rows = refresh(itemsRef.current, () => true);
+      // A held run nobody has seen yet that stops matching just goes.
+      const heldRows = refresh(heldRef.current, (s) => matchesFilter(s, filter));
+      const fresh = [...byId.values()].filter((s) => matchesFilter(s, filter));
+      if (fresh.length > 0 && viewport.atTop() && !viewport.pointerInside()) {
+        setItems(insertSorted(rows, heldRows.concat(fresh), cursorRef.current === null), changedRows);
         if (heldRows.length > 0) setHeld([]);
         return;
       }
-      if (rows !== itemsRef.current) setItems(rows);
-      if (fresh.length > 0 || heldRows !== heldRef.current) setHeld(mergeNew(heldRows, fresh));
+      if (rows !== itemsRef.current) setItems(rows, changedRows);
+      if (fresh.length > 0 || heldRows !== heldRef.current) setHeld(insertSorted(heldRows, fresh, true));
     },
-    [filter, canInsertAtTop, refreshCounts, setItems, setHeld],
+    [filter, viewport, refreshCounts, setItems, setHeld],
   );
   usePipelineUpdates(applyBatch);
 
   const showHeld = useCallback(() => {
     if (heldRef.current.length === 0) return;
-    setItems(mergeNew(itemsRef.current, heldRef.current));
+    setItems(insertSorted(itemsRef.current, heldRef.current, cursorRef.current === null), []);
     setHeld([]);
   }, [setItems, setHeld]);
+
+  /** The pointer left the rows: release what waited for it. */
+  const settle = useCallback(() => {
+    if (viewport.atTop()) showHeld();
+    sweep();
+  }, [viewport, showHeld, sweep]);
 
   const loadMore = useCallback(async () => {
     if (!nextCursor || loadingMore) return;
@@ -128,15 +194,15 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, canIn
     try {
       const page = await fetchJson<PipelinePage>(pipelinesUrl({ ...filter, limit: PAGE_SIZE, cursor: nextCursor }));
       const seen = new Set(itemsRef.current.map((s) => s.pipelineId));
-      setItems(itemsRef.current.concat(page.items.filter((s) => !seen.has(s.pipelineId))));
-      setNextCursor(page.nextCursor);
+      setItems(itemsRef.current.concat(page.items.filter((s) => !seen.has(s.pipelineId))), []);
+      setCursor(page.nextCursor);
       setCounts(page.counts);
     } catch (err) {
       setLoadError(err instanceof Error ? err.message : String(err));
     } finally {
       setLoadingMore(false);
     }
-  }, [filter, nextCursor, loadingMore, setItems]);
+  }, [filter, nextCursor, loadingMore, setItems, setCursor]);
 
   useResync(() => {
     const loaded = itemsRef.current.length;
@@ -149,7 +215,7 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, canIn
         setHeld([]);
         if (loaded <= MAX_RESYNC) {
           setItems(merged);
-          setNextCursor(page.nextCursor);
+          setCursor(page.nextCursor);
         } else {
           const seen = new Set(merged.map((s) => s.pipelineId));
           setItems(merged.concat(itemsRef.current.slice(limit).filter((s) => !seen.has(s.pipelineId))));
@@ -158,25 +224,5 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, canIn
       .catch(() => undefined);
   });
 
-  return { items, counts, nextCursor, held, showHeld, loadMore, loadingMore, loadError };
-}
-
-function mergeNew(current: PipelineSummary[], fresh: PipelineSummary[]): PipelineSummary[] {
-  if (fresh.length === 0) return current;
-  const seen = new Set(current.map((s) => s.pipelineId));
-  const added = fresh.filter((s) => !seen.has(s.pipelineId));
-  return added.length === 0 ? current : added.concat(current);
-}
-
-/** A fetched page over the rows we had: fetched order, the further-along status per run, and runs newer than the page kept on top. */
-function mergeSnapshot(current: PipelineSummary[], fetched: PipelineSummary[]): PipelineSummary[] {
-  const byId = new Map(current.map((s) => [s.pipelineId, s]));
-  const fetchedIds = new Set(fetched.map((s) => s.pipelineId));
-  const merged = fetched.map((f) => {
-    const c = byId.get(f.pipelineId);
-    return c && statusRank(c.status) > statusRank(f.status) ? c : f;
-  });
-  const newest = fetched[0]?.startedAt ?? "";
-  const newer = current.filter((s) => !fetchedIds.has(s.pipelineId) && s.startedAt > newest).sort(byNewest);
-  return newer.concat(merged);
+  return { items, counts, nextCursor, held, leaving, showHeld, settle, loadMore, loadingMore, loadError };
 }

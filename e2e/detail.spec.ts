@@ -61,6 +61,44 @@ test.describe("pipeline detail", () => {
     expect(res.status()).toBe(404);
   });
 
+  test("a failed delete says why, keeps following the run, and can be retried", async ({ page, control, allowConsoleError }) => {
+    allowConsoleError(/status of 500/); // the refused DELETE below, on purpose
+    const id = uniqueId("undeletable");
+    await control.startRun({ id, name: "sticky", steps: [{ name: "work", ms: 1_500 }] });
+    await page.goto(`/pipelines/${id}`);
+    await expectLive(page);
+    await page.waitForLoadState("networkidle");
+    await page.route(`**/api/pipelines/${id}`, (route) =>
+      route.request().method() === "DELETE"
+        ? route.fulfill({ status: 500, contentType: "application/json", body: JSON.stringify({ error: "storage unavailable" }) })
+        : route.continue(),
+    );
+    await page.getByTestId("delete-run").click();
+    await page.getByTestId("confirm-delete").click();
+    await expect(page.getByTestId("delete-error")).toContainText("storage unavailable");
+    await expect(page.getByTestId("confirm-delete")).toHaveText("Try again");
+    await page.getByRole("button", { name: "Keep it" }).click();
+    await expect(page.getByTestId("action-error")).toContainText("storage unavailable");
+
+    // Still following the run: the finish it misses while the socket is down comes from a refetch.
+    await control.dropSockets();
+    try {
+      await expect(page.getByTestId("connection-status")).not.toHaveText("live");
+      await control.waitRun(id);
+    } finally {
+      await control.restoreSockets();
+    }
+    await expectLive(page);
+    await expect(page.getByTestId("pipeline-status")).toHaveText("COMPLETED");
+    await expect(page.locator(bar("work"))).toHaveAttribute("data-status", "COMPLETED");
+
+    await page.unroute(`**/api/pipelines/${id}`);
+    await page.getByTestId("delete-run").click();
+    await page.getByTestId("confirm-delete").click();
+    await expect(page).toHaveURL(/\/$/);
+    expect((await page.request.get(`/api/pipelines/${id}`)).status()).toBe(404);
+  });
+
   test("a large result shows its stored size, truncated", async ({ page, control }) => {
     const id = uniqueId("big");
     await control.startRun({ id, name: "big", steps: [{ name: "dump", ms: 10, result: { blob: "x".repeat(200_000) } }] });

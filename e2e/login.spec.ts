@@ -7,6 +7,7 @@ test("with DASHBOARD_TOKEN every page needs a login", async ({ page }) => {
   for (const path of ["/", "/metrics", "/pipelines/anything"]) {
     await page.goto(`${base}${path}`);
     await expect(page).toHaveURL(/\/login/);
+    await expect(page.locator("main"), "one <main> landmark").toHaveCount(1);
   }
   expect((await page.request.get(`${base}/api/pipelines`)).status()).toBe(401);
 
@@ -17,4 +18,5 @@ test("with DASHBOARD_TOKEN every page needs a login", async ({ page }) => {
   await expect(page.getByTestId("connection-status")).toHaveText("live");
   await page.goto(`${base}/`);
   await expect(page.getByRole("heading", { name: "Pipeline runs" })).toBeVisible();
+  await expect(page.locator("main")).toHaveCount(1);
 });
