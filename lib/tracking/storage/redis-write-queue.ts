@@ -1,13 +1,17 @@
 /**
  * The Redis storage's writes go through this queue, for two reasons:
  *  - throughput: writes issued in the same tick go out as one pipeline (EVALSHA each), never one
- *    awaited round trip per transition;
+ *    awaited round trip per transition; and up to `maxInFlight` batches are on the wire at once, so
+ *    Node builds the next batch while Redis executes the previous one (with one batch in flight the
+ *    two took turns and recording stalled at about half the speed either side allows);
  *  - faults: while Redis is down, writes wait here (bounded: past `maxBuffered` the oldest is dropped
  *    with a logged error) and go out in order after the reconnect. A caller never waits on a dead
  *    Redis: its promise resolves once the write is buffered, or after `settleTimeoutMs` in flight.
- * One batch is in flight at a time, so writes reach Redis in the order they were issued. A batch that
- * failed for a connection reason is put back at the front and resent; the scripts are idempotent
- * (contribution diffs, monotonic steps), so a write Redis executed but whose reply was lost is harmless.
+ * Writes reach Redis in the order they were issued: every batch goes down the same connection, and
+ * Redis executes one connection's commands in order (ioredis resends unanswered ones in order after
+ * a reconnect). A batch that failed for a connection reason goes back into the queue by issue order
+ * and is resent; the scripts are idempotent (contribution diffs, monotonic steps), so a write Redis
+ * executed but whose reply was lost is harmless.
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../../logger";
@@ -24,7 +28,10 @@ export interface QueuedWrite {
 
 const MAX_MERGED = 64;
 
-interface Pending extends QueuedWrite {
+interface Pending {
+  command: string;
+  args: (string | number)[];
+  mergeable: boolean;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
   settled: boolean;
@@ -34,6 +41,8 @@ interface Pending extends QueuedWrite {
 export interface WriteQueueOptions {
   maxBuffered: number;
   batchSize?: number;
+  /** Batches sent and not yet answered, at most. Default 3. */
+  maxInFlight?: number;
   settleTimeoutMs?: number;
 }
 
@@ -41,31 +50,32 @@ const CONNECTION_ERROR = /Connection is closed|max retries|ECONNREFUSED|ECONNRES
 
 export class RedisWriteQueue {
   private queue: Pending[] = [];
-  private inFlight = false;
+  /** Batches on the wire, oldest first. */
+  private inFlight: Pending[][] = [];
   private scheduled = false;
   private waitingForReady = false;
   private outage = false;
   private dropped = 0;
   private graceTimer: NodeJS.Timeout | undefined;
   private disconnected = false;
-  private sending: Pending[] = [];
   private idleWaiters: (() => void)[] = [];
-  /** Writes pushed / sent (or given up) so far: `barrier` waits for the second to reach the first. */
+  /** Writes pushed so far: `barrier` waits until every write up to a seq is done. */
   private pushed = 0;
-  private sent = 0;
   private barriers: { target: number; release: () => void }[] = [];
   private readonly batchSize: number;
+  private readonly maxInFlight: number;
   private readonly settleTimeoutMs: number;
 
   constructor(private readonly redis: Redis, private readonly logger: Logger, private readonly options: WriteQueueOptions) {
     this.batchSize = options.batchSize ?? 1000;
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 3);
     this.settleTimeoutMs = options.settleTimeoutMs ?? 2000;
     // A connection that was up and dropped is an outage even before a write notices it.
     redis.on("close", () => {
       this.disconnected = true;
       // Nobody waits on a dead connection: what is queued or in flight is resent after the reconnect.
       for (const p of this.queue) settle(p, undefined);
-      for (const p of this.sending) settle(p, undefined);
+      for (const batch of this.inFlight) for (const p of batch) settle(p, undefined);
     });
     redis.on("ready", () => {
       this.disconnected = false;
@@ -75,22 +85,26 @@ export class RedisWriteQueue {
   /** Resolves with the script's reply, or with undefined once buffered during an outage. */
   push(write: QueuedWrite): Promise<unknown> {
     return new Promise((resolve, reject) => {
-      const pending: Pending = { ...write, resolve, reject, settled: false, seq: ++this.pushed };
+      const pending: Pending = {
+        command: write.command, args: write.args, mergeable: write.mergeable === true, resolve, reject, settled: false, seq: ++this.pushed,
+      };
       if (this.queue.length >= this.options.maxBuffered) this.dropOldest();
       this.queue.push(pending);
-      if (!this.ready()) this.handleUnready();
+      if (this.redis.status !== "ready") this.handleUnready();
       this.schedule();
     });
   }
 
-  /** How many writes wait to be sent. */
+  /** How many writes wait to be sent or answered. */
   get size(): number {
-    return this.queue.length + (this.inFlight ? 1 : 0);
+    let n = this.queue.length;
+    for (const batch of this.inFlight) n += batch.length;
+    return n;
   }
 
   /** Resolves when everything queued has been sent (or after `timeoutMs`). */
   async drain(timeoutMs: number): Promise<boolean> {
-    if (this.queue.length === 0 && !this.inFlight) return true;
+    if (this.queue.length === 0 && this.inFlight.length === 0) return true;
     let timer: NodeJS.Timeout | undefined;
     const idle = new Promise<boolean>((resolve) => this.idleWaiters.push(() => resolve(true)));
     const timeout = new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), timeoutMs)));
@@ -105,7 +119,7 @@ export class RedisWriteQueue {
    */
   async barrier(timeoutMs: number): Promise<void> {
     const target = this.pushed;
-    if (this.sent >= target || !this.ready()) return;
+    if (this.doneUpTo() >= target || !this.ready()) return;
     let timer: NodeJS.Timeout | undefined;
     await new Promise<void>((resolve) => {
       this.barriers.push({ target, release: resolve });
@@ -114,11 +128,21 @@ export class RedisWriteQueue {
     clearTimeout(timer);
   }
 
-  private markSent(seq: number): void {
-    if (seq > this.sent) this.sent = seq;
+  /** Every write with a seq up to this one was answered (or given up). */
+  private doneUpTo(): number {
+    let first = this.queue[0]?.seq ?? Infinity;
+    for (const batch of this.inFlight) {
+      const seq = batch[0]?.seq;
+      if (seq !== undefined && seq < first) first = seq;
+    }
+    return first === Infinity ? this.pushed : first - 1;
+  }
+
+  private releaseBarriers(): void {
     if (this.barriers.length === 0) return;
+    const done = this.doneUpTo();
     this.barriers = this.barriers.filter((b) => {
-      if (b.target > this.sent) return true;
+      if (b.target > done) return true;
       b.release();
       return false;
     });
@@ -159,16 +183,16 @@ export class RedisWriteQueue {
   private dropOldest(): void {
     const oldest = this.queue.shift();
     if (oldest) settle(oldest, undefined);
-    if (oldest) this.markSent(oldest.seq);
     this.dropped++;
     if (this.dropped === 1 || this.dropped % 1000 === 0) {
       this.logger.error({ dropped: this.dropped, maxBuffered: this.options.maxBuffered },
         "tracking write buffer full while Redis is unavailable: dropped the oldest writes");
     }
+    this.releaseBarriers();
   }
 
   private schedule(): void {
-    if (this.scheduled || this.inFlight) return;
+    if (this.scheduled || this.inFlight.length >= this.maxInFlight) return;
     this.scheduled = true;
     setImmediate(() => {
       this.scheduled = false;
@@ -191,37 +215,18 @@ export class RedisWriteQueue {
   }
 
   private async flush(): Promise<void> {
-    if (this.inFlight) return;
-    if (this.queue.length === 0) return this.notifyIdle();
+    if (this.inFlight.length >= this.maxInFlight) return;
+    if (this.queue.length === 0) {
+      if (this.inFlight.length === 0) this.notifyIdle();
+      return;
+    }
     if (!this.ready()) return this.handleUnready();
-    this.inFlight = true;
     const batch = this.queue.splice(0, this.batchSize);
-    this.sending = batch;
+    this.inFlight.push(batch);
     const timer = setTimeout(() => batch.forEach((p) => settle(p, undefined)), this.settleTimeoutMs);
     let retry: Pending[] = [];
     try {
-      const pipeline = this.redis.pipeline();
-      const calls = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
-      const groups: Pending[][] = [];
-      for (const p of batch) {
-        const last = groups[groups.length - 1];
-        if (p.mergeable && last && last[0]!.mergeable && last[0]!.command === p.command && last.length < MAX_MERGED) last.push(p);
-        else groups.push([p]);
-      }
-      for (const group of groups) calls[group[0]!.command]!(...(group.length === 1 ? group[0]!.args : group.flatMap((p) => p.args)));
-      const results = (await pipeline.exec()) ?? [];
-      const replies: [Error | null, unknown][] = [];
-      groups.forEach((group, g) => {
-        const [err, value] = results[g] ?? [new Error("Connection is closed (no reply)"), null];
-        group.forEach((p, k) => replies.push(err ? [err, null] : [null, p.mergeable && Array.isArray(value) ? value[k] : value]));
-      });
-      batch.forEach((p, i) => {
-        const [err, value] = replies[i]!;
-        if (!err) settle(p, value);
-        else if (CONNECTION_ERROR.test(err.message) || !this.ready()) retry.push(p);
-        else if (p.settled) this.logger.error({ err, command: p.command }, "a tracking write failed in Redis");
-        else settleError(p, err);
-      });
+      retry = await this.send(batch);
     } catch (err) {
       if (!CONNECTION_ERROR.test(errorText(err)) && this.ready()) {
         this.logger.error({ err }, "a batch of tracking writes failed in Redis");
@@ -231,24 +236,76 @@ export class RedisWriteQueue {
       }
     } finally {
       clearTimeout(timer);
-      this.inFlight = false;
-      this.sending = [];
+      const at = this.inFlight.indexOf(batch);
+      if (at >= 0) this.inFlight.splice(at, 1);
     }
-    const lastDone = retry.length ? retry[0]!.seq - 1 : batch[batch.length - 1]?.seq;
-    if (lastDone !== undefined) this.markSent(lastDone);
     if (retry.length) {
       this.noteOutage();
-      this.queue.unshift(...retry);
+      this.requeue(retry);
       while (this.queue.length > this.options.maxBuffered) this.dropOldest();
       retry.forEach((p) => settle(p, undefined));
     }
+    this.releaseBarriers();
     if (this.ready()) this.schedule();
     else if (this.queue.length) this.waitForReady();
-    if (this.queue.length === 0) this.notifyIdle();
+    if (this.queue.length === 0 && this.inFlight.length === 0) this.notifyIdle();
+  }
+
+  /** One pipeline for the batch; settles each write with its reply; answers the writes to resend. */
+  private async send(batch: Pending[]): Promise<Pending[]> {
+    const pipeline = this.redis.pipeline();
+    const calls = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
+    const groups: Pending[][] = [];
+    let last: Pending[] | undefined;
+    for (const p of batch) {
+      if (p.mergeable && last && last[0]!.mergeable && last[0]!.command === p.command && last.length < MAX_MERGED) last.push(p);
+      else groups.push((last = [p]));
+    }
+    for (const group of groups) {
+      const first = group[0]!;
+      if (group.length === 1) {
+        calls[first.command]!(...first.args);
+        continue;
+      }
+      const args: (string | number)[] = [];
+      for (const p of group) for (const a of p.args) args.push(a);
+      calls[first.command]!(...args);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const retry: Pending[] = [];
+    groups.forEach((group, g) => {
+      const [err, value] = results[g] ?? [new Error("Connection is closed (no reply)"), null];
+      group.forEach((p, k) => {
+        if (!err) settle(p, p.mergeable && Array.isArray(value) ? value[k] : value);
+        else if (CONNECTION_ERROR.test(err.message) || !this.ready()) retry.push(p);
+        else if (p.settled) this.logger.error({ err, command: p.command }, "a tracking write failed in Redis");
+        else settleError(p, err);
+      });
+    });
+    return retry;
+  }
+
+  /** Retried writes are older than anything pushed since: merge them back by issue order. */
+  private requeue(retry: Pending[]): void {
+    const merged: Pending[] = [];
+    let i = 0;
+    let j = 0;
+    while (i < retry.length || j < this.queue.length) {
+      const a = retry[i];
+      const b = this.queue[j];
+      if (a && (!b || a.seq < b.seq)) {
+        merged.push(a);
+        i++;
+      } else if (b) {
+        merged.push(b);
+        j++;
+      }
+    }
+    this.queue = merged;
   }
 
   private notifyIdle(): void {
-    this.markSent(this.pushed);
+    this.releaseBarriers();
     const waiters = this.idleWaiters;
     this.idleWaiters = [];
     for (const w of waiters) w();
