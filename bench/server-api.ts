@@ -1,6 +1,8 @@
 /**
  * Server benchmark (issue 4): with 100 000 runs in Redis, HTTP throughput and p99 of the list and
- * metrics routes (autocannon, loopback); live latency from a step finishing in another process to
+ * metrics routes (autocannon, loopback), each next to two same-run references — a bare node:http
+ * server answering the same bytes (what the machine gives an HTTP server doing nothing) and the
+ * storage calls alone, in-process; live latency from a step finishing in another process to
  * its `pipeline:update` arriving at a socket client; fan-out to 500 clients at ~200 transitions/s
  * (delivery p99, server CPU). The server runs in its own process (bench/server-host.ts), the
  * writer in another (bench/server-writer.ts). Keys under `pwbench:server:`, deleted afterwards.
@@ -9,6 +11,7 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
+import { loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import autocannon from "autocannon";
 import { Redis } from "ioredis";
@@ -39,7 +42,7 @@ function percentile(values: number[], p: number): number {
 }
 const ms = (v: number) => `${v.toFixed(1)} ms`;
 
-async function deleteKeys(redis: Redis): Promise<void> {
+export async function deleteKeys(redis: Redis): Promise<void> {
   let cursor = "0";
   do {
     const [next, keys] = await redis.scan(cursor, "MATCH", `${PREFIX}*`, "COUNT", 5000);
@@ -49,7 +52,7 @@ async function deleteKeys(redis: Redis): Promise<void> {
 }
 
 /** 100 000 finished runs over the last 7 days, saved with many saveStatus calls in flight. */
-async function seed(redis: Redis): Promise<number> {
+export async function seed(redis: Redis): Promise<number> {
   const storage = new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: pino({ level: "warn" }) });
   const started = performance.now();
   const statuses: Status[] = ["COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "CANCELLED"];
@@ -78,15 +81,20 @@ async function seed(redis: Redis): Promise<number> {
   return (performance.now() - started) / 1000;
 }
 
+/** Extra node flags for the server process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
+const HOST_NODE_ARGS = (process.env.BENCH_SERVER_HOST_NODE_ARGS ?? "").split(" ").filter(Boolean);
+
 function spawnTs(file: string, ipc: boolean): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", file, REDIS_URL, PREFIX], {
+  const nodeArgs = file.endsWith("server-host.ts") ? HOST_NODE_ARGS : [];
+  return spawn(process.execPath, [...nodeArgs, "--import", "tsx", file, REDIS_URL, PREFIX], {
     stdio: ipc ? ["ignore", "pipe", "inherit", "ipc"] : ["ignore", "pipe", "inherit"],
     env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
   });
 }
 
-async function startHost(): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawnTs("bench/server-host.ts", false);
+/** Starts a child that prints `{"url": ...}` on stdout once listening. */
+async function startListening(file: string, ipc = false): Promise<{ child: ChildProcess; url: string }> {
+  const child = spawnTs(file, ipc);
   const lines = createInterface({ input: child.stdout! });
   const url = await new Promise<string>((resolve, reject) => {
     lines.on("line", (line) => {
@@ -101,10 +109,48 @@ async function startHost(): Promise<{ child: ChildProcess; url: string }> {
   return { child, url };
 }
 
-async function http(url: string, path: string): Promise<string> {
-  const bytes = (await (await fetch(`${url}${path}`)).arrayBuffer()).byteLength;
-  const result = await autocannon({ url: `${url}${path}`, connections: 10, duration: HTTP_SECONDS });
-  return `| GET ${path} | ${Math.round(result.requests.average)} | ${result.latency.p50} ms | ${result.latency.p99} ms | ${bytes} | ${result.non2xx} |`;
+/** bull-board's job list on this machine (figure given with the issue; not runnable offline). */
+const BULL_BOARD_REQ_PER_S = 480;
+
+interface HttpRow { label: string; reqPerS: number; p50: number; p99: number; bytes: number; non2xx: number }
+
+async function measureHttp(label: string, url: string): Promise<HttpRow> {
+  const bytes = (await (await fetch(url)).arrayBuffer()).byteLength;
+  const result = await autocannon({ url, connections: 10, duration: HTTP_SECONDS });
+  return { label, reqPerS: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bytes, non2xx: result.non2xx };
+}
+
+/** The route's own storage calls with 10 in flight, in this process, for as long as autocannon runs. */
+async function measureStorage(call: () => Promise<string>): Promise<{ perS: number; p50: number; p99: number }> {
+  const latencies: number[] = [];
+  const end = performance.now() + HTTP_SECONDS * 1000;
+  await Promise.all(Array.from({ length: 10 }, async () => {
+    while (performance.now() < end) {
+      const t = performance.now();
+      await call();
+      latencies.push(performance.now() - t);
+    }
+  }));
+  return { perS: latencies.length / HTTP_SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
+}
+
+/** Ours, the bare server on the same bytes, and the storage alone, for one route. */
+async function compareRoute(hostUrl: string, path: string, raw: ChildProcess, rawUrl: string, storageCall: () => Promise<string>): Promise<string[]> {
+  const body = await (await fetch(`${hostUrl}${path}`)).text();
+  await new Promise<void>((resolve) => {
+    raw.once("message", () => resolve());
+    raw.send({ body });
+  });
+  const ours = await measureHttp(`GET ${path}`, `${hostUrl}${path}`);
+  const bare = await measureHttp("bare node:http, same bytes", rawUrl);
+  const storage = await measureStorage(storageCall);
+  const row = (r: HttpRow, vs: string) =>
+    `| ${r.label} | ${Math.round(r.reqPerS)} | ${r.p50} ms | ${r.p99} ms | ${r.bytes} | ${r.non2xx} | ${vs} |`;
+  return [
+    row(ours, `${(ours.reqPerS / bare.reqPerS * 100).toFixed(0)} % of bare · ${(ours.reqPerS / BULL_BOARD_REQ_PER_S).toFixed(1)}× bull-board`),
+    row(bare, ""),
+    `| storage calls alone, in-process | ${Math.round(storage.perS)} | ${ms(storage.p50)} | ${ms(storage.p99)} | | | ours = ${(ours.reqPerS / storage.perS * 100).toFixed(0)} % of it |`,
+  ];
 }
 
 function connectClient(url: string): Promise<Client> {
@@ -196,15 +242,26 @@ export async function run(): Promise<string> {
   try {
     await deleteKeys(redis);
     const seedSeconds = await seed(redis);
-    const host = await startHost();
+    const host = await startListening("bench/server-host.ts");
     children.push(host.child);
+    const raw = await startListening("bench/server-raw.ts", true);
+    children.push(raw.child);
     const writer = spawnTs("bench/server-writer.ts", true);
     children.push(writer);
     await new Promise<void>((resolve) => writer.once("message", () => resolve()));
 
-    // Warm up Next's route handlers before measuring.
-    for (const path of ["/api/pipelines?limit=50", "/api/metrics?days=7"]) await fetch(`${host.url}${path}`);
-    const httpRows = [await http(host.url, "/api/pipelines?limit=50"), await http(host.url, "/api/metrics?days=7")];
+    const loadBefore = loadavg().map((l) => l.toFixed(1)).join(" / ");
+    // Warm up (JIT, connections) before measuring.
+    for (let i = 0; i < 50; i++) for (const path of ["/api/pipelines?limit=50", "/api/metrics?days=7"]) await fetch(`${host.url}${path}`);
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: pino({ level: "warn" }) });
+    const httpRows = [
+      ...await compareRoute(host.url, "/api/pipelines?limit=50", raw.child, raw.url, async () => {
+        const [page, counts] = await Promise.all([storage.listPage({ limit: 50 }), storage.countByStatus()]);
+        return JSON.stringify({ items: page.items, nextCursor: page.nextCursor, counts });
+      }),
+      ...await compareRoute(host.url, "/api/metrics?days=7", raw.child, raw.url, async () => JSON.stringify(await storage.getMetrics({ days: 7 }))),
+    ];
+    await storage.close();
 
     // Live latency: one client, 1 000 step finishes in another process, each spaced > 100 ms per run.
     const client = await connectClient(host.url);
@@ -247,11 +304,15 @@ export async function run(): Promise<string> {
     const md = [
       "## server",
       "",
-      `Custom server (Next + Socket.IO) in its own process over Redis holding ${RUNS.toLocaleString("en")} runs `
-        + `(seeded with concurrent saveStatus in ${seedSeconds.toFixed(1)} s). autocannon: 10 connections, ${HTTP_SECONDS} s, loopback.`,
+      `Custom server (API router + Next pages + Socket.IO) in its own process over Redis holding ${RUNS.toLocaleString("en")} runs `
+        + `(seeded with concurrent saveStatus in ${seedSeconds.toFixed(1)} s). autocannon: 10 connections, ${HTTP_SECONDS} s, loopback. `
+        + "Under each route, measured right after it: a bare node:http server (own process) answering the route's exact bytes, "
+        + "and the route's storage calls alone with 10 in flight in the benchmark's process (no HTTP). "
+        + `bull-board's job list: ${BULL_BOARD_REQ_PER_S} req/s on this machine (the top of the 400–480 figure; not runnable offline). `
+        + `Machine load average when the HTTP runs began: ${loadBefore}.`,
       "",
-      "| route | req/s | p50 | p99 | response bytes | non-2xx |",
-      "|---|---|---|---|---|---|",
+      "| route | req/s | p50 | p99 | response bytes | non-2xx | compared |",
+      "|---|---|---|---|---|---|---|",
       ...httpRows,
       "",
       `**Live latency** (step finishes in another process → \`pipeline:update\` at a socket client, ${finished.size} finishes): `

@@ -13,6 +13,7 @@ import type { PipelineTrackingManager } from "../lib/tracking/manager";
 import { serializeStep, summarize, type PipelineStatus, type PipelineSummary, type StepStatus } from "../lib/tracking/models";
 import { isAllowedOrigin, isValidSession, isValidToken, readCookie, SESSION_COOKIE } from "./auth";
 import { pipelineRoom, roomPayloadSchema, TokenBucket } from "./socket-guards";
+import { createTurnWrites } from "./turn-writes";
 import { UpdateCoalescer } from "./update-coalescer";
 
 export type PipewatchIo = Server<ClientToServerEvents, ServerToClientEvents>;
@@ -35,6 +36,8 @@ export interface RealtimeServer {
 }
 
 const MAX_ROOMS_PER_SOCKET = 200;
+/** Pipelines whose last sent summary is remembered (to skip resending it); oldest forgotten first. */
+const LAST_SENT_KEPT = 10_000;
 const REFUSALS_BEFORE_DISCONNECT = 200;
 
 export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOptions): RealtimeServer {
@@ -63,7 +66,20 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
     });
   }
 
-  const coalescer = new UpdateCoalescer<PipelineSummary>((_id, summary) => io.emit("pipeline:update", summary), options.coalesceMs);
+  const turnWrites = createTurnWrites(io.sockets);
+  // Two changes announced together (a step finish and the next start) are each read back after
+  // both were written, so they arrive as the same state twice; every client would get it twice.
+  const lastSent = new Map<string, string>();
+  const sendUpdate = (id: string, summary: PipelineSummary): void => {
+    const text = JSON.stringify(summary);
+    if (lastSent.get(id) === text) return;
+    lastSent.delete(id);
+    lastSent.set(id, text);
+    if (lastSent.size > LAST_SENT_KEPT) lastSent.delete(lastSent.keys().next().value as string);
+    turnWrites.hold();
+    io.emit("pipeline:update", summary);
+  };
+  const coalescer = new UpdateCoalescer<PipelineSummary>(sendUpdate, options.coalesceMs);
   const stepsSent = new Map<string, Map<string, string>>();
 
   const onStatus = (status: PipelineStatus): void => {
@@ -83,6 +99,7 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
       const signature = stepSignature(step);
       if (sent.get(step.stepName) === signature) continue;
       sent.set(step.stepName, signature);
+      turnWrites.hold();
       io.to(room).emit("step:update", { pipelineId: status.pipelineId, step: serializeStep(step) });
     }
   }
@@ -92,6 +109,8 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
     if (!change.deleted) return;
     coalescer.drop(change.pipelineId);
     stepsSent.delete(change.pipelineId);
+    lastSent.delete(change.pipelineId);
+    turnWrites.hold();
     io.emit("pipeline:delete", { pipelineId: change.pipelineId });
   });
 
@@ -129,6 +148,7 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
       tracking.removeListener(onStatus);
       unsubscribeDeletes();
       coalescer.flush();
+      turnWrites.release();
       io.disconnectSockets(true);
       // io.close() would also close the HTTP server; the caller owns that.
       io.engine.close();

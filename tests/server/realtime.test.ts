@@ -1,6 +1,7 @@
 /** Live events (contract §4) with a real socket.io-client against the real server. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { PipelineSummary, StepStatusJSON } from "../../lib/tracking/models";
+import type { PipelineStatus, PipelineSummary, StepStatusJSON } from "../../lib/tracking/models";
+import { createTurnWrites } from "../../server/turn-writes";
 import { connectClient, gatedPipeline, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
 
 let server: TestServer;
@@ -54,6 +55,55 @@ describe("pipeline:update", () => {
     expect(mine.at(-1)).toMatchObject({ status: "COMPLETED", stepsCompleted: 40 });
     // 80 step transitions plus start and end, in a few ms: far fewer emits than changes.
     expect(mine.length).toBeLessThan(20);
+  });
+});
+
+describe("pipeline:update from other writers of the storage", () => {
+  const run = (pipelineId: string, stepsCompleted: number): PipelineStatus => ({
+    pipelineId, pipelineName: "external", status: "RUNNING", pipelineType: "sequential", startedAt: new Date(), completedAt: null,
+    durationMs: null, result: null, error: null,
+    steps: ["a", "b", "c"].map((stepName, i) => ({
+      stepName, status: i < stepsCompleted ? "COMPLETED" : "PENDING", startedAt: null, completedAt: null, durationMs: null,
+      result: null, error: null, dependsOn: [], attempts: 0, workerId: null,
+    })),
+  });
+
+  it("sends a state announced twice (two changes read back after both writes) once", async () => {
+    const socket = await client();
+    const id = `twice-${Date.now()}`;
+    const seen: PipelineSummary[] = [];
+    socket.on("pipeline:update", (s) => s.pipelineId === id && seen.push(s));
+    const once = run(id, 1);
+    await server.tracking.storage.saveStatus(once);
+    await server.tracking.storage.saveStatus(once);
+    await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id);
+    await new Promise((r) => setTimeout(r, 250)); // past the coalescing window's trailing emit
+    expect(seen.map((s) => s.stepsCompleted)).toEqual([1]);
+    await server.tracking.storage.saveStatus({ ...once, steps: run(id, 2).steps });
+    await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id && s.stepsCompleted === 2);
+  });
+
+  it("delivers, in order, every update broadcast in one turn (writes held until the turn ends)", async () => {
+    const socket = await client();
+    const ids = Array.from({ length: 20 }, (_, i) => `turn-${Date.now()}-${i}`);
+    const seen: string[] = [];
+    socket.on("pipeline:update", (s) => ids.includes(s.pipelineId) && seen.push(s.pipelineId));
+    await Promise.all(ids.map((id) => server.tracking.storage.saveStatus(run(id, 0))));
+    await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === ids.at(-1));
+    expect(seen).toEqual(ids);
+    const res = await fetch(`${server.url}/api/health`);
+    expect(res.status).toBe(200);
+  });
+
+  it("finds the TCP socket under this Engine.IO/ws version's websocket transport (else nothing is batched)", async () => {
+    await client();
+    const writes = createTurnWrites(server.io.sockets);
+    const corked = () => [...server.io.sockets.sockets.values()].map((s) =>
+      (s.conn.transport as unknown as { socket: { _socket: { writableCorked: number } } }).socket._socket.writableCorked);
+    writes.hold();
+    expect(corked().every((n) => n === 1)).toBe(true);
+    writes.release();
+    expect(corked().every((n) => n === 0)).toBe(true);
   });
 });
 
