@@ -4,10 +4,11 @@
  * for its entries (layout, page, error/not-found boundaries). Polyfills (nomodule, skipped by
  * modern browsers) are not counted. Budget: 200 KB gzipped per page. Needs `npm run build`.
  */
-import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from "node:fs";
+import { existsSync, readFileSync, readdirSync } from "node:fs";
 import { join, relative } from "node:path";
 import { runInNewContext } from "node:vm";
 import { gzipSync } from "node:zlib";
+import { writeUiSection } from "./ui-results";
 
 const NEXT_DIR = ".next";
 const BUDGET_KB = 200;
@@ -67,8 +68,7 @@ export async function run(): Promise<string> {
     `Largest page: ${kb(worst)} KB gzipped (${((worst / 1024 / BUDGET_KB) * 100).toFixed(0)}% of the budget).`,
     "",
   ].join("\n");
-  mkdirSync("bench/results", { recursive: true });
-  writeFileSync("bench/results/ui.md", `${section}\n`);
+  writeUiSection("bundle", section);
   return section;
 }
 

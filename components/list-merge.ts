@@ -27,16 +27,41 @@ export function byNewest(a: PipelineSummary, b: PipelineSummary): number {
 }
 
 /**
+ * Row id → position, rebuilt only when rows were added, removed or reordered: a batch of in-place
+ * updates to 10 000 loaded rows then costs a lookup per update, not a pass over every row.
+ */
+export class RowIndex {
+  private rows: readonly PipelineSummary[] | null = null;
+  private positions = new Map<string, number>();
+
+  of(rows: readonly PipelineSummary[]): ReadonlyMap<string, number> {
+    if (rows !== this.rows) {
+      this.positions = new Map(rows.map((s, i) => [s.pipelineId, i]));
+      this.rows = rows;
+    }
+    return this.positions;
+  }
+
+  /** `next` is `rows` with some entries replaced by the same runs' newer summaries. */
+  sameShape(rows: readonly PipelineSummary[], next: readonly PipelineSummary[]): void {
+    if (this.rows === rows) this.rows = next;
+  }
+}
+
+/**
  * Fresh runs merged into their place in `current` (both newest first). With more pages still to
  * load (`complete` false), a fresh run older than the last loaded row is left to paging, so it is
  * neither shown out of order nor loaded twice.
  */
-export function insertSorted(current: PipelineSummary[], fresh: PipelineSummary[], complete: boolean): PipelineSummary[] {
+export function insertSorted(current: PipelineSummary[], fresh: PipelineSummary[], complete: boolean, index: RowIndex = new RowIndex()): PipelineSummary[] {
   if (fresh.length === 0) return current;
-  const seen = new Set(current.map((s) => s.pipelineId));
+  const loaded = index.of(current);
   const last = current[current.length - 1];
-  const added = fresh.filter((s) => !seen.has(s.pipelineId) && (complete || !last || byNewest(s, last) < 0)).sort(byNewest);
+  const added = fresh.filter((s) => !loaded.has(s.pipelineId) && (complete || !last || byNewest(s, last) < 0)).sort(byNewest);
   if (added.length === 0) return current;
+  const first = current[0];
+  // The usual case, new runs newer than everything loaded: they go on top.
+  if (!first || byNewest(added[added.length - 1]!, first) < 0) return added.concat(current);
   const out: PipelineSummary[] = [];
   let i = 0;
   for (const row of current) {

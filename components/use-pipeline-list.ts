@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { PipelineSummary } from "@/lib/tracking/models";
 import { fetchJson, pipelinesUrl, type PipelinePage } from "./api-client";
-import { insertSorted, isFiltering, matchesFilter, mergeSnapshot, type ListFilter } from "./list-merge";
+import { insertSorted, isFiltering, matchesFilter, mergeSnapshot, RowIndex, type ListFilter } from "./list-merge";
 import { usePipelineUpdates, type PipelineUpdateBatch } from "./use-pipeline-updates";
 import { useResync } from "./use-resync";
 
@@ -46,6 +46,7 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, viewp
   /** Rows on their way out: id → when they may be removed. */
   const leaveAt = useRef(new Map<string, number>());
   const sweepTimer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const index = useRef(new RowIndex());
 
   const publishLeaving = useCallback(() => setLeavingState(leaveAt.current.size ? new Set(leaveAt.current.keys()) : NO_IDS), []);
 
@@ -137,34 +138,14 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, viewp
     ({ updates, deletedIds }: PipelineUpdateBatch) => {
       if (updates.length === 0 && deletedIds.length === 0) return;
       refreshCounts();
-      const deleted = new Set(deletedIds);
       const byId = new Map(updates.map((s) => [s.pipelineId, s]));
       const changedRows: PipelineSummary[] = [];
-      // Known rows are updated in place (a row that stops matching leaves later, via setItems).
-      const refresh = (rows: PipelineSummary[], keep: (s: PipelineSummary) => boolean) => {
-        let changed = false;
-        const next: PipelineSummary[] = [];
-        for (const row of rows) {
-          const update = byId.get(row.pipelineId);
-          if (update) byId.delete(row.pipelineId);
-          if (deleted.has(row.pipelineId) || (update && !keep(update))) {
-            changed = true;
-            continue;
-          }
-          if (update) {
-            changed = true;
-            changedRows.push(update);
-          }
-          next.push(update ?? row);
-        }
-        return changed ? next : rows;
-      };
-      const rows = refresh(itemsRef.current, () => true);
+      const rows = updateInPlace(itemsRef.current, byId, deletedIds, changedRows, index.current);
       // A held run nobody has seen yet that stops matching just goes.
-      const heldRows = refresh(heldRef.current, (s) => matchesFilter(s, filter));
+      const heldRows = updateHeld(heldRef.current, byId, deletedIds, filter);
       const fresh = [...byId.values()].filter((s) => matchesFilter(s, filter));
       if (fresh.length > 0 && viewport.atTop() && !viewport.pointerInside()) {
-        setItems(insertSorted(rows, heldRows.concat(fresh), cursorRef.current === null), changedRows);
+        setItems(insertSorted(rows, heldRows.concat(fresh), cursorRef.current === null, index.current), changedRows);
         if (heldRows.length > 0) setHeld([]);
         return;
       }
@@ -177,7 +158,7 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, viewp
 
   const showHeld = useCallback(() => {
     if (heldRef.current.length === 0) return;
-    setItems(insertSorted(itemsRef.current, heldRef.current, cursorRef.current === null), []);
+    setItems(insertSorted(itemsRef.current, heldRef.current, cursorRef.current === null, index.current), []);
     setHeld([]);
   }, [setItems, setHeld]);
 
@@ -225,4 +206,51 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, viewp
   });
 
   return { items, counts, nextCursor, held, leaving, showHeld, settle, loadMore, loadingMore, loadError };
+}
+
+/**
+ * Known rows take their update where they stand (a row that stops matching leaves later, through
+ * setItems); updates used are taken out of `byId`, so what remains there is new to the list.
+ */
+function updateInPlace(
+  rows: PipelineSummary[],
+  byId: Map<string, PipelineSummary>,
+  deletedIds: string[],
+  changed: PipelineSummary[],
+  index: RowIndex,
+): PipelineSummary[] {
+  const positions = index.of(rows);
+  let next: PipelineSummary[] | null = null;
+  for (const [id, update] of byId) {
+    const at = positions.get(id);
+    if (at === undefined) continue;
+    next ??= rows.slice();
+    next[at] = update;
+    byId.delete(id);
+    changed.push(update);
+  }
+  if (next) index.sameShape(rows, next);
+  const gone = deletedIds.filter((id) => positions.has(id));
+  if (gone.length === 0) return next ?? rows;
+  const drop = new Set(gone);
+  return (next ?? rows).filter((s) => !drop.has(s.pipelineId));
+}
+
+/** The held (not yet shown) runs: updated, and dropped when deleted or no longer matching. */
+function updateHeld(held: PipelineSummary[], byId: Map<string, PipelineSummary>, deletedIds: string[], filter: ListFilter): PipelineSummary[] {
+  if (held.length === 0) return held;
+  const drop = new Set(deletedIds);
+  let changed = false;
+  const next: PipelineSummary[] = [];
+  for (const row of held) {
+    const update = byId.get(row.pipelineId);
+    if (update) byId.delete(row.pipelineId);
+    if (drop.has(row.pipelineId) || (update && !matchesFilter(update, filter))) {
+      changed = true;
+      continue;
+    }
+    if (update) changed = true;
+    next.push(update ?? row);
+  }
+  return changed ? next : held;
 }

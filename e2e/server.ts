@@ -8,6 +8,8 @@
  *   POST /history         back-fills 7 days of finished runs (once; deterministic)
  *   POST /sockets/drop    disconnects every socket and refuses new ones
  *   POST /sockets/restore accepts sockets again
+ *   POST /bulk            { count, prefix } stores that many finished runs, all started before now
+ *   POST /stream          { perSecond, seconds, prefix, bulkPrefix, bulkCount } emits live `pipeline:update`s (bench/ui-live.ts)
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { pino } from "pino";
@@ -18,6 +20,7 @@ import { PipelineTrackingManager } from "../lib/tracking/manager";
 import type { PipelineStatus, StepStatus } from "../lib/tracking/models";
 import { InMemoryPipelineStorage } from "../lib/tracking/storage/memory";
 import { startServer } from "../server/app-server";
+import { insertBulkRuns, streamUpdates } from "./bench-load";
 
 interface StepSpec {
   name: string;
@@ -35,7 +38,8 @@ interface RunSpec {
 const port = Number(process.env.PORT ?? 3210);
 const controlPort = Number(process.env.CONTROL_PORT ?? port + 1);
 const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" });
-const storage = new InMemoryPipelineStorage();
+// Room for the UI benchmark's 10 000 bulk runs next to what the specs create.
+const storage = new InMemoryPipelineStorage({ maxPipelines: 20_000 });
 const broker = new InMemoryBroker({ workerId: "e2e-worker" });
 const tracking = new PipelineTrackingManager({ logger }).withStorage(storage);
 const server = await startServer({ port, host: "127.0.0.1", tracking, dashboardToken: process.env.DASHBOARD_TOKEN || null, dev: false, logger, processMetrics: false });
@@ -144,6 +148,16 @@ const control = createServer((req, res) => {
       case "POST /sockets/restore":
         socketsBlocked = false;
         return reply(res, 200, { ok: true });
+      case "POST /bulk":
+        return reply(res, 200, { inserted: await insertBulkRuns(storage, Number(body.count), String(body.prefix ?? "bulk")) });
+      case "POST /stream":
+        return reply(res, 200, await streamUpdates(server.io, {
+          perSecond: Number(body.perSecond),
+          seconds: Number(body.seconds),
+          prefix: String(body.prefix ?? "live"),
+          bulkPrefix: String(body.bulkPrefix ?? "bulk"),
+          bulkCount: Number(body.bulkCount ?? 0),
+        }));
       default:
         return reply(res, 404, { error: "no such control route" });
     }
