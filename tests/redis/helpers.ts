@@ -5,8 +5,9 @@ import { pino, type Logger } from "pino";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
+/** "pwtest:redis2:<random>:<area>:", the Redis tests' own namespace. */
 export function uniquePrefix(area: string): string {
-  return `pwtest:${area}:${randomBytes(4).toString("hex")}:`;
+  return `pwtest:redis2:${randomBytes(4).toString("hex")}:${area}:`;
 }
 
 export function connect(url = REDIS_URL): Redis {

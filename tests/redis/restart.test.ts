@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { InMemoryBroker, Pipeline, PipelineTrackingManager, RedisPipelineStorage } from "../../lib";
 import { silentLogger, sleep } from "./helpers";
 
-const PORT = 6391;
+const PORT = 6397; // the redis engineer's own ports are 6396-6399
 let server: ChildProcess | null = null;
 
 async function startServer(): Promise<void> {
@@ -51,7 +51,7 @@ describe("RedisPipelineStorage when Redis restarts", () => {
     await startServer();
     const redis = new Redis(PORT, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 300) });
     redis.on("error", () => undefined);
-    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:restart:", logger: silentLogger() });
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:redis2:restart:", logger: silentLogger() });
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);
     const stepNames = Array.from({ length: 10 }, (_, i) => `s${i}`);
     let pipe = new Pipeline(new InMemoryBroker({ redis }), { name: "survivor" });

@@ -113,3 +113,14 @@ export class RedisKeys {
 export function lexMember(value: string): string {
   return `${value.toLowerCase()}\0${value}`;
 }
+
+/**
+ * The original value of a lex-index member. A name may itself hold NULs; lowercasing keeps their
+ * number, so the separator is the middle one.
+ */
+export function lexOriginal(member: string): string {
+  const nuls: number[] = [];
+  for (let i = member.indexOf("\0"); i >= 0; i = member.indexOf("\0", i + 1)) nuls.push(i);
+  const sep = nuls[(nuls.length - 1) >> 1];
+  return sep === undefined ? member : member.slice(sep + 1);
+}

@@ -6,7 +6,7 @@
  */
 import { toJsonSafe } from "../json-safe";
 import {
-  PIPELINE_ID_PATTERN, SUMMARY_ERROR_CHARS, STATUSES, parseStatus, serializeStep,
+  PIPELINE_ID_PATTERN, SUMMARY_ERROR_CHARS, STATUSES, parseStatus,
   type PipelineStatus, type PipelineSummary, type Status, type StepStatus,
 } from "../models";
 import { stepRank } from "./step-order";
@@ -33,10 +33,89 @@ function safeJson(value: unknown): string {
   }
 }
 
+/** Separators of the packed script arguments (redis-scripts.ts): unit, record, group. */
+const US = "\x1f";
+const RS = "\x1e";
+const GS = "\x1d";
+
+/**
+ * A string that may hold anything (a step or pipeline name, a failure reason) travels as its JSON
+ * string literal, which never holds a control character, so it cannot break the packed record.
+ */
+export function tx(value: string): string {
+  return JSON.stringify(value);
+}
+
+// toISOString is a visible cost at tens of thousands of transitions/s and most timestamps of a
+// burst share their millisecond: a small direct-mapped cache of the last ones.
+const ISO_SLOTS = 256;
+const isoMs = new Float64Array(ISO_SLOTS).fill(NaN);
+const isoText: string[] = new Array<string>(ISO_SLOTS).fill("");
+
+function isoJson(d: Date | null): string {
+  if (!d) return "null";
+  const ms = d.getTime();
+  const slot = ms & (ISO_SLOTS - 1);
+  if (isoMs[slot] === ms) return isoText[slot]!;
+  const text = `"${d.toISOString()}"`; // throws for an invalid date, as JSON.stringify would
+  isoMs[slot] = ms;
+  isoText[slot] = text;
+  return text;
+}
+const jsonOrNull = (v: unknown): string => (v === null ? "null" : JSON.stringify(v));
+
+/**
+ * A step as JSON, written field by field: what `JSON.stringify(serializeStep(step))` gives (fields that
+ * are undefined left out, so the decoder's defaults apply), without the intermediate object; this runs
+ * for every transition.
+ */
+export function stepJson(step: StepStatus): string {
+  let s = `{"stepName":${JSON.stringify(step.stepName)},"status":${JSON.stringify(step.status)}`;
+  s += `,"startedAt":${isoJson(step.startedAt)},"completedAt":${isoJson(step.completedAt)}`;
+  if (step.durationMs !== undefined) s += `,"durationMs":${jsonOrNull(step.durationMs)}`;
+  s += `,"result":${safeJson(step.result)}`;
+  if (step.error !== undefined) s += `,"error":${jsonOrNull(step.error)}`;
+  if (step.dependsOn !== undefined) s += `,"dependsOn":${step.dependsOn.length === 0 ? "[]" : JSON.stringify(step.dependsOn)}`;
+  if (step.attempts !== undefined) s += `,"attempts":${jsonOrNull(step.attempts)}`;
+  if (step.workerId !== undefined) s += `,"workerId":${jsonOrNull(step.workerId)}`;
+  return `${s}}`;
+}
+
 /** "<rank><step JSON>": the rank char lets the script refuse a backwards move without decoding. */
 export function encodeStep(step: StepStatus): string {
-  const json = serializeStep(step);
-  return `${stepRank(step.status)}${safeJson(json)}`;
+  return `${stepRank(step.status)}${stepJson(step)}`;
+}
+
+/** One step write for the saveSteps script: id, name, status char, contribution, encoded step. */
+export function stepRecord(pipelineId: string, step: StepStatus, contribution: string): string {
+  return pipelineId + US + tx(step.stepName) + US + statusChar(step.status) + US + contribution + US + encodeStep(step) + RS;
+}
+
+export interface RunRecordParts {
+  status: PipelineStatus;
+  /** The run's rollup contribution (redis-rollups.ts). */
+  contribution: string;
+  /** Epoch ms when the record expires, 0 for never. */
+  expireAt: number;
+  stepContribution: (step: StepStatus) => string;
+}
+
+/** One whole-run save for the saveStatus script (field order documented there). */
+export function runRecord({ status, contribution, expireAt, stepContribution }: RunRecordParts): string {
+  const name = status.pipelineName;
+  const lower = name === null ? "" : name.toLowerCase();
+  let names = "";
+  let ss = "";
+  let steps = "";
+  for (const step of status.steps) {
+    const tname = tx(step.stepName);
+    names += names ? `,${tname}` : tname;
+    ss += statusChar(step.status);
+    steps += GS + tname + US + stepContribution(step) + US + encodeStep(step);
+  }
+  return status.pipelineId + US + status.status + US + status.startedAt.getTime() + US + (name === null ? "0" : "1") + US
+    + tx(name ?? "") + US + (name !== null && lower !== name ? tx(lower) : "") + US + tx(contribution) + US + expireAt + US
+    + ss + US + encodeDoc(status) + US + encodeResult(status.result) + US + `[${names}]` + steps + RS;
 }
 
 interface RunDoc {

@@ -3,16 +3,18 @@
  * update the run hash, its indexes, the rollups and announce itself as one step, so concurrent
  * writers (steps of one dataflow run in several processes) never interleave half-writes, and a
  * reader never sees a run whose indexes disagree with it. Why they look like this:
- *  - key names are generated into the script from `keyParts` (keys.ts), so the wire carries only the
- *    run key and the values; keys derived from stored values (an old status, an old day) cannot be
- *    declared up front, hence the Cluster note in keys.ts.
+ *  - key names are generated into the script from `keyParts` (keys.ts), so the wire carries only ids
+ *    and values; keys derived from stored values (an old status, an old day) cannot be declared up
+ *    front, hence the Cluster note in keys.ts.
  *  - rollups are applied as diffs of a stored "contribution" string per run and per step: subtract
  *    the old one, add the new one, skip when equal. A redelivered or retried write (the write queue
  *    resends after a reconnect) therefore never double-counts, and a status change moves counters.
- *  - numbers from JS stay strings (HINCRBYFLOAT, the max), so Lua's 14-digit tostring never rounds.
- *  - a step write reads everything it needs with one HMGET and ends with one HSET, and consecutive
- *    step writes share one script call and one PUBLISH, to stay cheap at tens of thousands of
- *    transitions per second.
+ *    The deltas of one call are summed and written once at its end (flushRollups); float sums go
+ *    out with 17 significant digits, so nothing is rounded away.
+ *  - writes travel packed: one string of records per call (fields split by the ASCII unit separator,
+ *    records by the record separator; values that may hold control characters travel as JSON string
+ *    literals, see redis-records.ts), because the Node side of recording is dominated by per-command
+ *    and per-argument costs. Consecutive saves of runs or steps share one call and one PUBLISH.
  */
 import type { KeyParts } from "./keys";
 
@@ -24,26 +26,39 @@ local P_ALL, P_STATUS, P_NAME = ${lit(k.all)}, ${lit(k.status)}, ${lit(k.name)}
 local P_LEXIDS, P_LEXNAMES, P_EXPIRY, P_METRICS = ${lit(k.lexIds)}, ${lit(k.lexNames)}, ${lit(k.expiry)}, ${lit(k.metrics)}
 local P_REASONS, P_STEPS, P_CHANNEL, P_RUN = ${lit(k.reasonsSuffix)}, ${lit(k.stepsSuffix)}, ${lit(k.channel)}, ${lit(k.run)}
 
-local function neg(s) if string.sub(s, 1, 1) == '-' then return string.sub(s, 2) end return '-' .. s end
+-- a transported string (records.ts "tx"): a JSON string literal; only one holding a backslash needs decoding
+local function rx(s)
+  if string.find(s, '\\\\', 1, true) then return cjson.decode(s) end
+  return string.sub(s, 2, -2)
+end
+
+-- Rollup deltas are summed here and written once per script call (flushRollups), so a batch of
+-- transitions of the same day costs a few HINCRBYs, not a few per transition.
+local R_INT, R_FLOAT, R_MAX, R_MAXS, R_EXP, R_KEYS = {}, {}, {}, {}, {}, {}
+local function rkey(k)
+  if not R_INT[k] then R_INT[k] = {}; R_FLOAT[k] = {}; R_MAX[k] = {}; R_MAXS[k] = {}; table.insert(R_KEYS, k) end
+end
+local function inc(k, f, n) rkey(k); local t = R_INT[k]; t[f] = (t[f] or 0) + n end
+local function incf(k, f, n) rkey(k); local t = R_FLOAT[k]; t[f] = (t[f] or 0) + n end
 
 -- run contribution "<day>|<exp>|<hour>|<status>|<dur>|<bucket>|<reason>"
 local function applyRun(c, sign)
   local day, exp, hour, st, dur, b, reason = string.match(c, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
   if not day then return end
   local dk = P_METRICS .. day
-  redis.call('HINCRBY', dk, 't', sign)
-  redis.call('HINCRBY', dk, 's:' .. st, sign)
-  redis.call('HINCRBY', dk, 'h' .. hour, sign)
+  inc(dk, 't', sign)
+  inc(dk, 's:' .. st, sign)
+  inc(dk, 'h' .. hour, sign)
   if dur ~= '' then
-    redis.call('HINCRBYFLOAT', dk, 'ds', sign == 1 and dur or neg(dur))
-    redis.call('HINCRBY', dk, 'dc', sign)
-    redis.call('HINCRBY', dk, 'b' .. b, sign)
+    incf(dk, 'ds', sign * tonumber(dur))
+    inc(dk, 'dc', sign)
+    inc(dk, 'b' .. b, sign)
   end
-  redis.call('PEXPIREAT', dk, exp)
+  R_EXP[dk] = exp
   if st == 'FAILED' then
     local rk = dk .. P_REASONS
-    if redis.call('HINCRBY', rk, reason, sign) <= 0 then redis.call('HDEL', rk, reason) end
-    redis.call('PEXPIREAT', rk, exp)
+    inc(rk, reason, sign)
+    R_EXP[rk] = exp
   end
 end
 
@@ -52,24 +67,50 @@ local function applyStep(name, c, sign)
   local day, exp, f, dur, b = string.match(c, '^([^|]*)|([^|]*)|([^|]*)|([^|]*)|(.*)$')
   if not day then return end
   local sk = P_METRICS .. day .. P_STEPS
-  local n = redis.call('HINCRBY', sk, 'c|' .. name, sign)
-  if f == '1' then redis.call('HINCRBY', sk, 'f|' .. name, sign) end
-  redis.call('HINCRBYFLOAT', sk, 's|' .. name, sign == 1 and dur or neg(dur))
-  redis.call('HINCRBY', sk, 'b' .. b .. '|' .. name, sign)
-  if n <= 0 then
-    redis.call('HDEL', sk, 'c|' .. name, 'f|' .. name, 's|' .. name, 'm|' .. name)
-  elseif sign == 1 then
-    -- the max is a high-water mark: a deleted run cannot take it back
-    local m = redis.call('HGET', sk, 'm|' .. name)
-    if not m or tonumber(m) < tonumber(dur) then redis.call('HSET', sk, 'm|' .. name, dur) end
-  end
-  redis.call('PEXPIREAT', sk, exp)
+  local d = tonumber(dur)
+  inc(sk, 'c|' .. name, sign)
+  if f == '1' then inc(sk, 'f|' .. name, sign) end
+  incf(sk, 's|' .. name, sign * d)
+  inc(sk, 'b' .. b .. '|' .. name, sign)
+  if sign == 1 and (not R_MAX[sk][name] or R_MAX[sk][name] < d) then R_MAX[sk][name] = d; R_MAXS[sk][name] = dur end
+  R_EXP[sk] = exp
 end
 
 local function diffStep(name, old, new)
   if old == new then return end
   if old then applyStep(name, old, -1) end
   if new then applyStep(name, new, 1) end
+end
+
+local function endsWith(s, suffix) return string.sub(s, -#suffix) == suffix end
+
+-- Writes the summed deltas. A failure reason or a step whose count drops to 0 leaves its hash; the
+-- step max is a high-water mark (a deleted run cannot take it back).
+local function flushRollups()
+  for _, k in ipairs(R_KEYS) do
+    for f, n in pairs(R_FLOAT[k]) do
+      if n ~= 0 then redis.call('HINCRBYFLOAT', k, f, string.format('%.17g', n)) end
+    end
+    local steps, reasons, gone = endsWith(k, P_STEPS), endsWith(k, P_REASONS), {}
+    for f, n in pairs(R_INT[k]) do
+      if n ~= 0 and redis.call('HINCRBY', k, f, n) <= 0 then
+        if reasons then
+          redis.call('HDEL', k, f)
+        elseif steps and string.sub(f, 1, 2) == 'c|' then
+          local name = string.sub(f, 3)
+          gone[name] = true
+          redis.call('HDEL', k, f, 'f|' .. name, 's|' .. name, 'm|' .. name)
+        end
+      end
+    end
+    for name, d in pairs(R_MAX[k]) do
+      if not gone[name] then
+        local m = redis.call('HGET', k, 'm|' .. name)
+        if not m or tonumber(m) < d then redis.call('HSET', k, 'm|' .. name, R_MAXS[k][name]) end
+      end
+    end
+    if R_EXP[k] then redis.call('PEXPIREAT', k, R_EXP[k]) end
+  end
 end
 
 -- remove a run from every index (not from the rollups)
@@ -88,24 +129,30 @@ end
 }
 
 /**
- * ARGV: (run key, step name, rank char + step JSON, status char, contribution ("" none), origin, id)
- * tuples. Consecutive step writes share one script call (the write queue merges them), so the
- * per-call cost of a script is paid once per batch; their change messages go out as one PUBLISH,
- * one line each. Answers each write's version (0 unknown run, -1 refused as a backwards move).
+ * ARGV[1] origin, ARGV[2] step records (records.ts `stepRecord`), each
+ * "<id>US<name tx>US<status char>US<contribution>US<rank char + step JSON>RS". Consecutive step writes
+ * share one script call (the write queue merges them), so the per-call cost of a script is paid once
+ * per batch; their change messages go out as one PUBLISH, one line each. Answers each write's version
+ * (0 unknown run or not a hash, -1 refused as a backwards move).
  */
 function saveSteps(): string {
   return `
+local origin, data = ARGV[1], ARGV[2]
 local out, lines = {}, {}
-for j = 1, #ARGV, 7 do
-  local K, name = ARGV[j], ARGV[j + 1]
-  local val = ARGV[j + 2]
-  local h = redis.call('HMGET', K, 'ix:' .. name, 's:' .. name, 'ss', 'c:' .. name, 'mdx', 'names')
-  local ix, old, ss, oldc, mdx = h[1], h[2], h[3], h[4], h[5]
-  if not ss then
-    table.insert(out, 0) -- unknown (or deleted) run: ignored
-  elseif old and string.byte(old, 1) > string.byte(val, 1) then
+local pos = 1
+while pos <= #data do
+  local id, tname, ch, contrib, val, nxt = string.match(data, '^([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\31]*)\\31([^\\30]*)\\30()', pos)
+  if not id then return redis.error_reply('ERR pipewatch: malformed step record') end
+  pos = nxt
+  local name = rx(tname)
+  local K = P_RUN .. '{' .. id .. '}'
+  local h = redis.pcall('HMGET', K, 'ix:' .. name, 's:' .. name, 'ss', 'c:' .. name, 'mdx', 'names')
+  if h.err or not h[3] then
+    table.insert(out, 0) -- unknown (or deleted, or foreign) run: ignored
+  elseif h[2] and string.byte(h[2], 1) > string.byte(val, 1) then
     table.insert(out, -1) -- a step never moves backwards
   else
+    local ix, old, ss, oldc, mdx = h[1], h[2], h[3], h[4], h[5]
     local fields = { 's:' .. name, val }
     if not ix then
       -- a step that was not declared when the run was saved: append it
@@ -117,9 +164,9 @@ for j = 1, #ARGV, 7 do
       table.insert(fields, 'names'); table.insert(fields, cjson.encode(names))
     end
     local i = tonumber(ix)
-    table.insert(fields, 'ss'); table.insert(fields, string.sub(ss, 1, i - 1) .. ARGV[j + 3] .. string.sub(ss, i + 1))
+    table.insert(fields, 'ss'); table.insert(fields, string.sub(ss, 1, i - 1) .. ch .. string.sub(ss, i + 1))
     local newc = false
-    if ARGV[j + 4] ~= '' and mdx then newc = mdx .. '|' .. ARGV[j + 4] end
+    if contrib ~= '' and mdx then newc = mdx .. '|' .. contrib end
     if oldc ~= newc then
       diffStep(name, oldc, newc)
       if newc then table.insert(fields, 'c:' .. name); table.insert(fields, newc)
@@ -128,76 +175,120 @@ for j = 1, #ARGV, 7 do
     redis.call('HSET', K, unpack(fields))
     local v = redis.call('HINCRBY', K, 'v', 1)
     table.insert(out, v)
-    table.insert(lines, v .. '|0|' .. ARGV[j + 5] .. '|' .. ARGV[j + 6])
+    table.insert(lines, v .. '|0|' .. origin .. '|' .. id)
   end
 end
+flushRollups()
 if #lines > 0 then redis.call('PUBLISH', P_CHANNEL, table.concat(lines, '\\n')) end
 return out
 `;
 }
 
 /**
- * KEYS[1] run; ARGV: 1 id, 2 status, 3 startedMs, 4 name, 5 has name, 6 lex id, 7 lex name, 8 doc,
- * 9 result, 10 names JSON, 11 ss, 12 mdx, 13 run contribution, 14 expire-at ms (0 = never),
- * 15 expiry member, 16 origin, 17.. (step name, rank char + JSON, contribution) triples.
+ * ARGV[1] origin, ARGV[2] run records (records.ts `runRecord`), each
+ * "<id>US<status>US<startedMs>US<has name>US<name tx>US<lowercase name tx, '' if equal>US<run contribution tx>
+ * US<expire-at ms, 0 never>US<ss>US<doc>US<result JSON>US<names JSON>", then per step
+ * "GS<name tx>US<contribution>US<rank char + step JSON>", then RS. Consecutive saves share one call.
+ * Fields that did not change (a finished step re-sent with the final state, the step names, the
+ * name indexes) are not rewritten. Answers each run's version, or an error for that run alone
+ * (a foreign key under the run's name).
  */
 function saveStatus(): string {
   return `
-local K, id, st, t, nm, hn = KEYS[1], ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
-local mdx, exp, xm = ARGV[12], ARGV[14], ARGV[15]
-local o = redis.call('HMGET', K, 'st', 'nm', 'hn', 'names', 'xm', 'mc')
-local keep = {}
-for j = 17, #ARGV, 3 do keep[ARGV[j]] = true end
-if o[1] then
-  if o[1] ~= st then redis.call('ZREM', P_STATUS .. o[1], id) end
-  if o[3] == '1' and (hn ~= '1' or o[2] ~= nm) then redis.call('ZREM', P_NAME .. o[2], id) end
-  if o[5] and o[5] ~= xm then redis.call('ZREM', P_EXPIRY, o[5]) end
-  for _, old in ipairs(cjson.decode(o[4] or '[]')) do
-    if not keep[old] then
-      local c = redis.call('HGET', K, 'c:' .. old)
-      if c then applyStep(old, c, -1) end
-      redis.call('HDEL', K, 's:' .. old, 'ix:' .. old, 'c:' .. old)
+local function saveRun(id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, sn, sc, sv)
+  local K = P_RUN .. '{' .. id .. '}'
+  local o = redis.pcall('HMGET', K, 'st', 'nm', 'hn', 'names', 'xm', 'mc', 't')
+  if o.err then return o end
+  local fresh = not o[1]
+  local mdx = string.match(mc, '^[^|]*|[^|]*')
+  local xm = false
+  if exp ~= '0' then xm = st .. '|' .. hn .. '|' .. id .. '|' .. nm end
+  local sameNames = o[4] == names
+  if not fresh then
+    if o[1] ~= st then redis.call('ZREM', P_STATUS .. o[1], id) end
+    if o[3] == '1' and (hn ~= '1' or o[2] ~= nm) then redis.call('ZREM', P_NAME .. o[2], id) end
+    if o[5] and o[5] ~= xm then redis.call('ZREM', P_EXPIRY, o[5]) end
+    if not sameNames then
+      local keep = {}
+      for _, n in ipairs(sn) do keep[n] = true end
+      for _, old in ipairs(cjson.decode(o[4] or '[]')) do
+        if not keep[old] then
+          local c = redis.call('HGET', K, 'c:' .. old)
+          if c then applyStep(old, c, -1) end
+          redis.call('HDEL', K, 's:' .. old, 'ix:' .. old, 'c:' .. old)
+        end
+      end
     end
   end
+  local fields = { 'doc', doc, 'res', res, 'ss', ss, 'st', st, 't', t, 'nm', nm, 'hn', hn, 'mdx', mdx, 'mc', mc }
+  if not sameNames then table.insert(fields, 'names'); table.insert(fields, names) end
+  if xm then table.insert(fields, 'xm'); table.insert(fields, xm) end
+  local old = {}
+  if not fresh and #sn > 0 then
+    local q = {}
+    for i, n in ipairs(sn) do q[2 * i - 1] = 's:' .. n; q[2 * i] = 'c:' .. n end
+    old = redis.call('HMGET', K, unpack(q))
+  end
+  for i, n in ipairs(sn) do
+    local oldc = old[2 * i] or false
+    local newc = false
+    if sc[i] ~= '' then newc = mdx .. '|' .. sc[i] end
+    if oldc ~= newc then
+      diffStep(n, oldc, newc)
+      if newc then table.insert(fields, 'c:' .. n); table.insert(fields, newc)
+      elseif oldc then redis.call('HDEL', K, 'c:' .. n) end
+    end
+    if old[2 * i - 1] ~= sv[i] then table.insert(fields, 's:' .. n); table.insert(fields, sv[i]) end
+    if not sameNames then table.insert(fields, 'ix:' .. n); table.insert(fields, i) end
+  end
+  if o[6] ~= mc then
+    if o[6] then applyRun(o[6], -1) end
+    applyRun(mc, 1)
+  end
+  redis.call('HSET', K, unpack(fields))
+  redis.call('ZADD', P_ALL, t, id)
+  redis.call('ZADD', P_STATUS .. st, t, id)
+  local moved = fresh or o[7] ~= t
+  if moved then redis.call('ZADD', P_LEXIDS, 0, string.lower(id) .. '\\0' .. id) end
+  if hn == '1' and (moved or o[3] ~= '1' or o[2] ~= nm) then
+    redis.call('ZADD', P_NAME .. nm, t, id)
+    if lnm == '' then lnm = nm end
+    redis.call('ZADD', P_LEXNAMES, 0, lnm .. '\\0' .. nm)
+  end
+  if xm then
+    redis.call('PEXPIREAT', K, exp)
+    redis.call('ZADD', P_EXPIRY, exp, xm)
+  elseif not fresh then
+    redis.call('PERSIST', K)
+    if o[5] then redis.call('HDEL', K, 'xm') end
+  end
+  return redis.call('HINCRBY', K, 'v', 1)
 end
-local fields = { 'doc', ARGV[8], 'res', ARGV[9], 'names', ARGV[10], 'ss', ARGV[11], 'st', st, 't', t,
-  'nm', nm, 'hn', hn, 'mdx', mdx, 'mc', ARGV[13] }
-local i = 0
-for j = 17, #ARGV, 3 do
-  i = i + 1
-  local name = ARGV[j]
-  local oldc = redis.call('HGET', K, 'c:' .. name)
-  local newc = false
-  if ARGV[j + 2] ~= '' then newc = mdx .. '|' .. ARGV[j + 2] end
-  diffStep(name, oldc, newc)
-  if newc then table.insert(fields, 'c:' .. name); table.insert(fields, newc)
-  elseif oldc then redis.call('HDEL', K, 'c:' .. name) end
-  table.insert(fields, 's:' .. name); table.insert(fields, ARGV[j + 1])
-  table.insert(fields, 'ix:' .. name); table.insert(fields, i)
+
+local origin, data = ARGV[1], ARGV[2]
+local out, lines = {}, {}
+local pos = 1
+local head = '^' .. string.rep('([^\\31]*)\\31', 11) .. '([^\\29\\30]*)()'
+while pos <= #data do
+  local id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, nxt = string.match(data, head, pos)
+  if not id then return redis.error_reply('ERR pipewatch: malformed run record') end
+  pos = nxt
+  local sn, sc, sv = {}, {}, {}
+  while string.byte(data, pos) == 29 do
+    local n, c, v, after = string.match(data, '^\\29([^\\31]*)\\31([^\\31]*)\\31([^\\29\\30]*)()', pos)
+    if not n then return redis.error_reply('ERR pipewatch: malformed step in a run record') end
+    table.insert(sn, rx(n)); table.insert(sc, c); table.insert(sv, v)
+    pos = after
+  end
+  if string.byte(data, pos) ~= 30 then return redis.error_reply('ERR pipewatch: malformed run record end') end
+  pos = pos + 1
+  local v = saveRun(id, st, t, hn, rx(nm), lnm == '' and '' or rx(lnm), rx(mc), exp, ss, doc, res, names, sn, sc, sv)
+  table.insert(out, v)
+  if type(v) == 'number' then table.insert(lines, v .. '|0|' .. origin .. '|' .. id) end
 end
-if o[6] ~= ARGV[13] then
-  if o[6] then applyRun(o[6], -1) end
-  applyRun(ARGV[13], 1)
-end
-redis.call('HSET', K, unpack(fields))
-redis.call('ZADD', P_ALL, t, id)
-redis.call('ZADD', P_STATUS .. st, t, id)
-redis.call('ZADD', P_LEXIDS, 0, ARGV[6])
-if hn == '1' then
-  redis.call('ZADD', P_NAME .. nm, t, id)
-  redis.call('ZADD', P_LEXNAMES, 0, ARGV[7])
-end
-if exp ~= '0' then
-  redis.call('PEXPIREAT', K, exp)
-  redis.call('ZADD', P_EXPIRY, exp, xm)
-  redis.call('HSET', K, 'xm', xm)
-else
-  redis.call('PERSIST', K)
-  redis.call('HDEL', K, 'xm')
-end
-local v = redis.call('HINCRBY', K, 'v', 1)
-announce(v, 0, ARGV[16], id)
-return v
+flushRollups()
+if #lines > 0 then redis.call('PUBLISH', P_CHANNEL, table.concat(lines, '\\n')) end
+return out
 `;
 }
 
@@ -215,6 +306,7 @@ for field, value in pairs(f) do
   if string.sub(field, 1, 2) == 'c:' then applyStep(string.sub(field, 3), value, -1) end
 end
 redis.call('DEL', K)
+flushRollups()
 local v = (tonumber(f.v) or 0) + 1
 announce(v, 1, ARGV[2], id)
 return v
@@ -285,7 +377,7 @@ export function buildScripts(parts: KeyParts): Record<ScriptName, ScriptDefiniti
   const withHead = (body: string, numberOfKeys: number): ScriptDefinition => ({ lua: head + body, numberOfKeys });
   return {
     saveSteps: withHead(saveSteps(), 0),
-    saveStatus: withHead(saveStatus(), 1),
+    saveStatus: withHead(saveStatus(), 0),
     deleteRun: withHead(deleteRun(), 1),
     cleanup: withHead(cleanup(), 0),
     reap: withHead(reap(), 0),

@@ -20,18 +20,19 @@ export interface QueuedWrite {
   command: string;
   args: (string | number)[];
   /**
-   * Consecutive mergeable writes of the same command go out as one call with their arguments
-   * concatenated; the command answers an array with one reply per write.
+   * A packed record makes the write mergeable: consecutive writes of the same command and args go
+   * out as one call, `args` followed by their records concatenated, and the command answers an
+   * array with one reply per record (an error reply in it fails that write alone).
    */
-  mergeable?: boolean;
+  record?: string;
 }
 
-const MAX_MERGED = 64;
+const MAX_MERGED = 128;
 
 interface Pending {
   command: string;
   args: (string | number)[];
-  mergeable: boolean;
+  record: string | undefined;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
   settled: boolean;
@@ -41,7 +42,7 @@ interface Pending {
 export interface WriteQueueOptions {
   maxBuffered: number;
   batchSize?: number;
-  /** Batches sent and not yet answered, at most. Default 3. */
+  /** Batches sent and not yet answered, at most. Default 4. */
   maxInFlight?: number;
   settleTimeoutMs?: number;
 }
@@ -68,7 +69,7 @@ export class RedisWriteQueue {
 
   constructor(private readonly redis: Redis, private readonly logger: Logger, private readonly options: WriteQueueOptions) {
     this.batchSize = options.batchSize ?? 1000;
-    this.maxInFlight = Math.max(1, options.maxInFlight ?? 3);
+    this.maxInFlight = Math.max(1, options.maxInFlight ?? 4);
     this.settleTimeoutMs = options.settleTimeoutMs ?? 2000;
     // A connection that was up and dropped is an outage even before a write notices it.
     redis.on("close", () => {
@@ -86,11 +87,14 @@ export class RedisWriteQueue {
   push(write: QueuedWrite): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const pending: Pending = {
-        command: write.command, args: write.args, mergeable: write.mergeable === true, resolve, reject, settled: false, seq: ++this.pushed,
+        command: write.command, args: write.args, record: write.record, resolve, reject, settled: false, seq: ++this.pushed,
       };
       if (this.queue.length >= this.options.maxBuffered) this.dropOldest();
       this.queue.push(pending);
       if (this.redis.status !== "ready") this.handleUnready();
+      // A full batch goes out at once: a burst of transitions issued in one macrotask (thousands of
+      // runs stepping through microtasks) would otherwise sit here until it ends, with Redis idle.
+      else if (this.queue.length >= this.batchSize && this.inFlight.length < this.maxInFlight) void this.flush();
       this.schedule();
     });
   }
@@ -258,28 +262,30 @@ export class RedisWriteQueue {
     const groups: Pending[][] = [];
     let last: Pending[] | undefined;
     for (const p of batch) {
-      if (p.mergeable && last && last[0]!.mergeable && last[0]!.command === p.command && last.length < MAX_MERGED) last.push(p);
+      if (last && p.record !== undefined && last.length < MAX_MERGED && sameCall(last[0]!, p)) last.push(p);
       else groups.push((last = [p]));
     }
     for (const group of groups) {
       const first = group[0]!;
-      if (group.length === 1) {
+      if (first.record === undefined) {
         calls[first.command]!(...first.args);
         continue;
       }
-      const args: (string | number)[] = [];
-      for (const p of group) for (const a of p.args) args.push(a);
-      calls[first.command]!(...args);
+      let records = "";
+      for (const p of group) records += p.record;
+      // As a Buffer: ioredis then copies bytes instead of measuring and re-encoding a long string.
+      (calls[first.command] as (...args: (string | number | Buffer)[]) => unknown)(...first.args, Buffer.from(records));
     }
     const results = (await pipeline.exec()) ?? [];
     const retry: Pending[] = [];
     groups.forEach((group, g) => {
       const [err, value] = results[g] ?? [new Error("Connection is closed (no reply)"), null];
       group.forEach((p, k) => {
-        if (!err) settle(p, p.mergeable && Array.isArray(value) ? value[k] : value);
-        else if (CONNECTION_ERROR.test(err.message) || !this.ready()) retry.push(p);
-        else if (p.settled) this.logger.error({ err, command: p.command }, "a tracking write failed in Redis");
-        else settleError(p, err);
+        const reply = p.record !== undefined && Array.isArray(value) ? value[k] : value;
+        if (!err && !(reply instanceof Error)) settle(p, reply);
+        else if (err && (CONNECTION_ERROR.test(err.message) || !this.ready())) retry.push(p);
+        else if (p.settled) this.logger.error({ err: err ?? reply, command: p.command }, "a tracking write failed in Redis");
+        else settleError(p, err ?? reply);
       });
     });
     return retry;
@@ -310,6 +316,13 @@ export class RedisWriteQueue {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
+}
+
+/** Two mergeable writes go into one call when their command and leading args agree. */
+function sameCall(a: Pending, b: Pending): boolean {
+  if (a.record === undefined || a.command !== b.command || a.args.length !== b.args.length) return false;
+  for (let i = 0; i < a.args.length; i++) if (a.args[i] !== b.args[i]) return false;
+  return true;
 }
 
 function settle(p: Pending, value: unknown): void {

@@ -16,9 +16,9 @@ import {
   STATUSES, isFinished, isValidPipelineId, type PipelineStatus, type PipelineSummary, type Status, type StepStatus,
 } from "../models";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { DEFAULT_KEY_PREFIX, RedisKeys, lexMember } from "./keys";
+import { DEFAULT_KEY_PREFIX, RedisKeys, lexOriginal } from "./keys";
 import { IndexWalker, ListSource, MergedSource, type EntrySource, type IndexEntry } from "./redis-paging";
-import { CorruptRecordError, decodeRun, decodeSummary, encodeDoc, encodeResult, encodeStep, statusChar } from "./redis-records";
+import { CorruptRecordError, decodeRun, decodeSummary, runRecord, stepRecord } from "./redis-records";
 import { assembleMetrics, dayStamp, runContribution, stepContribution, windowDays } from "./redis-rollups";
 import { buildScripts, type ScriptName } from "./redis-scripts";
 import { RedisWriteQueue } from "./redis-write-queue";
@@ -81,28 +81,18 @@ export class RedisPipelineStorage implements TrackingStorage {
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
     const id = status.pipelineId;
     if (!isValidPipelineId(id)) throw new TypeError(`Invalid pipelineId ${JSON.stringify(id)}`);
-    const name = status.pipelineName;
     const expireAt = this.ttlSeconds && isFinished(status.status) ? Date.now() + Math.round(this.ttlSeconds * 1000) : 0;
-    const stamp = dayStamp(status.startedAt, this.metricsRetentionDays);
-    const args: (string | number)[] = [
-      this.keys.run(id), id, status.status, status.startedAt.getTime(), name ?? "", name === null ? "0" : "1",
-      lexMember(id), name === null ? "" : lexMember(name), encodeDoc(status), encodeResult(status.result),
-      JSON.stringify(status.steps.map((s) => s.stepName)), status.steps.map((s) => statusChar(s.status)).join(""),
-      stamp, runContribution(status, stamp), expireAt,
-      expireAt ? `${status.status}|${name === null ? 0 : 1}|${id}|${name ?? ""}` : "", options?.origin ?? "",
-    ];
-    for (const step of status.steps) args.push(step.stepName, encodeStep(step), stepContribution(step));
-    await this.queue.push({ command: this.commands.saveStatus, args });
+    const contribution = runContribution(status, dayStamp(status.startedAt, this.metricsRetentionDays));
+    const record = runRecord({ status, contribution, expireAt, stepContribution });
+    await this.queue.push({ command: this.commands.saveStatus, args: [options?.origin ?? ""], record });
   }
 
-  async saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void> {
-    if (!isValidPipelineId(pipelineId)) return;
-    await this.queue.push({
-      command: this.commands.saveSteps,
-      args: [this.keys.run(pipelineId), step.stepName, encodeStep(step), statusChar(step.status), stepContribution(step),
-        options?.origin ?? "", pipelineId],
-      mergeable: true,
-    });
+  /** Not async: this runs for every transition, and the queue's promise is all a caller needs. */
+  saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void> {
+    if (!isValidPipelineId(pipelineId)) return Promise.resolve();
+    const record = stepRecord(pipelineId, step, stepContribution(step));
+    // Resolves with the script's reply (a version); callers of a Promise<void> ignore it.
+    return this.queue.push({ command: this.commands.saveSteps, args: [options?.origin ?? ""], record }) as Promise<never>;
   }
 
   async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
@@ -261,12 +251,12 @@ export class RedisPipelineStorage implements TrackingStorage {
       this.redis.zrangebylex(this.keys.nameLex, range[0], range[1], "LIMIT", 0, NAME_MATCH_LIMIT),
       this.redis.zrangebylex(this.keys.idLex, range[0], range[1], "LIMIT", 0, ID_MATCH_LIMIT + 1),
     ]);
-    const sources: EntrySource[] = names.map((m) => new IndexWalker(this.redis, this.keys.nameIndex(m.slice(m.indexOf("\0") + 1)), after, chunk));
+    const sources: EntrySource[] = names.map((m) => new IndexWalker(this.redis, this.keys.nameIndex(lexOriginal(m)), after, chunk));
     if (ids.length > ID_MATCH_LIMIT) {
       // Too many id matches to sort here: walk the time index and keep the matching ids (rare).
       sources.push(new PrefixFilter(new IndexWalker(this.redis, this.keys.allIndex, after, 500), q));
     } else if (ids.length > 0) {
-      const plain = ids.map((m) => m.slice(m.indexOf("\0") + 1));
+      const plain = ids.map(lexOriginal);
       const scores = await this.redis.zmscore(this.keys.allIndex, ...plain);
       const entries: IndexEntry[] = [];
       plain.forEach((pipelineId, i) => {

@@ -1,0 +1,101 @@
+/**
+ * Writes travel to the scripts packed (fields split by control characters, names as JSON string
+ * literals; redis-records.ts): names, results and errors holding those very characters, quotes,
+ * backslashes, NUL, "|" and non-ASCII capitals must round-trip, index and roll up exactly; merged
+ * writes must fail one by one.
+ */
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { Redis } from "ioredis";
+import { RedisPipelineStorage, computeMetrics, type PipelineStatus, type StepStatus } from "../../lib";
+import { expectMetricsMatch } from "../../lib/tracking/storage/contract";
+import { connect, deleteKeys, silentLogger, uniquePrefix } from "./helpers";
+
+let redis: Redis;
+const base = uniquePrefix("packing");
+
+beforeAll(() => {
+  redis = connect();
+});
+afterAll(async () => {
+  await deleteKeys(redis, base);
+  redis.disconnect();
+});
+
+const NASTY = ["a|b", '"q"', "back\\slash", "sep\x1f\x1e\x1d", "nul\0x", "Ünï ÇödÉ", "tab\tnew\nline", "plain"];
+const PIPELINE_NAME = 'ÉTL "Nightly" \\ |x\x1fy\x1ez\x1d\0';
+
+const step = (stepName: string, fields: Partial<StepStatus> = {}): StepStatus => ({
+  stepName, status: "PENDING", startedAt: null, completedAt: null, durationMs: null, result: null, error: null,
+  dependsOn: [], attempts: 0, workerId: null, ...fields,
+});
+
+function run(id: string, startedAt: Date): PipelineStatus {
+  return {
+    pipelineId: id, pipelineName: PIPELINE_NAME, status: "RUNNING", pipelineType: "dataflow", startedAt,
+    completedAt: null, durationMs: null, steps: NASTY.map((n, i) => step(n, { dependsOn: i ? [NASTY[i - 1]!] : [] })),
+    result: null, error: null,
+  };
+}
+
+describe("RedisPipelineStorage packed writes", () => {
+  it("round-trips, indexes and rolls up names, results and errors holding separators, quotes and NUL", async () => {
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: `${base}nasty:`, logger: silentLogger() });
+    const t = new Date(Date.now() - 60_000);
+    const finals: PipelineStatus[] = [];
+    for (const [r, id] of ["nasty-1", "nasty-2"].entries()) {
+      const status = run(id, new Date(t.getTime() + r));
+      await storage.saveStatus(status);
+      const steps = status.steps.map((s, i) => {
+        const done = new Date(t.getTime() + 10 * (i + 1));
+        const failed = r === 1 && i === 3;
+        return {
+          ...s, status: failed ? "FAILED" : "COMPLETED", startedAt: t, completedAt: done, durationMs: 10 * (i + 1) + 0.125 * r,
+          result: failed ? null : { text: `${NASTY[i]}`, n: i }, error: failed ? `boom "${NASTY[i]}" \\ \x1f\nsecond line` : null,
+          attempts: 1, workerId: `w\x1f${i}`,
+        } satisfies StepStatus;
+      });
+      // Issued together, so the queue merges them into one call (with an undeclared step appended).
+      await Promise.all([
+        ...steps.map((s) => storage.saveStep(id, { ...s, status: "RUNNING", completedAt: null, durationMs: null, result: null, error: null })),
+        ...steps.map((s) => storage.saveStep(id, s)),
+        storage.saveStep(id, step("late\x1e\"step\"", { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 1, attempts: 1 })),
+      ]);
+      const final: PipelineStatus = {
+        ...status, status: r === 1 ? "FAILED" : "COMPLETED", completedAt: new Date(t.getTime() + 500), durationMs: 500,
+        steps: [...steps, step("late\x1e\"step\"", { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 1, attempts: 1 })],
+        result: r === 1 ? null : { out: PIPELINE_NAME }, error: r === 1 ? `Timeout "db" \\ \x1d\nstack` : null,
+      };
+      await storage.saveStatus(final);
+      finals.push(final);
+    }
+    for (const final of finals) expect(await storage.getStatus(final.pipelineId)).toEqual(final);
+    // Name search is case-insensitive beyond ASCII (the lowercase member is built in JS).
+    expect((await storage.listPage({ q: "étl \"night" })).items.map((s) => s.pipelineId).sort()).toEqual(["nasty-1", "nasty-2"]);
+    expect((await storage.listPage({ q: "ÉTL" })).items).toHaveLength(2);
+    expect((await storage.listPipelines({ status: "FAILED" })).map((s) => s.pipelineId)).toEqual(["nasty-2"]);
+    const now = new Date();
+    const metrics = await storage.getMetrics({ days: 1, now });
+    expectMetricsMatch(metrics, computeMetrics(finals, { days: 1, now }));
+    expect(Object.keys(metrics.failureReasons)).toEqual(['Timeout "db" \\ \x1d']);
+    // Re-saving the final states changes nothing (unchanged steps are not rewritten, rollups not moved).
+    for (const final of finals) await storage.saveStatus(final);
+    expect(await storage.getMetrics({ days: 1, now })).toEqual(metrics);
+    for (const final of finals) expect(await storage.getStatus(final.pipelineId)).toEqual(final);
+    await storage.close();
+  });
+
+  it("fails a merged write alone: a foreign key under one run's name rejects that save, not its neighbours", async () => {
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: `${base}merged:`, logger: silentLogger() });
+    const t = new Date();
+    await redis.set(storage.keys.run("foreign"), "not a hash");
+    const saves = ["before", "foreign", "after"].map((id) => storage.saveStatus({ ...run(id, t), pipelineName: "merged" }));
+    const steps = ["before", "foreign", "after"].map((id) => storage.saveStep(id, step(NASTY[0]!, { status: "RUNNING", startedAt: t })));
+    const settled = await Promise.allSettled([...saves, ...steps]);
+    expect(settled.map((s) => s.status)).toEqual(["fulfilled", "rejected", "fulfilled", "fulfilled", "fulfilled", "fulfilled"]);
+    expect(String((settled[1] as PromiseRejectedResult).reason)).toMatch(/WRONGTYPE/);
+    expect((await storage.getStatus("before"))?.steps[0]?.status).toBe("RUNNING");
+    expect((await storage.getStatus("after"))?.steps[0]?.status).toBe("RUNNING");
+    expect(await redis.get(storage.keys.run("foreign"))).toBe("not a hash");
+    await storage.close();
+  });
+});
