@@ -77,7 +77,7 @@ export class PipelineTrackingManager {
 
   /** Redis when the broker has a Redis connection, memory otherwise (guide §2.1). */
   withAutoStorage(broker: Broker): this {
-    return this.withStorage(broker.redis ? new RedisPipelineStorage(broker.redis) : new InMemoryPipelineStorage());
+    return this.withStorage(broker.redis ? new RedisPipelineStorage(broker.redis, { logger: this.logger }) : new InMemoryPipelineStorage());
   }
 
   get storage(): TrackingStorage {
