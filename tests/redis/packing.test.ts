@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { RedisPipelineStorage, computeMetrics, type PipelineStatus, type StepStatus } from "../../lib";
 import { expectMetricsMatch } from "../../lib/tracking/storage/contract";
+import { Redis as RedisClient } from "ioredis";
 import { connect, deleteKeys, silentLogger, uniquePrefix } from "./helpers";
 
 let redis: Redis;
@@ -97,5 +98,35 @@ describe("RedisPipelineStorage packed writes", () => {
     expect((await storage.getStatus("after"))?.steps[0]?.status).toBe("RUNNING");
     expect(await redis.get(storage.keys.run("foreign"))).toBe("not a hash");
     await storage.close();
+  });
+
+  it("keeps every key in one Cluster slot with a hash-tagged prefix, and refuses a Cluster client without one", async () => {
+    const tag = `{${base}tagged}`;
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: `${tag}:`, logger: silentLogger(), ttlSeconds: 3600 });
+    const t = new Date();
+    const status = run("tagged-1", t);
+    await storage.saveStatus(status);
+    await storage.saveStep("tagged-1", step(NASTY[0]!, { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 2 }));
+    await storage.saveStatus({ ...status, status: "FAILED", completedAt: t, durationMs: 3, error: "x" });
+    expect((await storage.listPage({ q: "étl" })).items.map((s) => s.pipelineId)).toEqual(["tagged-1"]);
+    expect((await storage.getMetrics({ days: 1 })).failed).toBe(1);
+    const keys: string[] = [];
+    let cursor = "0";
+    do {
+      const [next, found] = await redis.scan(cursor, "MATCH", `${tag.replace(/[{}]/g, "\\$&")}*`, "COUNT", 1000);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== "0");
+    expect(keys.length).toBeGreaterThanOrEqual(9); // run, 4 indexes, 2 lex, expiry, 3 rollups
+    // Redis Cluster hashes the first {...} of a key: the prefix's tag for every key.
+    for (const key of keys) expect(/\{([^}]+)\}/.exec(key)?.[1], key).toBe(tag.slice(1, -1));
+    await storage.close();
+    await deleteKeys(redis, tag.replace(/[{}]/g, "\\$&"));
+
+    const cluster = new RedisClient({ lazyConnect: true });
+    Object.defineProperty(cluster, "isCluster", { value: true });
+    expect(() => new RedisPipelineStorage(cluster, { keyPrefix: "pipewatch:" })).toThrow(/hash tag/);
+    expect(() => new RedisPipelineStorage(cluster, { keyPrefix: `${tag}:` })).not.toThrow();
+    cluster.disconnect();
   });
 });

@@ -32,9 +32,18 @@
  * (`cleanupOlderThan`, ttl expiry): deleting old runs never rewrites history charts. Only an explicit
  * `deletePipeline` takes a run back out of them.
  *
+ * Metrics with a pinned `now`: the rollups are per UTC day (the h<hour> counters count starts only,
+ * not statuses, durations or steps), so `getMetrics({ now })` picks whole days: the window's last day
+ * counts every run started that day, also those started after `now`. With `now` left out (the
+ * present) nothing has started later, so this only matters for a `now` in the past; per-hour rollups
+ * of every counter would double the rollup writes of each transition for that case alone.
+ *
  * Redis Cluster: a run's keys share the `{<id>}` tag, but a transition's script also writes the global
- * indexes and rollups. On Cluster, give the prefix its own tag (`keyPrefix: "{pipewatch}:"`): the
- * first tag in a key wins, so every key then lives in one slot and the scripts stay atomic.
+ * indexes and rollups, which are not declared up front. On Cluster, give the prefix its own tag
+ * (`keyPrefix: "{pipewatch}:"`): the first tag in a key wins, so every key then lives in one slot, the
+ * scripts stay atomic, and each script declares the all-runs index so the client routes it to that
+ * slot's node. The storage refuses a Cluster client with an untagged prefix. The default prefix has no
+ * tag so that existing single-node data keeps its key names (a tag changes every key).
  */
 export const DEFAULT_KEY_PREFIX = "pipewatch:";
 

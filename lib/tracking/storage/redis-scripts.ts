@@ -129,8 +129,8 @@ end
 }
 
 /**
- * ARGV[1] origin, ARGV[2] step records (records.ts `stepRecord`), each
- * "<id>US<name tx>US<status char>US<contribution>US<rank char + step JSON>RS". Consecutive step writes
+ * KEYS[1] the all-runs index (routing only); ARGV[1] origin, ARGV[2] step records (records.ts
+ * `stepRecord`), each "<id>US<name tx>US<status char>US<contribution>US<rank char + step JSON>RS". Consecutive step writes
  * share one script call (the write queue merges them), so the per-call cost of a script is paid once
  * per batch; their change messages go out as one PUBLISH, one line each. Answers each write's version
  * (0 unknown run or not a hash, -1 refused as a backwards move).
@@ -185,8 +185,8 @@ return out
 }
 
 /**
- * ARGV[1] origin, ARGV[2] run records (records.ts `runRecord`), each
- * "<id>US<status>US<startedMs>US<has name>US<name tx>US<lowercase name tx, '' if equal>US<run contribution tx>
+ * KEYS[1] the all-runs index (routing only); ARGV[1] origin, ARGV[2] run records (records.ts
+ * `runRecord`), each "<id>US<status>US<startedMs>US<has name>US<name tx>US<lowercase name tx, '' if equal>US<run contribution tx>
  * US<expire-at ms, 0 never>US<ss>US<doc>US<result JSON>US<names JSON>", then per step
  * "GS<name tx>US<contribution>US<rank char + step JSON>", then RS. Consecutive saves share one call.
  * Fields that did not change (a finished step re-sent with the final state, the step names, the
@@ -314,8 +314,8 @@ return v
 }
 
 /**
- * ARGV: ids. Retention: deletes the finished ones (record and index entries, never rollups), drops
- * the index entries of ids whose record is gone; answers { deleted, kept (unfinished) }.
+ * KEYS[1] the all-runs index (routing only); ARGV: ids. Retention: deletes the finished ones (record
+ * and index entries, never rollups), drops the index entries of ids whose record is gone; answers { deleted, kept (unfinished) }.
  */
 function cleanup(): string {
   return `
@@ -339,7 +339,10 @@ return { n, kept }
 `;
 }
 
-/** ARGV: now ms, batch size. Drops index entries of runs Redis expired; answers how many it looked at. */
+/**
+ * KEYS[1] the all-runs index (routing only); ARGV: now ms, batch size. Drops index entries of runs
+ * Redis expired; answers how many it looked at.
+ */
 function reap(): string {
   return `
 local due = redis.call('ZRANGEBYSCORE', P_EXPIRY, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
@@ -365,6 +368,10 @@ return #due
 `;
 }
 
+/**
+ * Every script declares one key, the all-runs index (scripts that declare no key are sent to any node
+ * of a Redis Cluster); the others it builds share its slot when the prefix has a hash tag (keys.ts).
+ */
 export interface ScriptDefinition {
   lua: string;
   numberOfKeys: number;
@@ -376,10 +383,10 @@ export function buildScripts(parts: KeyParts): Record<ScriptName, ScriptDefiniti
   const head = prelude(parts);
   const withHead = (body: string, numberOfKeys: number): ScriptDefinition => ({ lua: head + body, numberOfKeys });
   return {
-    saveSteps: withHead(saveSteps(), 0),
-    saveStatus: withHead(saveStatus(), 0),
+    saveSteps: withHead(saveSteps(), 1),
+    saveStatus: withHead(saveStatus(), 1),
     deleteRun: withHead(deleteRun(), 1),
-    cleanup: withHead(cleanup(), 0),
-    reap: withHead(reap(), 0),
+    cleanup: withHead(cleanup(), 1),
+    reap: withHead(reap(), 1),
   };
 }

@@ -61,6 +61,10 @@ export class RedisPipelineStorage implements TrackingStorage {
     if (!/^[\x21-\x7e]{1,100}$/.test(prefix) || /["\\]/.test(prefix)) {
       throw new TypeError("keyPrefix must be 1-100 printable ASCII characters without quotes or backslashes");
     }
+    if ((redis as { isCluster?: boolean }).isCluster === true && !/\{[^}]+\}/.test(prefix)) {
+      // Every script touches the shared indexes and rollups: on Cluster they must share one slot.
+      throw new TypeError('On Redis Cluster the keyPrefix needs a hash tag, e.g. "{pipewatch}:" (see keys.ts)');
+    }
     const ttl = options.ttlSeconds;
     if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) throw new RangeError("ttlSeconds must be a positive number");
     this.keys = new RedisKeys(prefix);
@@ -84,7 +88,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     const expireAt = this.ttlSeconds && isFinished(status.status) ? Date.now() + Math.round(this.ttlSeconds * 1000) : 0;
     const contribution = runContribution(status, dayStamp(status.startedAt, this.metricsRetentionDays));
     const record = runRecord({ status, contribution, expireAt, stepContribution });
-    await this.queue.push({ command: this.commands.saveStatus, args: [options?.origin ?? ""], record });
+    await this.queue.push({ command: this.commands.saveStatus, args: [this.keys.allIndex, options?.origin ?? ""], record });
   }
 
   /** Not async: this runs for every transition, and the queue's promise is all a caller needs. */
@@ -92,7 +96,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     if (!isValidPipelineId(pipelineId)) return Promise.resolve();
     const record = stepRecord(pipelineId, step, stepContribution(step));
     // Resolves with the script's reply (a version); callers of a Promise<void> ignore it.
-    return this.queue.push({ command: this.commands.saveSteps, args: [options?.origin ?? ""], record }) as Promise<never>;
+    return this.queue.push({ command: this.commands.saveSteps, args: [this.keys.allIndex, options?.origin ?? ""], record }) as Promise<never>;
   }
 
   async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
@@ -180,7 +184,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     for (;;) {
       const ids = await this.redis.zrangebyscore(this.keys.allIndex, "-inf", `(${cutoff.getTime()}`, "LIMIT", kept, CLEANUP_BATCH);
       if (ids.length === 0) break;
-      const [n, stay] = (await this.call("cleanup", ids)) as [number, number];
+      const [n, stay] = (await this.call("cleanup", [this.keys.allIndex, ...ids])) as [number, number];
       deleted += n;
       kept += stay;
       if (ids.length < CLEANUP_BATCH) break;
@@ -239,7 +243,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   private async prepareRead(): Promise<void> {
     await this.queue.barrier(READ_WAIT_MS);
     for (let round = 0; round < 20; round++) {
-      const looked = Number(await this.call("reap", [Date.now(), REAP_BATCH]));
+      const looked = Number(await this.call("reap", [this.keys.allIndex, Date.now(), REAP_BATCH]));
       if (looked < REAP_BATCH) break;
     }
   }
@@ -295,7 +299,7 @@ export class RedisPipelineStorage implements TrackingStorage {
       if (!reply) return null;
       if (reply[0]) throw /WRONGTYPE/.test(reply[0].message) ? new CorruptRecordError(entry.pipelineId, "not a hash") : reply[0];
       const value = decode(reply[1]);
-      if (value === null) void this.call("cleanup", [entry.pipelineId]).catch(() => undefined);
+      if (value === null) void this.call("cleanup", [this.keys.allIndex, entry.pipelineId]).catch(() => undefined);
       return value;
     } catch (err) {
       this.logger.error({ err, pipelineId: entry.pipelineId }, "skipped a pipeline record that could not be read");
