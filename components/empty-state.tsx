@@ -1,3 +1,5 @@
+import Link from "next/link";
+
 /** What an operator sees before any run exists: how to start one. */
 export function EmptyState({ filtered }: { filtered: boolean }) {
   if (filtered) {
@@ -5,6 +7,9 @@ export function EmptyState({ filtered }: { filtered: boolean }) {
       <div className="px-6 py-16 text-center" data-testid="empty-state">
         <p className="font-medium">No runs match this filter.</p>
         <p className="mt-1 text-sm text-zinc-500">Try another status tab or clear the search.</p>
+        <Link href="/" className="btn mt-4" data-testid="clear-filters">
+          Show all runs
+        </Link>
       </div>
     );
   }

@@ -36,10 +36,10 @@ export function PipelineHeader({ run, children }: { run: PipelineStatusJSON; chi
       <dl className="mt-5 grid grid-cols-2 gap-4 md:grid-cols-5">
         <Field label="Type">{run.pipelineType}</Field>
         <Field label="Steps">{run.steps.length}</Field>
-        <Field label="Started">
+        <Field label="Started (UTC)">
           <span title={formatUtc(run.startedAt)}>{formatUtc(run.startedAt).slice(0, 19)}</span>
         </Field>
-        <Field label="Ended">
+        <Field label="Ended (UTC)">
           <span title={formatUtc(run.completedAt)}>{run.completedAt ? formatUtc(run.completedAt).slice(0, 19) : "—"}</span>
         </Field>
         <Field label="Duration">

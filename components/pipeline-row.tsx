@@ -9,9 +9,11 @@ import { StepProgress } from "./step-progress";
 
 /** Column template shared by the header and every row, so they line up without a <table>. */
 export const LIST_COLUMNS =
-  "grid grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_110px_150px] md:grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_88px_110px_140px_96px_84px_minmax(0,2fr)] items-center gap-x-3";
+  "grid grid-cols-[minmax(0,1fr)_auto] md:grid-cols-[minmax(0,2.2fr)_minmax(0,1.4fr)_88px_110px_140px_96px_84px_minmax(0,2fr)] items-center gap-x-3";
 
 const HIDE_SMALL = "hidden md:block";
+/** Phones (~390 px) show two columns: the id with the name under it, and the status. */
+const SMALL_ONLY = "md:hidden";
 
 interface RowProps {
   summary: PipelineSummary;
@@ -49,12 +51,16 @@ export const PipelineRow = memo(function PipelineRow({ summary, leaving, rowInde
           {summary.pipelineId}
         </Link>
         {summary.currentStep && (
-          <div className="truncate text-xs text-zinc-500" title={`Running step: ${summary.currentStep}`}>
+          <div className={`${HIDE_SMALL} truncate text-xs text-zinc-500`} title={`Running step: ${summary.currentStep}`}>
             ▸ {summary.currentStep}
           </div>
         )}
+        <div className={`${SMALL_ONLY} truncate text-xs text-zinc-500`}>
+          {summary.pipelineName ?? "unnamed"}
+          {summary.currentStep && ` · ▸ ${summary.currentStep}`}
+        </div>
       </div>
-      <div role="cell" className="truncate" title={summary.pipelineName ?? undefined}>
+      <div role="cell" className={`${HIDE_SMALL} truncate`} title={summary.pipelineName ?? undefined}>
         {summary.pipelineName ?? <span className="text-zinc-400">unnamed</span>}
       </div>
       <div role="cell" className={`${HIDE_SMALL} text-xs text-zinc-600 dark:text-zinc-400`}>
@@ -84,7 +90,7 @@ export function PipelineListHeader() {
   return (
     <div role="row" className={`${LIST_COLUMNS} h-10 border-b border-zinc-200 px-4 dark:border-zinc-800`}>
       <div role="columnheader" className={cell}>Run id</div>
-      <div role="columnheader" className={cell}>Name</div>
+      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>Name</div>
       <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>Type</div>
       <div role="columnheader" className={cell}>Status</div>
       <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>Steps</div>

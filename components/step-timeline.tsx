@@ -11,7 +11,17 @@ import { stepStages } from "./step-depth";
 import { useNow } from "./use-now";
 
 const ms = (iso: string | null) => (iso ? new Date(iso).getTime() : null);
-const TICKS = [0, 0.25, 0.5, 0.75, 1];
+const COLUMNS = "grid grid-cols-[200px_1fr_64px] gap-x-4";
+
+/** Axis ticks at round offsets (250 ms, 2 s, 5 min…): about four steps across the run. */
+function axisTicks(span: number): number[] {
+  const rough = span / 4;
+  const magnitude = 10 ** Math.floor(Math.log10(rough));
+  const step = ([1, 2, 2.5, 5, 10].find((m) => m * magnitude >= rough) ?? 10) * magnitude;
+  const ticks: number[] = [];
+  for (let t = 0; t <= span + 1e-9; t += step) ticks.push(t);
+  return ticks;
+}
 
 function runWindow(run: PipelineStatusJSON, now: number): { start: number; span: number } {
   const start = new Date(run.startedAt).getTime();
@@ -45,15 +55,20 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
   return (
     <div className="overflow-x-auto">
       <div className="min-w-[640px]">
-        <div className="grid grid-cols-[200px_1fr] gap-x-4 text-xs text-zinc-500" aria-hidden="true">
+        <div className={`${COLUMNS} text-xs text-zinc-500`} aria-hidden="true">
           <span />
           <div className="relative h-5 border-b border-zinc-200 dark:border-zinc-700">
-            {TICKS.map((t) => (
-              <span key={t} className="absolute -translate-x-1/2 whitespace-nowrap tabular-nums first:translate-x-0 last:-translate-x-full" style={{ left: `${t * 100}%` }}>
-                +{formatDuration(span * t)}
+            {axisTicks(span).map((t) => (
+              <span
+                key={t}
+                className="absolute -translate-x-1/2 whitespace-nowrap tabular-nums first:translate-x-0"
+                style={{ left: `${(t / span) * 100}%` }}
+              >
+                {t === 0 ? "0" : `+${formatDuration(t)}`}
               </span>
             ))}
           </div>
+          <span />
         </div>
         <ol className="mt-1">
           {ordered.map((step, i) => {
@@ -74,7 +89,7 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
                     Stage {stage + 1}
                   </p>
                 )}
-                <div className="grid grid-cols-[200px_1fr] items-center gap-x-4 py-1">
+                <div className={`${COLUMNS} items-center py-1`}>
                   <div className="min-w-0 text-sm">
                     <p className="truncate font-medium" title={step.stepName}>
                       {step.stepName}
@@ -102,10 +117,11 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
                         {step.stepName}: {step.status}
                       </span>
                     </div>
-                    <span className="pointer-events-none absolute inset-y-0 right-1.5 flex items-center text-[11px] tabular-nums text-zinc-500">
-                      {step.durationMs !== null ? formatDuration(step.durationMs) : step.status === "RUNNING" ? "running" : step.status.toLowerCase()}
-                    </span>
                   </div>
+                  {/* Beside the bar, never over it: a full-width bar would hide it. */}
+                  <span className="text-right text-xs tabular-nums text-zinc-600 dark:text-zinc-400">
+                    {step.durationMs !== null ? formatDuration(step.durationMs) : step.status === "RUNNING" ? "running" : step.status.toLowerCase()}
+                  </span>
                 </div>
               </li>
             );

@@ -22,7 +22,7 @@ export function SuccessRateChart({ daily }: { daily: DailyMetrics[] }) {
         />
         <Legend wrapperStyle={{ fontSize: 12 }} />
         <Line
-          type="monotone"
+          type="linear"
           dataKey="rate"
           name="Success rate (%)"
           stroke="#10b981"

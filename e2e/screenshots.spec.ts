@@ -18,11 +18,31 @@ test.describe("screenshots", () => {
         ],
       });
 
+      // Long ids and names must truncate cleanly, not push the columns apart.
+      await control.startRun({
+        id: `${id}_with_a_rather_long_identifier_from_an_upstream_scheduler_2026-11-29T05:00:00Z`,
+        name: "nightly-warehouse-export-with-a-very-long-descriptive-pipeline-name",
+        steps: [{ name: "a-step-name-that-is-also-quite-long-for-a-narrow-column", ms: 10 }],
+      });
+
       await page.goto("/");
       await expectLive(page);
       await expect(page.getByTestId("pipeline-row").first()).toBeVisible();
       await expect(page.locator("html")).toHaveClass(scheme === "dark" ? /dark/ : /^(?!.*dark).*$/);
       await page.screenshot({ path: `e2e/screenshots/list-${scheme}.png` }); // virtualized: the viewport is the page
+
+      await page.goto("/?q=no-such-run-prefix");
+      await expect(page.getByTestId("empty-state")).toBeVisible();
+      await page.screenshot({ path: `e2e/screenshots/list-empty-${scheme}.png` });
+
+      await page.setViewportSize({ width: 390, height: 844 });
+      await page.goto("/");
+      await expect(page.getByTestId("pipeline-row").first()).toBeVisible();
+      await page.screenshot({ path: `e2e/screenshots/list-mobile-${scheme}.png` });
+      await page.goto(`/pipelines/${id}`);
+      await expect(page.getByTestId("pipeline-status")).toBeVisible();
+      await page.screenshot({ path: `e2e/screenshots/detail-mobile-${scheme}.png`, fullPage: true });
+      await page.setViewportSize({ width: 1280, height: 800 });
 
       await page.goto(`/pipelines/${id}`);
       await expect(page.locator('[data-testid="step-bar"][data-step-name="stats"]')).toHaveAttribute("data-status", "COMPLETED");
