@@ -12,6 +12,7 @@ const SUITES: Record<string, string> = {
   redis: "./redis-storage.ts",
   server: "./server-api.ts",
   ui: "./ui-bundle.ts",
+  "ui-live": "./ui-live.ts",
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in SUITES);
