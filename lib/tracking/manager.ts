@@ -326,6 +326,8 @@ export class PipelineTrackingManager {
   private async onRemoteChange(change: StorageChange): Promise<void> {
     const seen = this.remoteVersions.get(change.pipelineId) ?? 0;
     if (change.version <= seen) return;
+    // Nobody to tell and nothing to cancel here: skip the read (with Redis, one per transition of every other process).
+    if (this.listeners.size === 0 && !this.live.get(change.pipelineId)?.handle) return;
     const status = change.status ?? (await this.currentStorage?.getStatus(change.pipelineId));
     if (!status) return;
     // Re-check after the await: a newer change may have been handled meanwhile.
