@@ -32,7 +32,8 @@ const MAX_MERGED = 128;
 interface Pending {
   command: string;
   args: (string | number)[];
-  record: string | undefined;
+  /** The record as bytes at once: a pending write then holds one small Buffer, not a string tree. */
+  record: Buffer | undefined;
   resolve: (value: unknown) => void;
   reject: (err: unknown) => void;
   settled: boolean;
@@ -87,7 +88,7 @@ export class RedisWriteQueue {
   push(write: QueuedWrite): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const pending: Pending = {
-        command: write.command, args: write.args, record: write.record, resolve, reject, settled: false, seq: ++this.pushed,
+        command: write.command, args: write.args, record: write.record === undefined ? undefined : Buffer.from(write.record), resolve, reject, settled: false, seq: ++this.pushed,
       };
       if (this.queue.length >= this.options.maxBuffered) this.dropOldest();
       this.queue.push(pending);
@@ -271,10 +272,9 @@ export class RedisWriteQueue {
         calls[first.command]!(...first.args);
         continue;
       }
-      let records = "";
-      for (const p of group) records += p.record;
       // As a Buffer: ioredis then copies bytes instead of measuring and re-encoding a long string.
-      (calls[first.command] as (...args: (string | number | Buffer)[]) => unknown)(...first.args, Buffer.from(records));
+      const records = group.length === 1 ? first.record : Buffer.concat(group.map((p) => p.record!));
+      (calls[first.command] as (...args: (string | number | Buffer)[]) => unknown)(...first.args, records);
     }
     const results = (await pipeline.exec()) ?? [];
     const retry: Pending[] = [];
