@@ -192,6 +192,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     return deleted;
   }
 
+  /** From the per-day rollups; with a `now` in the past its whole day counts (keys.ts explains). */
   async getMetrics(query: MetricsQuery): Promise<PipelineMetrics> {
     assertMetricsDays(query.days);
     await this.queue.barrier(READ_WAIT_MS);
