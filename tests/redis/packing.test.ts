@@ -129,4 +129,20 @@ describe("RedisPipelineStorage packed writes", () => {
     expect(() => new RedisPipelineStorage(cluster, { keyPrefix: `${tag}:` })).not.toThrow();
     cluster.disconnect();
   });
+
+  it("saves and finishes a run of 3 000 steps (script arguments and hash writes go in slices)", async () => {
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: `${base}big:`, logger: silentLogger() });
+    const t = new Date();
+    const names = Array.from({ length: 3000 }, (_, i) => `s${i}`);
+    const status: PipelineStatus = { ...run("big-1", t), steps: names.map((n) => step(n)) };
+    await storage.saveStatus(status);
+    const final: PipelineStatus = {
+      ...status, status: "COMPLETED", completedAt: t, durationMs: 5,
+      steps: names.map((n, i) => step(n, { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: i % 7, attempts: 1 })),
+    };
+    await storage.saveStatus(final);
+    expect(await storage.getStatus("big-1")).toEqual(final);
+    expect((await storage.getMetrics({ days: 1 })).steps).toHaveLength(3000);
+    await storage.close();
+  });
 });

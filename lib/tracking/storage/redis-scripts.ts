@@ -82,6 +82,19 @@ local function diffStep(name, old, new)
   if new then applyStep(name, new, 1) end
 end
 
+-- HSET / HMGET in slices: Lua's unpack refuses more than a few thousand values (a run of thousands of steps)
+local function hsetAll(K, fields)
+  for i = 1, #fields, 1000 do redis.call('HSET', K, unpack(fields, i, math.min(i + 999, #fields))) end
+end
+local function hmgetAll(K, names)
+  local out = {}
+  for i = 1, #names, 1000 do
+    local part = redis.call('HMGET', K, unpack(names, i, math.min(i + 999, #names)))
+    for j = 1, #part do out[i + j - 1] = part[j] end
+  end
+  return out
+end
+
 local function endsWith(s, suffix) return string.sub(s, -#suffix) == suffix end
 
 -- Writes the summed deltas. A failure reason or a step whose count drops to 0 leaves its hash; the
@@ -227,7 +240,7 @@ local function saveRun(id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, sn,
   if not fresh and #sn > 0 then
     local q = {}
     for i, n in ipairs(sn) do q[2 * i - 1] = 's:' .. n; q[2 * i] = 'c:' .. n end
-    old = redis.call('HMGET', K, unpack(q))
+    old = hmgetAll(K, q)
   end
   for i, n in ipairs(sn) do
     local oldc = old[2 * i] or false
@@ -245,7 +258,7 @@ local function saveRun(id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, sn,
     if o[6] then applyRun(o[6], -1) end
     applyRun(mc, 1)
   end
-  redis.call('HSET', K, unpack(fields))
+  hsetAll(K, fields)
   redis.call('ZADD', P_ALL, t, id)
   redis.call('ZADD', P_STATUS .. st, t, id)
   local moved = fresh or o[7] ~= t

@@ -27,7 +27,9 @@ export interface QueuedWrite {
   record?: string;
 }
 
+/** One merged call stays short in Redis (a script blocks the server while it runs). */
 const MAX_MERGED = 128;
+const MAX_MERGED_BYTES = 1 << 20;
 
 interface Pending {
   command: string;
@@ -262,9 +264,16 @@ export class RedisWriteQueue {
     const calls = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
     const groups: Pending[][] = [];
     let last: Pending[] | undefined;
+    let lastBytes = 0;
     for (const p of batch) {
-      if (last && p.record !== undefined && last.length < MAX_MERGED && sameCall(last[0]!, p)) last.push(p);
-      else groups.push((last = [p]));
+      const bytes = p.record?.length ?? 0;
+      if (last && p.record !== undefined && last.length < MAX_MERGED && lastBytes + bytes <= MAX_MERGED_BYTES && sameCall(last[0]!, p)) {
+        last.push(p);
+        lastBytes += bytes;
+      } else {
+        groups.push((last = [p]));
+        lastBytes = bytes;
+      }
     }
     for (const group of groups) {
       const first = group[0]!;
