@@ -159,7 +159,7 @@ while pos <= #data do
   pos = nxt
   local name = rx(tname)
   local K = P_RUN .. '{' .. id .. '}'
-  local h = redis.pcall('HMGET', K, 'ix:' .. name, 's:' .. name, 'ss', 'c:' .. name, 'mdx', 'names')
+  local h = redis.pcall('HMGET', K, 'ix:' .. name, 's:' .. name, 'ss', 'c:' .. name, 'mdx', 'names', 'v')
   if h.err or not h[3] then
     table.insert(out, 0) -- unknown (or deleted, or foreign) run: ignored
   elseif h[2] and string.byte(h[2], 1) > string.byte(val, 1) then
@@ -185,8 +185,9 @@ while pos <= #data do
       if newc then table.insert(fields, 'c:' .. name); table.insert(fields, newc)
       else redis.call('HDEL', K, 'c:' .. name) end
     end
+    local v = (tonumber(h[7]) or 0) + 1
+    table.insert(fields, 'v'); table.insert(fields, v)
     redis.call('HSET', K, unpack(fields))
-    local v = redis.call('HINCRBY', K, 'v', 1)
     table.insert(out, v)
     table.insert(lines, v .. '|0|' .. origin .. '|' .. id)
   end
@@ -210,7 +211,7 @@ function saveStatus(): string {
   return `
 local function saveRun(id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, sn, sc, sv)
   local K = P_RUN .. '{' .. id .. '}'
-  local o = redis.pcall('HMGET', K, 'st', 'nm', 'hn', 'names', 'xm', 'mc', 't')
+  local o = redis.pcall('HMGET', K, 'st', 'nm', 'hn', 'names', 'xm', 'mc', 't', 'v')
   if o.err then return o end
   local fresh = not o[1]
   local mdx = string.match(mc, '^[^|]*|[^|]*')
@@ -233,7 +234,8 @@ local function saveRun(id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, sn,
       end
     end
   end
-  local fields = { 'doc', doc, 'res', res, 'ss', ss, 'st', st, 't', t, 'nm', nm, 'hn', hn, 'mdx', mdx, 'mc', mc }
+  local v = (tonumber(o[8]) or 0) + 1
+  local fields = { 'doc', doc, 'res', res, 'ss', ss, 'st', st, 't', t, 'nm', nm, 'hn', hn, 'mdx', mdx, 'mc', mc, 'v', v }
   if not sameNames then table.insert(fields, 'names'); table.insert(fields, names) end
   if xm then table.insert(fields, 'xm'); table.insert(fields, xm) end
   local old = {}
@@ -275,7 +277,7 @@ local function saveRun(id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, sn,
     redis.call('PERSIST', K)
     if o[5] then redis.call('HDEL', K, 'xm') end
   end
-  return redis.call('HINCRBY', K, 'v', 1)
+  return v
 end
 
 local origin, data = ARGV[1], ARGV[2]
