@@ -7,6 +7,7 @@ import type { HookManager } from "../hooks/hook-manager";
 import type { Logger } from "../logger";
 import { errorMessage } from "../tracking/json-safe";
 import type { PipelineTrackingManager, RunHandle } from "../tracking/manager";
+import type { PipelineStatus } from "../tracking/models";
 import type { Broker, StepInvocation } from "./broker";
 import { dependentsOf, type StepDefinition } from "./definition";
 
@@ -30,7 +31,7 @@ export interface ExecutionSpec {
 
 type Outcome =
   | { status: "COMPLETED"; result: unknown }
-  | { status: "FAILED"; error: string; stepName: string }
+  | { status: "FAILED"; error: string; stepName: string | null }
   | { status: "CANCELLED"; error: string };
 
 export class Execution implements RunHandle {
@@ -62,14 +63,39 @@ export class Execution implements RunHandle {
 
   start(): void {
     for (const [name, waiting] of this.waitingOn) {
-      if (waiting === 0) void this.runStep(this.byName.get(name)!);
+      if (waiting === 0) this.launch(this.byName.get(name)!);
     }
   }
 
+  /**
+   * True when this cancel ended the run. False when it had already ended (answered once that end is
+   * stored) or when the stored run had ended first (another process's cancel or end won).
+   */
   async cancel(reason = "Cancelled"): Promise<boolean> {
-    if (this.ended) return false;
-    await this.end({ status: "CANCELLED", error: reason });
-    return true;
+    if (this.ended) {
+      await this.done;
+      return false;
+    }
+    return (await this.end({ status: "CANCELLED", error: reason })).applied;
+  }
+
+  /** A step runs detached from its caller: whatever escapes it (a bug, a throwing storage) fails the run instead of hanging it. */
+  private launch(step: StepDefinition): void {
+    this.runStep(step).catch((err: unknown) => {
+      this.spec.logger.error({ err, pipelineId: this.spec.pipelineId, stepName: step.name }, "a pipeline step's bookkeeping threw");
+      void this.end({ status: "FAILED", error: errorMessage(err), stepName: step.name });
+    });
+  }
+
+  /** Tracking never breaks a run: a recording call that throws is logged and the run goes on. */
+  private record(what: string, call: (tracking: PipelineTrackingManager) => void): void {
+    const tracking = this.spec.tracking;
+    if (!tracking) return;
+    try {
+      call(tracking);
+    } catch (err) {
+      this.spec.logger.error({ err, pipelineId: this.spec.pipelineId }, `tracking failed to record ${what}`);
+    }
   }
 
   private inputFor(step: StepDefinition): unknown {
@@ -81,12 +107,12 @@ export class Execution implements RunHandle {
   }
 
   private async runStep(step: StepDefinition): Promise<void> {
-    const { pipelineId, tracking, hooks, broker } = this.spec;
+    const { pipelineId, hooks, broker } = this.spec;
     const input = this.inputFor(step);
     const firstStart = performance.now();
     for (let attempt = 1; ; attempt++) {
       if (this.ended) return;
-      tracking?.recordStepStart(pipelineId, step.name, { attempt, workerId: broker.workerId });
+      this.record("a step start", (t) => t.recordStepStart(pipelineId, step.name, { attempt, workerId: broker.workerId }));
       hooks?.emit("step:start", { pipelineId, stepName: step.name, attempt });
       let value: unknown;
       try {
@@ -97,13 +123,13 @@ export class Execution implements RunHandle {
         const willRetry = attempt <= step.retries;
         hooks?.emit("step:error", { pipelineId, stepName: step.name, error, attempt, willRetry });
         if (willRetry) continue;
-        tracking?.recordStepFailure(pipelineId, step.name, err, performance.now() - firstStart);
+        this.record("a step failure", (t) => t.recordStepFailure(pipelineId, step.name, err, performance.now() - firstStart));
         await this.end({ status: "FAILED", error, stepName: step.name });
         return;
       }
       if (this.ended) return;
       const durationMs = performance.now() - firstStart;
-      tracking?.recordStepComplete(pipelineId, step.name, value, durationMs);
+      this.record("a step result", (t) => t.recordStepComplete(pipelineId, step.name, value, durationMs));
       hooks?.emit("step:complete", { pipelineId, stepName: step.name, result: value, durationMs });
       this.stepDone(step, value);
       return;
@@ -120,7 +146,7 @@ export class Execution implements RunHandle {
     for (const next of this.dependents.get(step.name) ?? []) {
       const waiting = this.waitingOn.get(next)! - 1;
       this.waitingOn.set(next, waiting);
-      if (waiting === 0) void this.runStep(this.byName.get(next)!);
+      if (waiting === 0) this.launch(this.byName.get(next)!);
     }
   }
 
@@ -152,25 +178,46 @@ export class Execution implements RunHandle {
     });
   }
 
-  private async end(outcome: Outcome): Promise<void> {
-    if (this.ended) return;
+  /** Ends the run once; answers the outcome that stands (the stored one, when another end won) and whether this end wrote it. */
+  private async end(outcome: Outcome): Promise<{ outcome: Outcome; applied: boolean }> {
+    if (this.ended) return { outcome, applied: false };
     this.ended = true;
-    const { pipelineId, tracking, hooks } = this.spec;
+    const { pipelineId, tracking, hooks, logger } = this.spec;
     if (outcome.status !== "COMPLETED") this.controller.abort(new Error(outcome.error));
-    if (tracking) {
-      await tracking.recordPipelineEnd(pipelineId, outcome.status === "COMPLETED"
-        ? outcome : { status: outcome.status, error: outcome.error });
+    let final = outcome;
+    let applied = true;
+    try {
+      const recorded = tracking ? await tracking.recordPipelineEnd(pipelineId, outcome.status === "COMPLETED"
+        ? outcome : { status: outcome.status, error: outcome.error }) : null;
+      if (recorded && !recorded.applied) {
+        applied = false;
+        final = storedOutcome(recorded.status);
+        if (final.status !== "COMPLETED") this.controller.abort(new Error(final.error));
+      }
+    } catch (err) {
+      logger.error({ err, pipelineId }, "tracking failed to record the end of a run");
     }
     const executionTimeMs = performance.now() - this.startedMs;
     if (hooks) {
-      if (outcome.status === "COMPLETED") hooks.emit("pipeline:complete", { pipelineId, result: outcome.result, durationMs: executionTimeMs });
-      else if (outcome.status === "FAILED") hooks.emit("pipeline:error", { pipelineId, stepName: outcome.stepName, error: outcome.error });
-      else hooks.emit("pipeline:cancel", { pipelineId, reason: outcome.error });
+      if (final.status === "COMPLETED") hooks.emit("pipeline:complete", { pipelineId, result: final.result, durationMs: executionTimeMs });
+      else if (final.status === "FAILED") hooks.emit("pipeline:error", { pipelineId, stepName: final.stepName, error: final.error });
+      else hooks.emit("pipeline:cancel", { pipelineId, reason: final.error });
     }
-    this.resolveDone(outcome.status === "COMPLETED"
-      ? { returnValue: outcome.result, isErr: false, error: null, executionTimeMs }
-      : { returnValue: null, isErr: true, error: outcome.error, executionTimeMs });
+    this.resolveDone(final.status === "COMPLETED"
+      ? { returnValue: final.result, isErr: false, error: null, executionTimeMs }
+      : { returnValue: null, isErr: true, error: final.error, executionTimeMs });
+    return { outcome: final, applied };
   }
+}
+
+/** The outcome a stored final state stands for (adopted when another process ended the run first). */
+function storedOutcome(status: PipelineStatus): Outcome {
+  if (status.status === "COMPLETED") return { status: "COMPLETED", result: status.result };
+  if (status.status === "FAILED") {
+    const step = status.steps.find((s) => s.status === "FAILED");
+    return { status: "FAILED", error: status.error ?? "Failed", stepName: step?.stepName ?? null };
+  }
+  return { status: "CANCELLED", error: status.error ?? "Cancelled" };
 }
 
 function callBroker(broker: Broker, invocation: StepInvocation): Promise<unknown> {

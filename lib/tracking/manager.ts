@@ -16,11 +16,22 @@ import { cloneStatus, isFinished, type PipelineStatus, type Status, type StepSta
 import { InMemoryPipelineStorage } from "./storage/memory";
 import { RedisPipelineStorage } from "./storage/redis";
 import {
-  MAX_PAGE_LIMIT, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
+  MAX_PAGE_LIMIT, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
   type TrackingStorage,
 } from "./storage/types";
 
 export const NO_STORAGE_MESSAGE = "No tracking storage configured";
+/** The error of a run cancelled by `cancel` / of one deleted while it ran. */
+export const CANCELLED_MESSAGE = "Cancelled";
+export const DELETED_MESSAGE = "Deleted";
+
+export type EndOutcome = { status: "COMPLETED"; result: unknown } | { status: "FAILED" | "CANCELLED"; error: string | null };
+
+/** What `recordPipelineEnd` answers: the run's final state, and whether it was this end that wrote it. */
+export interface RecordedEnd {
+  status: PipelineStatus;
+  applied: boolean;
+}
 
 export interface TrackingManagerOptions {
   logger?: Logger;
@@ -147,7 +158,8 @@ export class PipelineTrackingManager {
   /**
    * Cancels a run: one executing in this process stops at once; one executing elsewhere is marked
    * CANCELLED in the storage, and its own process (sharing the storage's change feed) stops it.
-   * Null when the id is unknown.
+   * The mark is a compare-and-set (`finishStatus`): a cancel that loses to the run's own end answers
+   * `{ cancelled: false, status: <final> }`. Null when the id is unknown.
    */
   async cancel(pipelineId: string): Promise<CancelOutcome | null> {
     const storage = this.storage;
@@ -166,9 +178,11 @@ export class PipelineTrackingManager {
       status: "CANCELLED",
       completedAt: now,
       durationMs: Math.max(0, now.getTime() - stored.startedAt.getTime()),
+      error: CANCELLED_MESSAGE,
       steps: stored.steps.map((s) => (isFinished(s.status) ? s : cancelStep(s, now))),
     };
-    await storage.saveStatus(status, { origin: this.instanceId });
+    const outcome = await finishRun(storage, status, this.instanceId);
+    if (!outcome.applied) return outcome.current ? { cancelled: false, status: outcome.current } : null;
     this.listeners.statusUpdate(cloneStatus(status));
     return { cancelled: true, status };
   }
@@ -222,12 +236,11 @@ export class PipelineTrackingManager {
 
   /**
    * Ends a run: every step not finished yet becomes CANCELLED; resolves once the final state and
-   * every earlier write of the run are stored.
+   * every earlier write of the run are stored. The final write is a compare-and-set: when the stored
+   * run already ended (a cancel from another process won) or is gone (deleted), the stored state is
+   * adopted and answered with `applied: false` (a deleted run answers CANCELLED "Deleted").
    */
-  async recordPipelineEnd(
-    pipelineId: string,
-    outcome: { status: "COMPLETED"; result: unknown } | { status: "FAILED" | "CANCELLED"; error: string | null },
-  ): Promise<PipelineStatus | null> {
+  async recordPipelineEnd(pipelineId: string, outcome: EndOutcome): Promise<RecordedEnd | null> {
     const run = this.live.get(pipelineId);
     if (!run || isFinished(run.status.status)) return null;
     const now = new Date();
@@ -239,16 +252,27 @@ export class PipelineTrackingManager {
     else status.error = outcome.error;
     status.steps = status.steps.map((s) => (isFinished(s.status) ? s : cancelStep(s, now)));
     const storage = this.storage;
-    const earlier = run.writes;
-    await this.settle(Promise.allSettled(earlier).then(() => storage.saveStatus(status, { origin: this.instanceId })),
-      "record the end of", pipelineId);
+    let stored: FinishOutcome = { applied: true, current: status };
+    try {
+      await Promise.allSettled(run.writes);
+      stored = await finishRun(storage, status, this.instanceId);
+    } catch (err) {
+      // Storage failures never break a run: the run ends with its own outcome (logged).
+      this.logger.error({ err, pipelineId }, "tracking storage failed to record the end of a run");
+    }
     this.live.delete(pipelineId);
-    const final = cloneStatus(status);
-    this.notify(run, outcome.status === "FAILED"
-      ? { kind: "pipelineError", pipelineId, error: outcome.error ?? "" }
+    if (!stored.applied && !stored.current) {
+      // Deleted while it ran: nothing to tell listeners (they would bring the run back on screen).
+      return { status: { ...cloneStatus(status), status: "CANCELLED", error: DELETED_MESSAGE, result: null }, applied: false };
+    }
+    const final = cloneStatus(stored.applied ? status : stored.current!);
+    run.status = final;
+    const failed = final.status === "FAILED";
+    this.notify(run, failed
+      ? { kind: "pipelineError", pipelineId, error: final.error ?? "" }
       : { kind: "pipelineComplete", pipelineId, status: final });
-    if (outcome.status === "FAILED") this.listeners.event({ kind: "pipelineComplete", pipelineId, status: final });
-    return final;
+    if (failed) this.listeners.event({ kind: "pipelineComplete", pipelineId, status: final });
+    return { status: cloneStatus(final), applied: stored.applied };
   }
 
   /** True while a run recorded by this manager is executing in this process. */
@@ -317,7 +341,14 @@ export class PipelineTrackingManager {
   private subscribeToChanges(): void {
     if (this.unsubscribe || !this.currentStorage) return;
     this.unsubscribe = this.currentStorage.subscribe((change) => {
-      if (change.origin === this.instanceId || change.deleted) return;
+      if (change.origin === this.instanceId) return;
+      if (change.deleted) {
+        // Deleted elsewhere while it runs here: stop it (its end write then finds no run to recreate).
+        const handle = this.live.get(change.pipelineId)?.handle;
+        if (handle) void handle.cancel(DELETED_MESSAGE).catch((err: unknown) =>
+          this.logger.error({ err, pipelineId: change.pipelineId }, "could not stop a deleted run"));
+        return;
+      }
       void this.onRemoteChange(change).catch((err: unknown) =>
         this.logger.warn({ err, pipelineId: change.pipelineId }, "could not read a changed run"));
     });
@@ -344,6 +375,15 @@ export class PipelineTrackingManager {
     }
     this.listeners.statusUpdate(status);
   }
+}
+
+/** `finishStatus`, or for a storage written before it existed, an unconditional save. */
+async function finishRun(storage: TrackingStorage, status: PipelineStatus, origin: string): Promise<FinishOutcome> {
+  if (typeof storage.finishStatus !== "function") {
+    await storage.saveStatus(status, { origin });
+    return { applied: true, current: status };
+  }
+  return storage.finishStatus(status, { origin });
 }
 
 function checkLimit(limit: number | undefined, max: number): void {

@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
   InMemoryBroker, InvalidCursorError, Pipeline, PipelineTrackingManager, STATUSES, computeMetrics, parseStatus,
   serializeStatus, summarize,
-  type HistoryQuery, type ListFilter, type Page, type PageQuery, type PipelineMetrics, type PipelineStatus, type Status,
+  type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type PipelineMetrics, type PipelineStatus, type Status,
   type StepStatus, type StorageChange, type TrackingStorage, type WriteOptions,
 } from "../../lib";
 import { runStorageContract } from "../../lib/tracking/storage/contract";
@@ -24,6 +24,15 @@ class JsonMapStorage implements TrackingStorage {
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
     this.rows.set(status.pipelineId, JSON.stringify(serializeStatus(status)));
     this.announce(status.pipelineId, options, false);
+  }
+  async finishStatus(status: PipelineStatus, options?: WriteOptions): Promise<FinishOutcome> {
+    // Like a row update guarded by "WHERE status IN ('PENDING','RUNNING')": check and write with no await between.
+    const row = this.rows.get(status.pipelineId);
+    if (!row) return { applied: false, current: null };
+    const current = parseStatus(JSON.parse(row));
+    if (current.status !== "PENDING" && current.status !== "RUNNING") return { applied: false, current };
+    await this.saveStatus(status, options);
+    return { applied: true, current: status };
   }
   async saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void> {
     // Read and write with no await between them: an async read-modify-write loses concurrent
@@ -47,7 +56,7 @@ class JsonMapStorage implements TrackingStorage {
       .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a.pipelineId < b.pipelineId ? 1 : -1));
   }
   async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
-    return this.all().filter((s) => !filter.status || s.status === filter.status).slice(0, filter.limit ?? 1000);
+    return this.all().filter((s) => !filter.status || s.status === filter.status).slice(0, filter.limit ?? Infinity);
   }
   async listPage(query: PageQuery = {}): Promise<Page> {
     const q = query.q?.toLowerCase() ?? "";
@@ -74,7 +83,7 @@ class JsonMapStorage implements TrackingStorage {
   }
   async getHistory(query: HistoryQuery = {}): Promise<PipelineStatus[]> {
     const since = query.since?.getTime() ?? -Infinity;
-    return this.all().filter((s) => s.startedAt.getTime() >= since).slice(0, query.limit ?? 100);
+    return this.all().filter((s) => s.startedAt.getTime() >= since).slice(0, query.limit ?? Infinity);
   }
   async deletePipeline(pipelineId: string, options?: WriteOptions): Promise<boolean> {
     const existed = this.rows.delete(pipelineId);

@@ -260,6 +260,60 @@ export function runStorageContract(name: string, makeStorage: () => Promise<Stor
       });
     });
 
+    describe("finishStatus", () => {
+      const finish = (run: PipelineStatus, status: Status, fields: Partial<PipelineStatus> = {}): PipelineStatus => ({
+        ...run, status, completedAt: new Date(run.startedAt.getTime() + 50), durationMs: 50,
+        error: status === "COMPLETED" ? null : status === "FAILED" ? "boom" : "Cancelled",
+        steps: run.steps.map((s) => ({ ...s, status: status === "COMPLETED" ? "COMPLETED" : "CANCELLED" })),
+        ...fields,
+      });
+
+      it("writes the final state of a PENDING or RUNNING run once; a second end is refused and answered the stored one", async () => {
+        const running = makeRun(uniqueId("fin-run"), { status: "RUNNING", startedAt: new Date(Date.now() - 1000), steps: [makeStep("a", { status: "RUNNING", startedAt: new Date(), attempts: 1 })] });
+        const pending = makeRun(uniqueId("fin-pend"), { status: "PENDING", startedAt: new Date(Date.now() - 2000), steps: [makeStep("a")] });
+        await storage.saveStatus(running);
+        await storage.saveStatus(pending);
+        const done = finish(running, "COMPLETED", { result: { rows: 3 } });
+        expect(await storage.finishStatus(done)).toEqual({ applied: true, current: done });
+        expect(await storage.getStatus(running.pipelineId)).toEqual(done);
+        const cancelled = finish(pending, "CANCELLED");
+        expect((await storage.finishStatus(cancelled)).applied).toBe(true);
+        expect(await storage.getStatus(pending.pipelineId)).toEqual(cancelled);
+
+        const late = await storage.finishStatus(finish(running, "CANCELLED"));
+        expect(late).toEqual({ applied: false, current: done });
+        expect(await storage.getStatus(running.pipelineId)).toEqual(done);
+        expect((await storage.finishStatus(finish(pending, "FAILED"))).current).toEqual(cancelled);
+        expect(await storage.countByStatus()).toEqual({ PENDING: 0, RUNNING: 0, COMPLETED: 1, FAILED: 0, CANCELLED: 1 });
+        expect((await storage.listPipelines({ status: "CANCELLED" })).map((s) => s.pipelineId)).toEqual([pending.pipelineId]);
+      });
+
+      it("never recreates a run that is not stored (unknown, or deleted while it ran)", async () => {
+        const ghost = makeRun(uniqueId("fin-ghost"), { status: "COMPLETED" });
+        expect(await storage.finishStatus(ghost)).toEqual({ applied: false, current: null });
+        const deleted = makeRun(uniqueId("fin-del"), { status: "RUNNING", steps: [makeStep("a")] });
+        await storage.saveStatus(deleted);
+        expect(await storage.deletePipeline(deleted.pipelineId)).toBe(true);
+        expect(await storage.finishStatus(finish(deleted, "COMPLETED"))).toEqual({ applied: false, current: null });
+        for (const id of [ghost.pipelineId, deleted.pipelineId]) expect(await storage.getStatus(id)).toBeNull();
+        expect(await storage.listPipelines()).toEqual([]);
+        expect((await storage.listPage()).items).toEqual([]);
+        expect(await storage.countByStatus()).toEqual(Object.fromEntries(STATUSES.map((st) => [st, 0])));
+      });
+
+      it("lets exactly one of several concurrent ends win", async () => {
+        const run = makeRun(uniqueId("fin-race"), { status: "RUNNING", steps: [makeStep("a", { status: "RUNNING", startedAt: new Date(), attempts: 1 })] });
+        await storage.saveStatus(run);
+        const ends = (["COMPLETED", "CANCELLED", "FAILED", "CANCELLED"] as const).map((st) => finish(run, st));
+        const outcomes = await Promise.all(ends.map((e) => storage.finishStatus(e)));
+        const winners = outcomes.filter((o) => o.applied);
+        expect(winners).toHaveLength(1);
+        const stored = await storage.getStatus(run.pipelineId);
+        expect(stored).toEqual(winners[0]!.current);
+        for (const o of outcomes.filter((x) => !x.applied)) expect(o.current).toEqual(stored);
+      });
+    });
+
     describe("saveStep", () => {
       it("updates one step and leaves the others alone", async () => {
         const id = uniqueId("step");
@@ -339,6 +393,25 @@ export function runStorageContract(name: string, makeStorage: () => Promise<Stor
 
         expect((await storage.listPipelines({ limit: 3 })).map((s) => s.pipelineId)).toEqual(newestFirst.slice(0, 3));
         expect((await storage.listPipelines({ status: "FAILED", limit: 1 })).map((s) => s.pipelineId)).toEqual([runs[7]!.pipelineId]);
+      });
+
+      it("lists every run when no limit is given (guide §4.2: more than a thousand), history too (§4.4)", async () => {
+        const base = Date.now() - 3_000_000;
+        const runs = Array.from({ length: 1100 }, (_, i) => makeRun(uniqueId(`many${i}`), {
+          startedAt: new Date(base + i * 1000), status: i % 10 === 0 ? "FAILED" : "COMPLETED",
+        }));
+        await Promise.all(runs.map((r) => storage.saveStatus(r)));
+        const all = await storage.listPipelines();
+        expect(all).toHaveLength(1100);
+        expect(all[0]!.pipelineId).toBe(runs[1099]!.pipelineId);
+        expect(all[1099]!.pipelineId).toBe(runs[0]!.pipelineId);
+        expect(await storage.listPipelines({ status: "FAILED" })).toHaveLength(110);
+        expect(await storage.listPipelines({ limit: 1050 })).toHaveLength(1050);
+        expect(await storage.getHistory()).toHaveLength(1100);
+        const since = await storage.getHistory({ since: runs[100]!.startedAt });
+        expect(since).toHaveLength(1000);
+        expect(since[999]!.pipelineId).toBe(runs[100]!.pipelineId);
+        expect(await storage.getHistory({ since: runs[100]!.startedAt, limit: 7 })).toHaveLength(7);
       });
 
       it("orders runs with the same start time by id, newest-first order stays total", async () => {

@@ -11,8 +11,8 @@ import { fromStoredRun, toStoredRun, toStoredStep, type StoredRun } from "./comp
 import { SealedRun, StepShapes, addSealedToMetrics, expandSealed, sealRun, summarizeSealed, unsealRun } from "./sealed-run";
 import { compareNewestFirst, decodeCursor, encodeCursor, type CursorPosition } from "./cursor";
 import {
-  DEFAULT_HISTORY_LIMIT, DEFAULT_LIST_LIMIT, DEFAULT_PAGE_LIMIT,
-  type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
+  DEFAULT_PAGE_LIMIT,
+  type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
   type TrackingStorage, type WriteOptions,
 } from "./types";
 import { stepRank } from "./step-order";
@@ -51,6 +51,20 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
+    this.write(status, options);
+  }
+
+  /** Check and write with no await between them: atomic in one process. */
+  async finishStatus(status: PipelineStatus, options?: WriteOptions): Promise<FinishOutcome> {
+    if (!isFinished(status.status)) throw new TypeError(`finishStatus needs a finished status, not ${status.status}`);
+    const entry = this.byId.get(status.pipelineId);
+    if (!entry) return { applied: false, current: null };
+    if (isFinished(entry.run.status)) return { applied: false, current: expand(entry.run) };
+    this.write(status, options);
+    return { applied: true, current: status };
+  }
+
+  private write(status: PipelineStatus, options: WriteOptions | undefined): void {
     const copy = this.hold(toStoredRun(status));
     const existing = this.byId.get(status.pipelineId);
     let entry: Entry;
@@ -97,7 +111,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
-    const limit = filter.limit ?? DEFAULT_LIST_LIMIT;
+    const limit = filter.limit ?? Infinity;
     const out: PipelineStatus[] = [];
     for (let i = this.ordered.length - 1; i >= 0 && out.length < limit; i--) {
       const run = this.ordered[i]!.run;
@@ -133,7 +147,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   async getHistory(query: HistoryQuery = {}): Promise<PipelineStatus[]> {
-    const limit = query.limit ?? DEFAULT_HISTORY_LIMIT;
+    const limit = query.limit ?? Infinity;
     const sinceMs = query.since?.getTime() ?? -Infinity;
     const out: PipelineStatus[] = [];
     for (let i = this.ordered.length - 1; i >= 0 && out.length < limit; i--) {

@@ -206,8 +206,13 @@ return out
  * Fields that did not change (a finished step re-sent with the final state, the step names, the
  * name indexes) are not rewritten. Answers each run's version, or an error for that run alone
  * (a foreign key under the run's name).
+ *
+ * `finish` builds the terminal compare-and-set (finishStatus): a run is written only if it is stored
+ * and still PENDING or RUNNING, checked in the same script as the write, so a cancel and a finish
+ * from two processes cannot both win and a deleted run is never recreated. A refused run answers 0
+ * (not stored) or -1 (already finished) and announces nothing.
  */
-function saveStatus(): string {
+function saveStatus(finish: boolean): string {
   return `
 local function saveRun(id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, sn, sc, sv)
   local K = P_RUN .. '{' .. id .. '}'
@@ -297,9 +302,16 @@ while pos <= #data do
   end
   if string.byte(data, pos) ~= 30 then return redis.error_reply('ERR pipewatch: malformed run record end') end
   pos = pos + 1
-  local v = saveRun(id, st, t, hn, rx(nm), lnm == '' and '' or rx(lnm), rx(mc), exp, ss, doc, res, names, sn, sc, sv)
+  local v = nil
+  if ${finish ? "true" : "false"} then
+    local cur = redis.pcall('HGET', P_RUN .. '{' .. id .. '}', 'st')
+    if type(cur) == 'table' and cur.err then v = cur
+    elseif not cur then v = 0
+    elseif cur ~= 'PENDING' and cur ~= 'RUNNING' then v = -1 end
+  end
+  if v == nil then v = saveRun(id, st, t, hn, rx(nm), lnm == '' and '' or rx(lnm), rx(mc), exp, ss, doc, res, names, sn, sc, sv) end
   table.insert(out, v)
-  if type(v) == 'number' then table.insert(lines, v .. '|0|' .. origin .. '|' .. id) end
+  if type(v) == 'number' and v > 0 then table.insert(lines, v .. '|0|' .. origin .. '|' .. id) end
 end
 flushRollups()
 if #lines > 0 then redis.call('PUBLISH', P_CHANNEL, table.concat(lines, '\\n')) end
@@ -392,14 +404,15 @@ export interface ScriptDefinition {
   numberOfKeys: number;
 }
 
-export type ScriptName = "saveSteps" | "saveStatus" | "deleteRun" | "cleanup" | "reap";
+export type ScriptName = "saveSteps" | "saveStatus" | "finishStatus" | "deleteRun" | "cleanup" | "reap";
 
 export function buildScripts(parts: KeyParts): Record<ScriptName, ScriptDefinition> {
   const head = prelude(parts);
   const withHead = (body: string, numberOfKeys: number): ScriptDefinition => ({ lua: head + body, numberOfKeys });
   return {
     saveSteps: withHead(saveSteps(), 1),
-    saveStatus: withHead(saveStatus(), 1),
+    saveStatus: withHead(saveStatus(false), 1),
+    finishStatus: withHead(saveStatus(true), 1),
     deleteRun: withHead(deleteRun(), 1),
     cleanup: withHead(cleanup(), 1),
     reap: withHead(reap(), 1),

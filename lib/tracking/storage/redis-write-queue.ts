@@ -25,6 +25,12 @@ export interface QueuedWrite {
    * array with one reply per record (an error reply in it fails that write alone).
    */
   record?: string;
+  /**
+   * Sent instead of `command` when the caller was already answered before the write was sent (it was
+   * buffered during an outage, or in flight when the connection dropped): the caller took the write
+   * as done, so a conditional write goes out unconditionally (best-effort, see finishStatus).
+   */
+  fallback?: string;
 }
 
 /** One merged call stays short in Redis (a script blocks the server while it runs). */
@@ -33,6 +39,7 @@ const MAX_MERGED_BYTES = 1 << 20;
 
 interface Pending {
   command: string;
+  fallback: string | undefined;
   args: (string | number)[];
   /** The record as bytes at once: a pending write then holds one small Buffer, not a string tree. */
   record: Buffer | undefined;
@@ -74,23 +81,49 @@ export class RedisWriteQueue {
     this.batchSize = options.batchSize ?? 1000;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 4);
     this.settleTimeoutMs = options.settleTimeoutMs ?? 2000;
-    // A connection that was up and dropped is an outage even before a write notices it.
-    redis.on("close", () => {
-      this.disconnected = true;
-      // Nobody waits on a dead connection: what is queued or in flight is resent after the reconnect.
-      for (const p of this.queue) settle(p, undefined);
-      for (const batch of this.inFlight) for (const p of batch) settle(p, undefined);
-    });
-    redis.on("ready", () => {
-      this.disconnected = false;
-    });
+    redis.on("close", this.onClose);
+    redis.on("ready", this.onReady);
+  }
+
+  /** A connection that was up and dropped is an outage even before a write notices it. */
+  private readonly onClose = (): void => {
+    this.disconnected = true;
+    this.epoch++;
+    // Nobody waits on a dead connection: what is queued or in flight is resent after the reconnect.
+    for (const p of this.queue) settle(p, undefined);
+    for (const batch of this.inFlight) for (const p of batch) settle(p, undefined);
+  };
+
+  private readonly onReady = (): void => {
+    this.disconnected = false;
+  };
+
+  /**
+   * Counts the connection's drops: a write issued in one epoch and a later one issued in another
+   * have an outage between them (and, with a Redis restarted without persistence, maybe lost data).
+   */
+  epoch = 0;
+
+  /** True while writes cannot reach Redis (the connection dropped, or never came up in time). */
+  get inOutage(): boolean {
+    return this.disconnected || this.outage;
+  }
+
+  /** Stops listening to the client (it is the caller's and outlives this queue). */
+  close(): void {
+    this.redis.off("close", this.onClose);
+    this.redis.off("ready", this.onReady);
+    this.redis.off("ready", this.onReadyAgain);
+    this.waitingForReady = false;
+    if (this.graceTimer) clearTimeout(this.graceTimer);
+    this.graceTimer = undefined;
   }
 
   /** Resolves with the script's reply, or with undefined once buffered during an outage. */
   push(write: QueuedWrite): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const pending: Pending = {
-        command: write.command, args: write.args, record: write.record === undefined ? undefined : Buffer.from(write.record), resolve, reject, settled: false, seq: ++this.pushed,
+        command: write.command, fallback: write.fallback, args: write.args, record: write.record === undefined ? undefined : Buffer.from(write.record), resolve, reject, settled: false, seq: ++this.pushed,
       };
       if (this.queue.length >= this.options.maxBuffered) this.dropOldest();
       this.queue.push(pending);
@@ -210,16 +243,18 @@ export class RedisWriteQueue {
   private waitForReady(): void {
     if (this.waitingForReady) return;
     this.waitingForReady = true;
-    this.redis.once("ready", () => {
-      this.waitingForReady = false;
-      if (this.outage) {
-        this.logger.info({ buffered: this.queue.length, dropped: this.dropped }, "Redis is back: flushing buffered tracking writes");
-        this.outage = false;
-        this.dropped = 0;
-      }
-      this.schedule();
-    });
+    this.redis.once("ready", this.onReadyAgain);
   }
+
+  private readonly onReadyAgain = (): void => {
+    this.waitingForReady = false;
+    if (this.outage) {
+      this.logger.info({ buffered: this.queue.length, dropped: this.dropped }, "Redis is back: flushing buffered tracking writes");
+      this.outage = false;
+      this.dropped = 0;
+    }
+    this.schedule();
+  };
 
   private async flush(): Promise<void> {
     if (this.inFlight.length >= this.maxInFlight) return;
@@ -266,6 +301,10 @@ export class RedisWriteQueue {
     let last: Pending[] | undefined;
     let lastBytes = 0;
     for (const p of batch) {
+      if (p.settled && p.fallback !== undefined) {
+        p.command = p.fallback;
+        p.fallback = undefined;
+      }
       const bytes = p.record?.length ?? 0;
       if (last && p.record !== undefined && last.length < MAX_MERGED && lastBytes + bytes <= MAX_MERGED_BYTES && sameCall(last[0]!, p)) {
         last.push(p);

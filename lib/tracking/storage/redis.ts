@@ -23,8 +23,8 @@ import { assembleMetrics, dayStamp, runContribution, stepContribution, windowDay
 import { buildScripts, type ScriptName } from "./redis-scripts";
 import { RedisWriteQueue } from "./redis-write-queue";
 import {
-  DEFAULT_HISTORY_LIMIT, DEFAULT_LIST_LIMIT, DEFAULT_PAGE_LIMIT,
-  type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
+  DEFAULT_PAGE_LIMIT,
+  type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
 } from "./types";
 
 export interface RedisStorageOptions {
@@ -44,6 +44,8 @@ const NAME_MATCH_LIMIT = 200;
 const REAP_BATCH = 500;
 const CLEANUP_BATCH = 500;
 const READ_WAIT_MS = 2000;
+/** Runs started here and not finished yet that finishStatus remembers (the oldest are forgotten). */
+const MAX_TRACKED_STARTS = 100_000;
 
 export class RedisPipelineStorage implements TrackingStorage {
   readonly kind = "redis";
@@ -55,6 +57,8 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly commands: Record<ScriptName, string>;
   private readonly handlers = new Set<(change: StorageChange) => void>();
   private subscriber: Redis | null = null;
+  /** Runs in progress stored by this storage: the write queue's connection epoch at their start. */
+  private readonly startEpochs = new Map<string, number>();
 
   constructor(readonly redis: Redis, options: RedisStorageOptions = {}) {
     const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -83,12 +87,31 @@ export class RedisPipelineStorage implements TrackingStorage {
   }
 
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
-    const id = status.pipelineId;
-    if (!isValidPipelineId(id)) throw new TypeError(`Invalid pipelineId ${JSON.stringify(id)}`);
-    const expireAt = this.ttlSeconds && isFinished(status.status) ? Date.now() + Math.round(this.ttlSeconds * 1000) : 0;
-    const contribution = runContribution(status, dayStamp(status.startedAt, this.metricsRetentionDays));
-    const record = runRecord({ status, contribution, expireAt, stepContribution });
+    const record = this.runRecordOf(status);
+    this.noteStart(status);
     await this.queue.push({ command: this.commands.saveStatus, args: [this.keys.allIndex, options?.origin ?? ""], record });
+  }
+
+  /**
+   * The check and the write are one script (redis-scripts.ts). Best-effort instead where the
+   * answer cannot be known: a write buffered during an outage, or of a run whose start this storage
+   * wrote before a reconnect (a Redis restarted without persistence may have lost it), is written
+   * unconditionally and answers applied, as a plain save would (so such a run is never lost, and a
+   * delete or cancel from elsewhere in that window may be overwritten).
+   */
+  async finishStatus(status: PipelineStatus, options?: WriteOptions): Promise<FinishOutcome> {
+    if (!isFinished(status.status)) throw new TypeError(`finishStatus needs a finished status, not ${status.status}`);
+    const record = this.runRecordOf(status);
+    const startEpoch = this.startEpochs.get(status.pipelineId);
+    this.startEpochs.delete(status.pipelineId);
+    const args = [this.keys.allIndex, options?.origin ?? ""];
+    if (startEpoch !== undefined && (startEpoch !== this.queue.epoch || this.queue.inOutage)) {
+      await this.queue.push({ command: this.commands.saveStatus, args, record });
+      return { applied: true, current: status };
+    }
+    const reply = await this.queue.push({ command: this.commands.finishStatus, fallback: this.commands.saveStatus, args, record });
+    if (reply === undefined || Number(reply) > 0) return { applied: true, current: status };
+    return { applied: false, current: Number(reply) === 0 ? null : await this.getStatus(status.pipelineId) };
   }
 
   /** Not async: this runs for every transition, and the queue's promise is all a caller needs. */
@@ -115,13 +138,13 @@ export class RedisPipelineStorage implements TrackingStorage {
   async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
     await this.prepareRead();
     const key = filter.status ? this.keys.statusIndex(filter.status) : this.keys.allIndex;
-    return this.loadRuns(new IndexWalker(this.redis, key, null, 200), filter.limit ?? DEFAULT_LIST_LIMIT);
+    return this.loadRuns(new IndexWalker(this.redis, key, null, 200), filter.limit ?? Infinity);
   }
 
   async getHistory(query: HistoryQuery = {}): Promise<PipelineStatus[]> {
     await this.prepareRead();
     const since = query.since?.getTime() ?? -Infinity;
-    return this.loadRuns(new IndexWalker(this.redis, this.keys.allIndex, null, 200, since), query.limit ?? DEFAULT_HISTORY_LIMIT);
+    return this.loadRuns(new IndexWalker(this.redis, this.keys.allIndex, null, 200, since), query.limit ?? Infinity);
   }
 
   async listPage(query: PageQuery = {}): Promise<Page> {
@@ -228,12 +251,31 @@ export class RedisPipelineStorage implements TrackingStorage {
 
   async close(): Promise<void> {
     await this.queue.drain(5000);
+    this.queue.close();
     this.handlers.clear();
     this.subscriber?.disconnect();
     this.subscriber = null;
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  /** Remembers in which connection epoch a run in progress was stored here (finishStatus uses it). */
+  private noteStart(status: PipelineStatus): void {
+    if (isFinished(status.status)) {
+      this.startEpochs.delete(status.pipelineId);
+      return;
+    }
+    // A start buffered during an outage may never reach Redis: NaN never equals an epoch.
+    this.startEpochs.set(status.pipelineId, this.queue.inOutage ? NaN : this.queue.epoch);
+    if (this.startEpochs.size > MAX_TRACKED_STARTS) this.startEpochs.delete(this.startEpochs.keys().next().value as string);
+  }
+
+  private runRecordOf(status: PipelineStatus): string {
+    if (!isValidPipelineId(status.pipelineId)) throw new TypeError(`Invalid pipelineId ${JSON.stringify(status.pipelineId)}`);
+    const expireAt = this.ttlSeconds && isFinished(status.status) ? Date.now() + Math.round(this.ttlSeconds * 1000) : 0;
+    const contribution = runContribution(status, dayStamp(status.startedAt, this.metricsRetentionDays));
+    return runRecord({ status, contribution, expireAt, stepContribution });
+  }
 
   private call(script: ScriptName, args: (string | number)[]): Promise<unknown> {
     const fn = (this.redis as unknown as Record<string, (...a: (string | number)[]) => Promise<unknown>>)[this.commands[script]]!;

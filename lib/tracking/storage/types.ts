@@ -9,7 +9,7 @@ import type { PipelineStatus, PipelineSummary, Status, StepStatus } from "../mod
 
 export interface ListFilter {
   status?: Status;
-  /** Default 1000. */
+  /** Default: every matching run (guide §4.2 "List all pipelines"). */
   limit?: number;
 }
 
@@ -30,7 +30,7 @@ export interface Page {
 }
 
 export interface HistoryQuery {
-  /** Default 100. */
+  /** Default: every run since `since` (guide §4.4, §10.4). */
   limit?: number;
   /** Only runs started at or after this moment. */
   since?: Date;
@@ -52,11 +52,27 @@ export interface WriteOptions {
   origin?: string;
 }
 
+/** What `finishStatus` answers. */
+export interface FinishOutcome {
+  /** True when the final state was written; false when the run was missing or had already finished. */
+  applied: boolean;
+  /** The given status when applied; else the stored final state, or null when the run is not stored. */
+  current: PipelineStatus | null;
+}
+
 export interface TrackingStorage {
   /** "memory", "redis" or a custom backend's name; shown by /api/health. */
   readonly kind: string;
   /** Insert or replace a whole run. A status with past timestamps (an import) is stored as given. */
   saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void>;
+  /**
+   * A run's terminal transition as one compare-and-set: writes `status` (COMPLETED, FAILED or
+   * CANCELLED) only if the stored run exists and is still PENDING or RUNNING, so a cancel and a finish
+   * racing across processes end with exactly one winner, and a deleted run is never recreated.
+   * A storage that cannot know the answer (Redis during an outage, the write buffered) writes
+   * best-effort and answers applied.
+   */
+  finishStatus(status: PipelineStatus, options?: WriteOptions): Promise<FinishOutcome>;
   /**
    * Update one step of a stored run without touching its other steps, so concurrent steps never
    * lose each other's writes. A step never moves backwards (a finished step stays finished) and a
@@ -64,13 +80,13 @@ export interface TrackingStorage {
    */
   saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void>;
   getStatus(pipelineId: string): Promise<PipelineStatus | null>;
-  /** Newest first. */
+  /** Newest first; every matching run unless `limit` is given. */
   listPipelines(filter?: ListFilter): Promise<PipelineStatus[]>;
   /** Newest first, paged by an opaque cursor. */
   listPage(query?: PageQuery): Promise<Page>;
   /** How many stored runs have each status. */
   countByStatus(): Promise<Record<Status, number>>;
-  /** Newest first. */
+  /** Newest first; every run (since `since`) unless `limit` is given. */
   getHistory(query?: HistoryQuery): Promise<PipelineStatus[]>;
   /** True when something was deleted. */
   deletePipeline(pipelineId: string, options?: WriteOptions): Promise<boolean>;
@@ -83,7 +99,5 @@ export interface TrackingStorage {
   close(): Promise<void>;
 }
 
-export const DEFAULT_LIST_LIMIT = 1000;
 export const DEFAULT_PAGE_LIMIT = 50;
 export const MAX_PAGE_LIMIT = 500;
-export const DEFAULT_HISTORY_LIMIT = 100;
