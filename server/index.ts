@@ -3,7 +3,6 @@
  * builds the storage and tracking manager, starts the demo workload and the retention schedule,
  * serves Next.js + Socket.IO on one port, and shuts down gracefully on SIGTERM/SIGINT.
  */
-import { Redis } from "ioredis";
 import { pino } from "pino";
 import { InMemoryBroker } from "../lib/pipeline/broker";
 import { PipelineScheduler } from "../lib/pipeline/scheduler";
@@ -14,6 +13,7 @@ import { startServer } from "./app-server";
 import { ConfigError, readConfig, type ServerConfig } from "./config";
 import { backfillHistory } from "./demo/backfill";
 import { startDemoWorkload, type DemoWorkload } from "./demo/workload";
+import { createServerRedis } from "./redis-client";
 
 const SHUTDOWN_DEADLINE_MS = 5_000;
 const MEMORY_MAX_PIPELINES = 20_000;
@@ -21,10 +21,9 @@ const MEMORY_MAX_PIPELINES = 20_000;
 const logger = pino({ name: "pipewatch", level: process.env.LOG_LEVEL ?? "info" });
 
 async function main(config: ServerConfig): Promise<void> {
-  const redis = config.redisUrl ? new Redis(config.redisUrl, { maxRetriesPerRequest: 2, connectionName: "pipewatch-server" }) : null;
-  redis?.on("error", (err: Error) => logger.warn({ err: err.message }, "redis connection error"));
+  const redis = config.redisUrl ? createServerRedis(config.redisUrl, logger) : null;
   const storage = redis
-    ? new RedisPipelineStorage(redis, { keyPrefix: config.redisPrefix })
+    ? new RedisPipelineStorage(redis, { keyPrefix: config.redisPrefix, logger: logger.child({ component: "storage" }) })
     : new InMemoryPipelineStorage({ maxPipelines: MEMORY_MAX_PIPELINES });
   const broker = new InMemoryBroker(redis ? { redis } : {});
   const tracking = new PipelineTrackingManager({ logger: logger.child({ component: "tracking" }) }).withStorage(storage);

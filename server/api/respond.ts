@@ -28,13 +28,36 @@ export const notFound = (message: string): ApiError => new ApiError(404, message
 
 export const json = (body: unknown, status = 200): Reply => ({ status, json: body });
 
-/** The one error function: a client error keeps its message; anything else is logged and a bare 500. */
+/**
+ * The one error function: a client error keeps its message; an unreachable storage is a 503 the
+ * dashboard can retry; anything else is logged and a bare 500.
+ */
 export function errorReply(err: unknown, logger: Logger, requestId: string): Reply {
   if (err instanceof ApiError) return { ...json({ error: err.message }, err.status), headers: err.headers };
   // By name: a custom storage (contract §5.3) may throw its own copy of the class.
   if (err instanceof Error && err.name === "InvalidCursorError") return json({ error: `cursor: ${err.message}` }, 400);
+  if (isStorageUnavailable(err)) {
+    logger.warn({ err: err.message, reqId: requestId }, "API request failed: storage unavailable");
+    return { ...json({ error: `Storage unavailable: ${err.message.slice(0, 200)}` }, 503), headers: { "retry-after": "2" } };
+  }
   logger.error({ err, reqId: requestId }, "API request failed");
   return json({ error: "Internal server error" }, 500);
+}
+
+/** ioredis's own connection errors, recognised until every storage read throws StorageUnavailableError. */
+const CONNECTION_ERROR_NAMES = new Set(["StorageUnavailableError", "MaxRetriesPerRequestError"]);
+const CONNECTION_ERROR_CODES = new Set(["ECONNREFUSED", "ECONNRESET", "ETIMEDOUT", "EHOSTUNREACH", "ENOTFOUND", "EPIPE"]);
+const CONNECTION_ERROR_MESSAGE = /^(Connection is closed|Stream isn't writeable|Command timed out)/;
+
+/**
+ * True when the storage could not be reached (as opposed to a bug). Matched by name and code, not
+ * `instanceof`: the class lives in lib/, which Next's bundle and the server's bundle each hold a copy of.
+ */
+export function isStorageUnavailable(err: unknown): err is Error {
+  if (!(err instanceof Error)) return false;
+  if (CONNECTION_ERROR_NAMES.has(err.name)) return true;
+  const code = (err as NodeJS.ErrnoException).code;
+  return (typeof code === "string" && CONNECTION_ERROR_CODES.has(code)) || CONNECTION_ERROR_MESSAGE.test(err.message);
 }
 
 export function sendReply(res: ServerResponse, reply: Reply): void {

@@ -1,0 +1,59 @@
+/**
+ * A redis-server of the test's own (ports 6380-6384 belong to the server tests), so a test can kill
+ * and restart it without touching the shared one. No persistence: a restart starts empty, like a
+ * crashed cache.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { connect } from "node:net";
+
+export interface OwnRedis {
+  url: string;
+  port: number;
+  start(): Promise<void>;
+  /** SIGKILL: the server vanishes as in a crash (connections reset, nothing flushed). */
+  kill(): Promise<void>;
+}
+
+export function ownRedis(port: number): OwnRedis {
+  let child: ChildProcess | null = null;
+  return {
+    url: `redis://127.0.0.1:${port}`,
+    port,
+    async start() {
+      if (child) return;
+      if (await answersPing(port)) throw new Error(`port ${port} already has a Redis (a leftover from an earlier run?)`);
+      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+      const started = child;
+      started.once("exit", () => {
+        if (child === started) child = null;
+      });
+      for (let i = 0; i < 100; i++) {
+        if (await answersPing(port)) return;
+        await new Promise((r) => setTimeout(r, 20));
+      }
+      throw new Error(`redis-server on port ${port} did not start`);
+    },
+    async kill() {
+      const running = child;
+      if (!running) return;
+      child = null;
+      const exited = new Promise((r) => running.once("exit", r));
+      running.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+function answersPing(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on("error", () => done(false));
+    socket.on("connect", () => socket.write("PING\r\n"));
+    socket.on("data", (d) => done(d.toString().startsWith("+PONG")));
+  });
+}
