@@ -6,6 +6,8 @@
  * The copy is deep-frozen: the manager hands the same result to the storage, to every listener
  * and to readers, so nobody can change what the others (or the store) see by mutating it.
  */
+import { types } from "node:util";
+
 export const DEFAULT_MAX_RESULT_BYTES = 64 * 1024;
 const PREVIEW_CHARS = 1024;
 
@@ -32,7 +34,13 @@ export function toJsonSafe(value: unknown, maxBytes = DEFAULT_MAX_RESULT_BYTES):
       break;
   }
   if (value === null) return null;
-  const safe = limitSize(convert(value, new WeakSet()), maxBytes);
+  let safe: unknown;
+  try {
+    safe = limitSize(convert(value, new WeakSet()), maxBytes);
+  } catch {
+    // convert catches what user code throws; this is the last line for anything it missed.
+    return `[Unserializable ${typeof value}]`;
+  }
   if (typeof safe === "object" && safe !== null) made.add(safe);
   return safe;
 }
@@ -82,7 +90,7 @@ function convert(value: unknown, seen: WeakSet<object>): unknown {
     case "symbol":
       return value.toString();
     case "function":
-      return `[Function ${value.name || "anonymous"}]`;
+      return `[Function ${functionName(value as (...args: never[]) => unknown)}]`;
     default:
       break;
   }
@@ -90,58 +98,102 @@ function convert(value: unknown, seen: WeakSet<object>): unknown {
   const obj = value as object;
   if (seen.has(obj)) return "[Circular]";
   seen.add(obj);
+  // Every read of a user object may run user code (getters, iterators, toJSON, Proxy traps) that
+  // throws: whatever throws becomes a marker for that value alone, never an error for the caller.
   try {
-    if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
-    if (obj instanceof Error) return Object.freeze({ name: obj.name, message: obj.message });
-    if (obj instanceof Map) {
-      const out: Record<string, unknown> = {};
-      for (const [k, v] of obj) out[typeof k === "string" ? k : String(convert(k, seen))] = convert(v, seen);
-      return Object.freeze(out);
-    }
-    if (obj instanceof Set) return Object.freeze(Array.from(obj, (v) => convert(v, seen)));
-    if (ArrayBuffer.isView(obj)) {
-      return obj instanceof DataView
-        ? `[DataView ${obj.byteLength} bytes]`
-        : Object.freeze(Array.from(obj as unknown as ArrayLike<number | bigint>, (v) => convert(v, seen)));
-    }
-    if (Array.isArray(obj)) return Object.freeze(obj.map((v) => convert(v, seen)));
-    const toJSON = (obj as { toJSON?: unknown }).toJSON;
-    if (typeof toJSON === "function") {
-      try {
-        return convert(toJSON.call(obj), seen);
-      } catch {
-        return `[Unserializable ${obj.constructor?.name ?? "object"}]`;
-      }
-    }
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(obj)) {
-      let v: unknown;
-      try {
-        v = (obj as Record<string, unknown>)[key];
-      } catch {
-        v = "[Unreadable]";
-      }
-      if (typeof v === "undefined") continue;
-      // defineProperty keeps a "__proto__" key an ordinary own property instead of a prototype swap.
-      Object.defineProperty(out, key, { value: convert(v, seen), enumerable: true, writable: true, configurable: true });
-    }
-    return Object.freeze(out);
+    return convertObject(obj, seen);
+  } catch {
+    return unserializable(obj);
   } finally {
     // Only ancestors count as circular; the same object twice side by side is fine.
     seen.delete(obj);
   }
 }
 
+function convertObject(obj: object, seen: WeakSet<object>): unknown {
+  if (obj instanceof Date) return Number.isNaN(obj.getTime()) ? null : obj.toISOString();
+  if (obj instanceof Error) return Object.freeze({ name: obj.name, message: obj.message });
+  if (obj instanceof Map) {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of obj) setKey(out, typeof k === "string" ? k : String(convert(k, seen)), convert(v, seen));
+    return Object.freeze(out);
+  }
+  if (obj instanceof Set) return Object.freeze(Array.from(obj, (v) => convert(v, seen)));
+  if (ArrayBuffer.isView(obj)) {
+    return obj instanceof DataView
+      ? `[DataView ${obj.byteLength} bytes]`
+      : Object.freeze(Array.from(obj as unknown as ArrayLike<number | bigint>, (v) => convert(v, seen)));
+  }
+  if (Array.isArray(obj)) {
+    // Index by index, so one throwing element getter spoils that element only.
+    const out: unknown[] = [];
+    for (let i = 0; i < obj.length; i++) out.push(readAndConvert(obj, i, seen) ?? null);
+    return Object.freeze(out);
+  }
+  const toJSON = (obj as { toJSON?: unknown }).toJSON;
+  if (typeof toJSON === "function") return convert(toJSON.call(obj), seen);
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(obj)) {
+    const v = readAndConvert(obj, key, seen);
+    if (v !== undefined) setKey(out, key, v);
+  }
+  return Object.freeze(out);
+}
+
+/** One property, converted; undefined for an undefined one (left out like JSON does), a marker if reading it throws. */
+function readAndConvert(obj: object, key: string | number, seen: WeakSet<object>): unknown {
+  let v: unknown;
+  try {
+    v = (obj as Record<string | number, unknown>)[key];
+  } catch {
+    return "[Unserializable property]";
+  }
+  return typeof v === "undefined" ? undefined : convert(v, seen);
+}
+
+/** defineProperty keeps a "__proto__" key an ordinary own property instead of a prototype swap. */
+function setKey(out: Record<string, unknown>, key: string, value: unknown): void {
+  Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
+function unserializable(obj: object): string {
+  return `[Unserializable ${typeName(obj)}]`;
+}
+
+/** The constructor's name, else the built-in tag; reading either may throw (a revoked Proxy). */
+function typeName(obj: object): string {
+  try {
+    const name = (obj as { constructor?: { name?: unknown } }).constructor?.name;
+    if (typeof name === "string" && name) return name;
+  } catch {
+    // fall through to the tag
+  }
+  try {
+    return Object.prototype.toString.call(obj).slice(8, -1);
+  } catch {
+    return types.isProxy(obj) ? "Proxy" : "Object";
+  }
+}
+
+function functionName(fn: (...args: never[]) => unknown): string {
+  try {
+    return typeof fn.name === "string" && fn.name ? fn.name : "anonymous";
+  } catch {
+    return "anonymous";
+  }
+}
+
 /** The message a thrown value gives, whatever was thrown. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) return err.message ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : err.name;
   if (typeof err === "string") return err;
   // JSON would say "null" for `throw undefined`; the literal is what the user wrote.
   if (err === undefined) return "undefined";
   try {
+    if (err instanceof Error) return err.message ? `${err.name === "Error" ? "" : `${err.name}: `}${err.message}` : err.name;
     const json = JSON.stringify(toJsonSafe(err, 2000));
     return json === undefined ? String(err) : json;
   } catch {
-    return String(err);
+    // A thrown Proxy or an Error whose getters throw.
+    return typeof err === "object" && err !== null ? unserializable(err) : "[Unserializable error]";
   }
 }

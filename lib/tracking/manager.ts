@@ -308,7 +308,13 @@ export class PipelineTrackingManager {
     if (index < 0) return;
     const step = change(steps[index]!);
     steps[index] = step;
-    const write = this.storage.saveStep(pipelineId, step, { origin: this.instanceId });
+    let write: Promise<void>;
+    try {
+      write = this.storage.saveStep(pipelineId, step, { origin: this.instanceId });
+    } catch (err) {
+      // A storage that throws instead of rejecting: the same log, and the run goes on.
+      write = Promise.reject(err);
+    }
     run.writes.push(write);
     write.then(() => removeWrite(run.writes, write), (err: unknown) => {
       removeWrite(run.writes, write);
