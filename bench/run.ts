@@ -11,6 +11,7 @@ const SUITES: Record<string, string> = {
   core: "./tracking-core.ts",
   redis: "./redis-storage.ts",
   server: "./server-api.ts",
+  "bull-board": "./bull-board-baseline.ts",
   ui: "./ui-bundle.ts",
   "ui-live": "./ui-live.ts",
 };
