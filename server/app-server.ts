@@ -11,7 +11,8 @@ import next from "next";
 import { pino, type Logger } from "pino";
 import type { PipelineTrackingManager } from "../lib/tracking/manager";
 import { createApiHandler } from "./api/handler";
-import { assignRequestId, passAuthGate, requestUrl, sendJson } from "./http-gate";
+import { createHostCheck } from "./host-check";
+import { assignRequestId, isApiPath, passAuthGate, passHostCheck, passPathCheck, requestUrl, sendJson } from "./http-gate";
 import { createPrometheusMetrics } from "./prometheus";
 import { createRealtimeServer, type PipewatchIo } from "./realtime";
 import { setRuntime } from "./runtime";
@@ -59,12 +60,17 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     prometheus: prometheus.registry, checkStorage: options.checkStorage,
   });
 
+  // Without a token the Host header is all that tells a DNS-rebinding page from the dashboard.
+  const hostCheck = dashboardToken ? null : createHostCheck({ bindHost: host, allowedOrigins });
+
   const server = createServer({ keepAliveTimeout: KEEP_ALIVE_MS }, (req, res) => {
     const requestId = assignRequestId(req, res);
     const url = requestUrl(req);
     if (!url) return sendJson(res, 400, { error: "Malformed request URL" });
-    const isApi = url.pathname.startsWith("/api/") || url.pathname === "/api";
+    const isApi = isApiPath(url.pathname);
     if (isApi) logApiRequest(req, res, url, requestId);
+    if (!passPathCheck(res, url.pathname)) return;
+    if (!passHostCheck(req, res, hostCheck, url.pathname)) return;
     if (!passAuthGate(req, res, dashboardToken, url)) return;
     if (isApi) return api(req, res, url, requestId);
     void ready.then(() => handle!(req, res)).catch((err: unknown) => {
@@ -105,7 +111,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const urlHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
   const url = `http://${urlHost}:${port}`;
 
-  const realtime = createRealtimeServer(server, { tracking, logger, dashboardToken, allowedOrigins, coalesceMs: options.coalesceMs });
+  const realtime = createRealtimeServer(server, { tracking, logger, dashboardToken, allowedOrigins, hostCheck, coalesceMs: options.coalesceMs });
   setRuntime({ tracking, storageKind: tracking.storage.kind, startedAt, dashboardToken });
 
   const app = next({ dev, dir: process.cwd(), hostname: host, port, httpServer: server, quiet: !dev });

@@ -1,11 +1,14 @@
 /**
  * What every HTTP request passes before the API router or Next sees it: a request id (kept from `x-request-id` when
- * sane, else generated) echoed on the response, and, with a dashboard token, the auth gate —
- * pages redirect to /login, API routes answer 401 JSON, health and the login page stay open.
+ * sane, else generated) echoed on the response; a path whose percent-encoding is malformed is a
+ * 400 (Next answered it with a 500); without a dashboard token, the DNS-rebinding Host check; with
+ * one, the auth gate — pages redirect to /login, API routes answer 401 JSON, health and the login
+ * page stay open.
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { isAuthorized, isPublicPath } from "./auth";
+import type { HostCheck } from "./host-check";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
 
@@ -32,10 +35,45 @@ export function requestUrl(req: IncomingMessage): URL | null {
   }
 }
 
+export function isApiPath(pathname: string): boolean {
+  return pathname.startsWith("/api/") || pathname === "/api";
+}
+
+/**
+ * True when the path decodes; otherwise a 400 text has been sent (Next answered a 500). API paths
+ * pass: the router answers them in JSON, naming the parameter (`id: …`) that does not decode.
+ */
+export function passPathCheck(res: ServerResponse, pathname: string): boolean {
+  if (isApiPath(pathname)) return true;
+  try {
+    decodeURI(pathname);
+    return true;
+  } catch {
+    sendText(res, 400, "400 Bad Request\n\nMalformed URL: the path has an invalid percent-encoding.\n");
+    return false;
+  }
+}
+
+/**
+ * True when the request's Host may be served (server/host-check.ts; health stays open for probes
+ * that address the container by its own name); otherwise a 403 has been sent.
+ */
+export function passHostCheck(req: IncomingMessage, res: ServerResponse, check: HostCheck | null, pathname: string): boolean {
+  if (!check || pathname === "/api/health" || check(req.headers.host)) return true;
+  // JSON for pages too: a browser only gets here through a foreign name (set ALLOWED_ORIGINS for a real one).
+  sendJson(res, 403, { error: "Host not allowed" });
+  return false;
+}
+
+function sendText(res: ServerResponse, status: number, text: string): void {
+  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
+  res.end(text);
+}
+
 /** True when the request may go on; otherwise the response has been sent. */
 export function passAuthGate(req: IncomingMessage, res: ServerResponse, token: string | null, path: { pathname: string; search: string }): boolean {
   if (!token || isPublicPath(path.pathname) || isAuthorized(req.headers, token)) return true;
-  if (path.pathname.startsWith("/api/") || path.pathname === "/api") {
+  if (isApiPath(path.pathname)) {
     res.setHeader("www-authenticate", 'Bearer realm="pipewatch"');
     sendJson(res, 401, { error: "Unauthorized: send the dashboard token (Authorization: Bearer) or log in" });
     return false;

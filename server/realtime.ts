@@ -11,6 +11,7 @@ import { Server, type Socket } from "socket.io";
 import { SOCKET_PATH, type ClientToServerEvents, type ServerToClientEvents } from "../lib/events";
 import type { PipelineTrackingManager } from "../lib/tracking/manager";
 import { serializeStep, summarize, type PipelineStatus, type PipelineSummary, type StepStatus } from "../lib/tracking/models";
+import type { HostCheck } from "./host-check";
 import { isAllowedOrigin, isValidSession, isValidToken, readCookie, SESSION_COOKIE } from "./auth";
 import { pipelineRoom, roomPayloadSchema, TokenBucket } from "./socket-guards";
 import { createTurnWrites } from "./turn-writes";
@@ -27,6 +28,8 @@ export interface RealtimeOptions {
   allowedOrigins?: readonly string[];
   /** Per-pipeline coalescing window for `pipeline:update`. Default 100 ms. */
   coalesceMs?: number;
+  /** The DNS-rebinding Host check (server/host-check.ts), applied to the handshake too; null with a token. */
+  hostCheck?: HostCheck | null;
 }
 
 export interface RealtimeServer {
@@ -41,7 +44,7 @@ const LAST_SENT_KEPT = 10_000;
 const REFUSALS_BEFORE_DISCONNECT = 200;
 
 export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOptions): RealtimeServer {
-  const { tracking, logger, dashboardToken = null, allowedOrigins = [] } = options;
+  const { tracking, logger, dashboardToken = null, allowedOrigins = [], hostCheck = null } = options;
   const io: PipewatchIo = new Server(httpServer, {
     path: SOCKET_PATH,
     serveClient: false,
@@ -50,6 +53,10 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
     destroyUpgrade: false,
     connectionStateRecovery: { maxDisconnectionDuration: 2 * 60_000, skipMiddlewares: true },
     allowRequest: (req, callback) => {
+      if (hostCheck && !hostCheck(req.headers.host)) {
+        logger.warn({ host: req.headers.host }, "socket refused: host not allowed");
+        return callback("host not allowed", false);
+      }
       const ok = isAllowedOrigin(req.headers.origin, req.headers.host, allowedOrigins);
       if (!ok) logger.warn({ origin: req.headers.origin }, "socket refused: origin not allowed");
       callback(ok ? null : "origin not allowed", ok);
