@@ -15,6 +15,7 @@ export type {
   TrackingStorage, ListFilter, PageQuery, Page, HistoryQuery, StorageChange, WriteOptions, FinishOutcome,
 } from "./tracking/storage/types";
 export { InvalidCursorError } from "./tracking/storage/cursor";
+export { StorageUnavailableError } from "./tracking/storage/errors";
 export {
   STATUSES, isFinished, isValidPipelineId, summarize, serializeStatus, parseStatus, PIPELINE_ID_PATTERN,
   type Status, type PipelineStatus, type StepStatus, type PipelineSummary, type PipelineType,

@@ -92,6 +92,9 @@ export class RedisWriteQueue {
     // Nobody waits on a dead connection: what is queued or in flight is resent after the reconnect.
     for (const p of this.queue) settle(p, undefined);
     for (const batch of this.inFlight) for (const p of batch) settle(p, undefined);
+    // Reads waiting for those writes go ahead (and fail fast: the storage checks the connection).
+    for (const b of this.barriers) b.release();
+    this.barriers = [];
   };
 
   private readonly onReady = (): void => {

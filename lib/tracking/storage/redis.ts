@@ -16,6 +16,7 @@ import {
   STATUSES, isFinished, isValidPipelineId, type PipelineStatus, type PipelineSummary, type Status, type StepStatus,
 } from "../models";
 import { decodeCursor, encodeCursor } from "./cursor";
+import { StorageUnavailableError } from "./errors";
 import { DEFAULT_KEY_PREFIX, RedisKeys, lexOriginal } from "./keys";
 import { IndexWalker, ListSource, MergedSource, type EntrySource, type IndexEntry } from "./redis-paging";
 import { CorruptRecordError, decodeRun, decodeSummary, runRecord, stepRecord } from "./redis-records";
@@ -43,7 +44,10 @@ const ID_MATCH_LIMIT = 5000;
 const NAME_MATCH_LIMIT = 200;
 const REAP_BATCH = 500;
 const CLEANUP_BATCH = 500;
-const READ_WAIT_MS = 2000;
+/** How long a read waits for this process's earlier writes (read-your-writes) while Redis is up. */
+const READ_WAIT_MS = 1000;
+/** How long a read waits for a client still making its first connection. */
+const READY_WAIT_MS = 1000;
 /** Runs started here and not finished yet that finishStatus remembers (the oldest are forgotten). */
 const MAX_TRACKED_STARTS = 100_000;
 
@@ -57,6 +61,9 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly commands: Record<ScriptName, string>;
   private readonly handlers = new Set<(change: StorageChange) => void>();
   private subscriber: Redis | null = null;
+  /** Rejecters of the reads in progress: a dropped connection fails them at once. */
+  private readonly pendingReads = new Set<(err: Error) => void>();
+  private readyWait: Promise<void> | null = null;
   /** Runs in progress stored by this storage: the write queue's connection epoch at their start. */
   private readonly startEpochs = new Map<string, number>();
 
@@ -76,6 +83,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     this.metricsRetentionDays = options.metricsRetentionDays ?? 90;
     this.logger = options.logger ?? defaultLogger();
     this.queue = new RedisWriteQueue(redis, this.logger, { maxBuffered: options.maxBufferedWrites ?? 100_000 });
+    redis.on("close", this.failReads);
     const scripts = buildScripts(this.keys.parts);
     this.commands = {} as Record<ScriptName, string>;
     for (const [name, def] of Object.entries(scripts) as [ScriptName, { lua: string; numberOfKeys: number }][]) {
@@ -124,32 +132,42 @@ export class RedisPipelineStorage implements TrackingStorage {
 
   async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
     if (!isValidPipelineId(pipelineId)) return null;
-    await this.queue.barrier(READ_WAIT_MS);
-    let hash: Record<string, string>;
-    try {
-      hash = await this.redis.hgetall(this.keys.run(pipelineId));
-    } catch (err) {
-      if (/WRONGTYPE/.test(String(err))) throw new CorruptRecordError(pipelineId, "not a hash");
-      throw err;
-    }
-    return decodeRun(pipelineId, hash);
+    return this.read(async () => {
+      await this.queue.barrier(READ_WAIT_MS);
+      let hash: Record<string, string>;
+      try {
+        hash = await this.redis.hgetall(this.keys.run(pipelineId));
+      } catch (err) {
+        if (/WRONGTYPE/.test(String(err))) throw new CorruptRecordError(pipelineId, "not a hash");
+        throw err;
+      }
+      return decodeRun(pipelineId, hash);
+    });
   }
 
   async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
-    await this.prepareRead();
-    const key = filter.status ? this.keys.statusIndex(filter.status) : this.keys.allIndex;
-    return this.loadRuns(new IndexWalker(this.redis, key, null, 200), filter.limit ?? Infinity);
+    return this.read(async () => {
+      await this.prepareRead();
+      const key = filter.status ? this.keys.statusIndex(filter.status) : this.keys.allIndex;
+      return this.loadRuns(new IndexWalker(this.redis, key, null, 200), filter.limit ?? Infinity);
+    });
   }
 
   async getHistory(query: HistoryQuery = {}): Promise<PipelineStatus[]> {
-    await this.prepareRead();
-    const since = query.since?.getTime() ?? -Infinity;
-    return this.loadRuns(new IndexWalker(this.redis, this.keys.allIndex, null, 200, since), query.limit ?? Infinity);
+    return this.read(async () => {
+      await this.prepareRead();
+      const since = query.since?.getTime() ?? -Infinity;
+      return this.loadRuns(new IndexWalker(this.redis, this.keys.allIndex, null, 200, since), query.limit ?? Infinity);
+    });
   }
 
   async listPage(query: PageQuery = {}): Promise<Page> {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const after = query.cursor ? decodeCursor(query.cursor) : null;
+    return this.read(() => this.loadPage(query, limit, after));
+  }
+
+  private async loadPage(query: PageQuery, limit: number, after: IndexEntry | null): Promise<Page> {
     await this.prepareRead();
     const q = query.q?.toLowerCase() ?? "";
     const chunk = Math.min(500, Math.max(20, limit + 1));
@@ -183,54 +201,62 @@ export class RedisPipelineStorage implements TrackingStorage {
   }
 
   async countByStatus(): Promise<Record<Status, number>> {
-    await this.prepareRead();
-    const pipeline = this.redis.pipeline();
-    for (const s of STATUSES) pipeline.zcard(this.keys.statusIndex(s));
-    const replies = (await pipeline.exec()) ?? [];
-    return Object.fromEntries(STATUSES.map((s, i) => {
-      const [err, n] = replies[i] ?? [new Error("no reply"), 0];
-      if (err) throw err;
-      return [s, Number(n)];
-    })) as Record<Status, number>;
+    return this.read(async () => {
+      await this.prepareRead();
+      const pipeline = this.redis.pipeline();
+      for (const s of STATUSES) pipeline.zcard(this.keys.statusIndex(s));
+      const replies = (await pipeline.exec()) ?? [];
+      return Object.fromEntries(STATUSES.map((s, i) => {
+        const [err, n] = replies[i] ?? [new Error("no reply"), 0];
+        if (err) throw err;
+        return [s, Number(n)];
+      })) as Record<Status, number>;
+    });
   }
 
+  /** Fails fast during an outage like a read: buffered, its answer (was there such a run?) would be a guess. */
   async deletePipeline(pipelineId: string, options?: WriteOptions): Promise<boolean> {
     if (!isValidPipelineId(pipelineId)) return false;
+    await this.whenReady();
     const v = await this.queue.push({ command: this.commands.deleteRun, args: [this.keys.run(pipelineId), pipelineId, options?.origin ?? ""] });
     return Number(v) > 0;
   }
 
   async cleanupOlderThan(cutoff: Date): Promise<number> {
-    await this.prepareRead();
-    let deleted = 0;
-    let kept = 0;
-    for (;;) {
-      const ids = await this.redis.zrangebyscore(this.keys.allIndex, "-inf", `(${cutoff.getTime()}`, "LIMIT", kept, CLEANUP_BATCH);
-      if (ids.length === 0) break;
-      const [n, stay] = (await this.call("cleanup", [this.keys.allIndex, ...ids])) as [number, number];
-      deleted += n;
-      kept += stay;
-      if (ids.length < CLEANUP_BATCH) break;
-    }
-    return deleted;
+    return this.read(async () => {
+      await this.prepareRead();
+      let deleted = 0;
+      let kept = 0;
+      for (;;) {
+        const ids = await this.redis.zrangebyscore(this.keys.allIndex, "-inf", `(${cutoff.getTime()}`, "LIMIT", kept, CLEANUP_BATCH);
+        if (ids.length === 0) break;
+        const [n, stay] = (await this.call("cleanup", [this.keys.allIndex, ...ids])) as [number, number];
+        deleted += n;
+        kept += stay;
+        if (ids.length < CLEANUP_BATCH) break;
+      }
+      return deleted;
+    });
   }
 
   /** From the per-day rollups; with a `now` in the past its whole day counts (keys.ts explains). */
   async getMetrics(query: MetricsQuery): Promise<PipelineMetrics> {
     assertMetricsDays(query.days);
-    await this.queue.barrier(READ_WAIT_MS);
-    const { days } = windowDays(query);
-    const pipeline = this.redis.pipeline();
-    for (const day of days) {
-      pipeline.hgetall(this.keys.metricsDay(day)).hgetall(this.keys.metricsReasons(day)).hgetall(this.keys.metricsSteps(day));
-    }
-    const replies = (await pipeline.exec()) ?? [];
-    const hashAt = (i: number): Record<string, string> => {
-      const [err, value] = replies[i] ?? [null, {}];
-      if (err) throw err;
-      return (value ?? {}) as Record<string, string>;
-    };
-    return assembleMetrics(query, days.map((_, i) => ({ counters: hashAt(3 * i), reasons: hashAt(3 * i + 1), steps: hashAt(3 * i + 2) })));
+    return this.read(async () => {
+      await this.queue.barrier(READ_WAIT_MS);
+      const { days } = windowDays(query);
+      const pipeline = this.redis.pipeline();
+      for (const day of days) {
+        pipeline.hgetall(this.keys.metricsDay(day)).hgetall(this.keys.metricsReasons(day)).hgetall(this.keys.metricsSteps(day));
+      }
+      const replies = (await pipeline.exec()) ?? [];
+      const hashAt = (i: number): Record<string, string> => {
+        const [err, value] = replies[i] ?? [null, {}];
+        if (err) throw err;
+        return (value ?? {}) as Record<string, string>;
+      };
+      return assembleMetrics(query, days.map((_, i) => ({ counters: hashAt(3 * i), reasons: hashAt(3 * i + 1), steps: hashAt(3 * i + 2) })));
+    });
   }
 
   subscribe(handler: (change: StorageChange) => void): () => void {
@@ -252,12 +278,58 @@ export class RedisPipelineStorage implements TrackingStorage {
   async close(): Promise<void> {
     await this.queue.drain(5000);
     this.queue.close();
+    this.redis.off("close", this.failReads);
     this.handlers.clear();
     this.subscriber?.disconnect();
     this.subscriber = null;
   }
 
   // ---- internals ------------------------------------------------------------------------------
+
+  /**
+   * Every read: fails at once with StorageUnavailableError while Redis is down or reconnecting
+   * (ioredis would otherwise hold the commands in its offline queue for many seconds), waits at most
+   * READY_WAIT_MS for a client still connecting, and fails when the connection drops mid-read.
+   * A connection that hangs without closing is the client's `commandTimeout` to handle.
+   */
+  private async read<T>(load: () => Promise<T>): Promise<T> {
+    await this.whenReady();
+    return new Promise<T>((resolve, reject) => {
+      this.pendingReads.add(reject);
+      load().then(resolve, reject).finally(() => this.pendingReads.delete(reject));
+    });
+  }
+
+  private readonly failReads = (): void => {
+    if (this.pendingReads.size === 0) return;
+    const err = new StorageUnavailableError("Redis connection lost during a tracking storage read");
+    for (const reject of this.pendingReads) reject(err);
+    this.pendingReads.clear();
+  };
+
+  private async whenReady(): Promise<void> {
+    const status = this.redis.status;
+    if (status === "ready") return;
+    if (this.queue.inOutage || !["wait", "connecting", "connect"].includes(status)) throw unavailable(status);
+    // A fresh client still connecting: one shared wait, so concurrent reads add no listeners each.
+    this.readyWait ??= new Promise<void>((resolve, reject) => {
+      const done = (err?: Error) => {
+        clearTimeout(timer);
+        this.redis.off("ready", onReady);
+        this.redis.off("close", onClose);
+        this.readyWait = null;
+        if (err) reject(err);
+        else resolve();
+      };
+      const onReady = () => done();
+      const onClose = () => done(unavailable("closed"));
+      const timer = setTimeout(() => done(unavailable(this.redis.status)), READY_WAIT_MS);
+      this.redis.on("ready", onReady);
+      this.redis.on("close", onClose);
+      if (status === "wait") this.redis.connect().catch(() => undefined);
+    });
+    return this.readyWait;
+  }
 
   /** Remembers in which connection epoch a run in progress was stored here (finishStatus uses it). */
   private noteStart(status: PipelineStatus): void {
@@ -393,6 +465,10 @@ class PrefixFilter implements EntrySource {
     }
     return null;
   }
+}
+
+function unavailable(status: string): StorageUnavailableError {
+  return new StorageUnavailableError(`Redis is unavailable (connection ${status}): tracking storage reads fail until it is back`);
 }
 
 function hash(text: string): string {

@@ -1,0 +1,102 @@
+/**
+ * Reads while Redis is down fail fast with StorageUnavailableError (a server maps it to 503)
+ * instead of waiting in ioredis' offline queue, and work again once Redis is back. This test starts
+ * its own redis-server (port 6398) and kills it.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { afterAll, describe, expect, it } from "vitest";
+import { Redis } from "ioredis";
+import { PipelineTrackingManager, RedisPipelineStorage, StorageUnavailableError, type PipelineStatus } from "../../lib";
+import { silentLogger, sleep } from "./helpers";
+
+const PORT = 6398; // the redis engineer's own ports are 6396-6399
+let server: ChildProcess | null = null;
+
+async function startServer(): Promise<void> {
+  server = spawn("redis-server", ["--port", String(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const probe = new Redis(PORT, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+  probe.on("error", () => undefined);
+  for (let i = 0; i < 100; i++) {
+    try {
+      await probe.connect();
+      await probe.ping();
+      probe.disconnect();
+      return;
+    } catch {
+      await sleep(20);
+    }
+  }
+  throw new Error("redis-server did not start");
+}
+
+async function stopServer(): Promise<void> {
+  const s = server;
+  server = null;
+  if (!s || s.exitCode !== null) return;
+  const exited = new Promise((r) => s.once("exit", r));
+  s.kill("SIGKILL");
+  await exited;
+}
+
+afterAll(stopServer);
+
+/** Rejects with StorageUnavailableError, well before the many seconds ioredis' offline queue would take. */
+async function expectUnavailable(what: string, call: () => Promise<unknown>): Promise<void> {
+  const t0 = Date.now();
+  const err = await call().then(() => null, (e: unknown) => e);
+  expect(err, what).toBeInstanceOf(StorageUnavailableError);
+  expect((err as Error).name).toBe("StorageUnavailableError");
+  expect(Date.now() - t0, `${what} took`).toBeLessThan(3000);
+}
+
+const run = (id: string): PipelineStatus => ({
+  pipelineId: id, pipelineName: "outage", status: "RUNNING", pipelineType: "sequential", startedAt: new Date(),
+  completedAt: null, durationMs: null, steps: [], result: null, error: null,
+});
+
+describe("RedisPipelineStorage reads during an outage", () => {
+  it("fail fast with StorageUnavailableError, then work again after the reconnect", async () => {
+    await startServer();
+    // Default ioredis options: the offline queue and 20 retries per request that made reads hang.
+    const redis = new Redis(PORT, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 200) });
+    redis.on("error", () => undefined);
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:integrity:outage:", logger: silentLogger() });
+    const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);
+    await storage.saveStatus(run("o-1"));
+    expect((await tracking.getStatus("o-1"))?.status).toBe("RUNNING");
+
+    const closed = new Promise((r) => redis.once("close", r));
+    await stopServer();
+    await closed;
+    await expectUnavailable("getStatus", () => tracking.getStatus("o-1"));
+    await expectUnavailable("listPipelines", () => tracking.listPipelines());
+    await expectUnavailable("listPage", () => tracking.listPage());
+    await expectUnavailable("countByStatus", () => tracking.countByStatus());
+    await expectUnavailable("getHistory", () => tracking.getHistory({ limit: 5 }));
+    await expectUnavailable("getMetrics", () => tracking.getMetrics({ days: 7 }));
+    await expectUnavailable("cleanupOlderThan", () => tracking.cleanupOlderThan({ days: 30 }));
+    await expectUnavailable("cancel", () => tracking.cancel("o-1"));
+    await expectUnavailable("deletePipeline", () => tracking.deletePipeline("o-1"));
+    // Bad arguments are still reported as such, not as an outage.
+    await expect(tracking.getMetrics({ days: 0 })).rejects.toBeInstanceOf(RangeError);
+
+    await startServer();
+    const deadline = Date.now() + 5000;
+    while (redis.status !== "ready" && Date.now() < deadline) await sleep(20);
+    await storage.saveStatus(run("o-2"));
+    expect((await tracking.getStatus("o-2"))?.status).toBe("RUNNING");
+    expect((await tracking.listPipelines()).map((s) => s.pipelineId)).toContain("o-2");
+    await tracking.close();
+    redis.disconnect();
+  }, 20_000);
+
+  it("a client that cannot connect at all fails reads within about a second", async () => {
+    // Nothing listens on 6399.
+    const redis = new Redis(6399, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 200) });
+    redis.on("error", () => undefined);
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:integrity:nowhere:", logger: silentLogger() });
+    await expectUnavailable("listPipelines on a fresh client", () => storage.listPipelines());
+    await expectUnavailable("countByStatus on a fresh client", () => storage.countByStatus());
+    redis.disconnect();
+  });
+});
