@@ -1,13 +1,15 @@
 /**
  * Back-filled demo history: a few hundred finished runs over the last 7 days with past timestamps,
- * busier on weekdays and in working hours, with each pipeline's usual failure rate, so the metrics
- * page has something to show on first start. Saved through `storage.saveStatus` (an import keeps
+ * busier on weekdays and in working hours, with each pipeline's usual failure rate (and the slow
+ * job cancelled now and then), so the metrics page has something to show on first start. Steps
+ * carry their definition's dependsOn and are timed like the executor runs them: a dataflow's
+ * independent branches overlap, and a failure or cancel cuts the running steps short. Saved through `storage.saveStatus` (an import keeps
  * its timestamps) in batches. Skipped when a recent back-fill is already stored (Redis restarts).
  */
 import type { PipelineStatus, StepStatus } from "../../lib/tracking/models";
 import type { TrackingStorage } from "../../lib/tracking/storage/types";
 import type { DemoPipeline } from "./definitions";
-import { pick, randomBetween } from "./work";
+import { pick } from "./work";
 
 export const BACKFILL_ID_PREFIX = "backfill-";
 const HOUR_MS = 3_600_000;
@@ -48,32 +50,58 @@ export async function backfillHistory(storage: TrackingStorage, pipelines: reado
   return runs.length;
 }
 
-function pastRun(demo: DemoPipeline, startMs: number): PipelineStatus {
+/** One finished run as the executor would have recorded it (see `recordPipelineEnd` in lib). */
+export function pastRun(demo: DemoPipeline, startMs: number, roll: () => number = Math.random): PipelineStatus {
   const { pipeline } = demo;
   const name = pipeline.name ?? "pipeline";
-  const failed = Math.random() < demo.failureRate;
-  const stepNames = pipeline.stepNames;
-  const failAt = failed ? Math.floor(Math.random() * stepNames.length) : -1;
-  const error = failed ? pick(demo.errors) : null;
-  let clock = startMs;
-  const steps: StepStatus[] = stepNames.map((stepName, index) => {
-    const [min, max] = demo.stepDurations[stepName] ?? [100, 1_000];
-    if (failAt >= 0 && index > failAt) {
-      return { stepName, status: "CANCELLED", startedAt: null, completedAt: null, durationMs: null, result: null, error: null, dependsOn: [], attempts: 0, workerId: null };
+  const planned = plan(demo, startMs, roll);
+  const naturalEnd = Math.max(...planned.map((p) => p.end));
+  // A failure ends the run when its step fails; a cancel, at some point while it runs.
+  const outcome = roll() < demo.failureRate ? "FAILED" : roll() < demo.cancelRate ? "CANCELLED" : "COMPLETED";
+  const failing = outcome === "FAILED" ? planned[Math.floor(roll() * planned.length)]! : null;
+  const endMs = failing ? failing.end : outcome === "CANCELLED" ? startMs + (0.1 + 0.8 * roll()) * (naturalEnd - startMs) : naturalEnd;
+  const error = outcome === "FAILED" ? pick(demo.errors) : outcome === "CANCELLED" ? "Cancelled" : null;
+
+  const steps = planned.map(({ stepName, dependsOn, start, end }): StepStatus => {
+    const base = { stepName, dependsOn: [...dependsOn], result: null, error: null };
+    if (start >= endMs && failing?.stepName !== stepName) {
+      return { ...base, status: "CANCELLED", startedAt: null, completedAt: null, durationMs: null, attempts: 0, workerId: null };
     }
-    const durationMs = Math.round(randomBetween(min, max));
-    const startedAt = new Date(clock);
-    clock += durationMs;
-    const ok = index !== failAt;
-    return {
-      stepName, status: ok ? "COMPLETED" : "FAILED", startedAt, completedAt: new Date(clock), durationMs,
-      result: ok ? { ok: true } : null, error: ok ? null : error, dependsOn: [], attempts: 1, workerId: "demo-backfill",
-    };
+    const ran = { startedAt: new Date(start), attempts: 1, workerId: "demo-backfill" };
+    if (failing?.stepName === stepName) {
+      return { ...base, ...ran, status: "FAILED", completedAt: new Date(end), durationMs: end - start, error };
+    }
+    if (end > endMs) {
+      // Still running when the run ended: cut short at the end, as the executor records it.
+      return { ...base, ...ran, status: "CANCELLED", completedAt: new Date(endMs), durationMs: Math.round(endMs - start) };
+    }
+    return { ...base, ...ran, status: "COMPLETED", completedAt: new Date(end), durationMs: end - start, result: { ok: true } };
   });
-  const id = `${BACKFILL_ID_PREFIX}${name}_${Math.floor(startMs).toString(36)}_${Math.random().toString(36).slice(2, 8)}`;
+  const id = `${BACKFILL_ID_PREFIX}${name}_${Math.floor(startMs).toString(36)}_${roll().toString(36).slice(2, 8)}`;
   return {
-    pipelineId: id, pipelineName: name, status: failed ? "FAILED" : "COMPLETED", pipelineType: pipeline.pipelineType,
-    startedAt: new Date(startMs), completedAt: new Date(clock), durationMs: clock - startMs,
-    steps, result: failed ? null : { ok: true }, error,
+    pipelineId: id, pipelineName: name, status: outcome, pipelineType: pipeline.pipelineType,
+    startedAt: new Date(startMs), completedAt: new Date(endMs), durationMs: Math.round(endMs - startMs),
+    steps, result: outcome === "COMPLETED" ? { ok: true } : null, error,
   };
+}
+
+interface PlannedStep { stepName: string; dependsOn: readonly string[]; start: number; end: number }
+
+/**
+ * When each step would run if nothing failed: a sequential pipeline is a chain; a dataflow step
+ * starts when its last dependency ends, so independent branches overlap.
+ */
+function plan(demo: DemoPipeline, startMs: number, roll: () => number): PlannedStep[] {
+  const dataflow = demo.pipeline.pipelineType === "dataflow";
+  const ends = new Map<string, number>();
+  let previousEnd = startMs;
+  return demo.pipeline.stepNames.map((stepName) => {
+    const dependsOn = dataflow ? demo.dependsOn[stepName] ?? [] : [];
+    const start = dataflow ? Math.max(startMs, ...dependsOn.map((d) => ends.get(d) ?? startMs)) : previousEnd;
+    const [min, max] = demo.stepDurations[stepName] ?? [100, 1_000];
+    const end = start + Math.round(min + roll() * (max - min));
+    ends.set(stepName, end);
+    previousEnd = end;
+    return { stepName, dependsOn, start, end };
+  });
 }

@@ -17,9 +17,21 @@ export interface DemoPipeline {
   /** Chance a back-filled run of it failed, and the errors it failed with. */
   failureRate: number;
   errors: readonly string[];
+  /** Chance a back-filled run of it was cancelled by hand (the slow job). */
+  cancelRate: number;
   /** Typical step durations [min, max] ms, for back-filled history. */
   stepDurations: Readonly<Record<string, readonly [number, number]>>;
+  /** Each dataflow step's dependencies, as given to `.step()` (the pipeline does not expose them). */
+  dependsOn: Readonly<Record<string, readonly string[]>>;
 }
+
+/** The daily report's DAG: one load, three independent analyses, one publish. */
+const REPORT_DEPENDS_ON = {
+  "compute-stats": ["load-sales"],
+  "render-charts": ["load-sales"],
+  "detect-anomalies": ["load-sales"],
+  publish: ["compute-stats", "render-charts", "detect-anomalies"],
+} as const satisfies Record<string, readonly string[]>;
 
 export const PAYMENT_ERRORS = [
   "ECONNRESET: connection to payments.example.com reset by peer",
@@ -57,19 +69,19 @@ export function defineDemoPipelines(broker: Broker, tracking: PipelineTrackingMa
     .step("compute-stats", async (_deps, { signal }) => {
       await work(600, 2_000, signal);
       return { growth: Number(randomBetween(-0.05, 0.12).toFixed(3)) };
-    }, { dependsOn: ["load-sales"] })
+    }, { dependsOn: REPORT_DEPENDS_ON["compute-stats"] })
     .step("render-charts", async (_deps, { signal }) => {
       await work(800, 3_000, signal);
       return { charts: 6 };
-    }, { dependsOn: ["load-sales"] })
+    }, { dependsOn: REPORT_DEPENDS_ON["render-charts"] })
     .step("detect-anomalies", async (_deps, { signal }) => {
       await work(300, 1_800, signal);
       return { anomalies: randomInt(0, 3) };
-    }, { dependsOn: ["load-sales"] })
+    }, { dependsOn: REPORT_DEPENDS_ON["detect-anomalies"] })
     .step("publish", async (deps, { signal }) => {
       await work(200, 600, signal);
       return { url: "https://reports.example.com/daily", inputs: Object.keys(deps) };
-    }, { dependsOn: ["compute-stats", "render-charts", "detect-anomalies"] })
+    }, { dependsOn: REPORT_DEPENDS_ON.publish })
     .withTracking(tracking);
 
   const payments = new Pipeline(broker, { name: "payment-sync" })
@@ -110,22 +122,22 @@ export function defineDemoPipelines(broker: Broker, tracking: PipelineTrackingMa
 
   return [
     {
-      pipeline: etl as Pipeline<unknown, unknown>, weight: 35, maxConcurrent: 10, failureRate: 0.03,
+      pipeline: etl as Pipeline<unknown, unknown>, weight: 35, maxConcurrent: 10, failureRate: 0.03, cancelRate: 0, dependsOn: {},
       errors: ["PostgresError: canceling statement due to statement timeout"],
       stepDurations: { extract: [300, 1_500], validate: [100, 400], transform: [500, 2_500], load: [300, 1_500] },
     },
     {
-      pipeline: report as Pipeline<unknown, unknown>, weight: 30, maxConcurrent: 10, failureRate: 0.05,
+      pipeline: report as Pipeline<unknown, unknown>, weight: 30, maxConcurrent: 10, failureRate: 0.05, cancelRate: 0, dependsOn: REPORT_DEPENDS_ON,
       errors: ["ChartRenderError: font 'Inter' not found", "S3Error: AccessDenied on reports bucket"],
       stepDurations: { "load-sales": [400, 1_200], "compute-stats": [600, 2_000], "render-charts": [800, 3_000], "detect-anomalies": [300, 1_800], publish: [200, 600] },
     },
     {
-      pipeline: payments as Pipeline<unknown, unknown>, weight: 28, maxConcurrent: 10, failureRate: 0.2,
+      pipeline: payments as Pipeline<unknown, unknown>, weight: 28, maxConcurrent: 10, failureRate: 0.2, cancelRate: 0, dependsOn: {},
       errors: PAYMENT_ERRORS,
       stepDurations: { "fetch-transactions": [200, 1_500], reconcile: [500, 2_500], notify: [100, 300] },
     },
     {
-      pipeline: training as Pipeline<unknown, unknown>, weight: 7, maxConcurrent: 2, failureRate: 0.08,
+      pipeline: training as Pipeline<unknown, unknown>, weight: 7, maxConcurrent: 2, failureRate: 0.08, cancelRate: 0.12, dependsOn: {},
       errors: ["CUDA error: out of memory", "EvaluationError: accuracy 0.71 below threshold 0.85"],
       stepDurations: { "prepare-data": [3_000, 6_000], train: [20_000, 40_000], evaluate: [3_000, 8_000], register: [500, 1_500] },
     },
