@@ -41,10 +41,6 @@ export class HookManager {
     this.handlers.get(event)?.delete(handler as HookHandler<never>);
   }
 
-  hasHandlers(event: HookEventName): boolean {
-    return (this.handlers.get(event)?.size ?? 0) > 0;
-  }
-
   emit<E extends HookEventName>(event: E, payload: HookEvents[E]): void {
     const set = this.handlers.get(event);
     if (!set) return;

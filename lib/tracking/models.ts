@@ -6,7 +6,6 @@ import { z } from "zod";
 
 export const STATUSES = ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
 export type Status = (typeof STATUSES)[number];
-export const FINISHED_STATUSES: readonly Status[] = ["COMPLETED", "FAILED", "CANCELLED"];
 export type PipelineType = "sequential" | "dataflow";
 
 export interface StepStatus {
@@ -19,7 +18,7 @@ export interface StepStatus {
   result: unknown;
   error: string | null;
   dependsOn: string[];
-  /** 1 unless the step was retried. */
+  /** 0 until the step starts, 1 once started, one more for every retry. */
   attempts: number;
   /** Who ran the step (the broker's worker id). */
   workerId: string | null;
