@@ -7,6 +7,7 @@
  * connection is not ready. The offline queue stays on, so commands issued while the first
  * connection is still opening (startup) simply wait for it, and the change-feed subscriber (a
  * `duplicate()` of this client) resubscribes after every reconnect (ioredis `autoResubscribe`).
+ * A duplicate keeps its commands through any outage (see ServerRedis.duplicate).
  */
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
@@ -16,17 +17,29 @@ const MAX_RECONNECT_DELAY_MS = 500;
 /** Connection errors are logged at most this often while Redis stays down. */
 const ERROR_LOG_INTERVAL_MS = 30_000;
 
-export const SERVER_REDIS_OPTIONS: RedisOptions = {
+export const SERVER_REDIS_OPTIONS = {
   connectionName: "pipewatch-server",
   // Commands queued while disconnected are rejected every (1 + 1) failed reconnects.
   maxRetriesPerRequest: 1,
   retryStrategy: (times: number) => Math.min(100 * times, MAX_RECONNECT_DELAY_MS),
   // A host that drops packets (no RST) costs this per attempt instead of ioredis's 10 s.
   connectTimeout: 2_000,
-};
+} satisfies RedisOptions;
+
+/**
+ * The storage's change-feed subscriber is a `duplicate()`. Its first SUBSCRIBE, issued while Redis
+ * is down (a server started before Redis), must wait for the connection: with this client's fail-fast
+ * retry limit it was rejected, and ioredis only resubscribes channels it had subscribed, so live
+ * events from other processes were lost for the life of the process.
+ */
+class ServerRedis extends Redis {
+  override duplicate(override?: Partial<RedisOptions>): Redis {
+    return new Redis({ ...this.options, maxRetriesPerRequest: null, ...override });
+  }
+}
 
 export function createServerRedis(url: string, logger: Logger): Redis {
-  const redis = new Redis(url, SERVER_REDIS_OPTIONS);
+  const redis = new ServerRedis(url, SERVER_REDIS_OPTIONS);
   let lastLogged = 0;
   let suppressed = 0;
   redis.on("error", (err: Error) => {
