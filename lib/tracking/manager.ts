@@ -1,5 +1,6 @@
 /**
- * PipelineTrackingManager (guide §2, contract §1): records runs into a storage, answers queries,
+ * PipelineTrackingManager (guide §2, contract §1): records runs into a storage, answers queries
+ * (manager-queries.ts),
  * and tells listeners. Recording never breaks a run: storage failures are logged, listeners are
  * isolated, and a run's writes are issued in order without a round trip per transition; only the
  * start (so `kiq` resolves with the run stored) and the end (so `waitResult` resolves with the
@@ -10,17 +11,13 @@ import type { Broker } from "../pipeline/broker";
 import { defaultLogger, type Logger } from "../logger";
 import { DEFAULT_MAX_RESULT_BYTES, errorMessage, toJsonSafe } from "./json-safe";
 import { ListenerSet, type ListenerEvent, type TrackingListener } from "./listeners";
-import { assertMetricsDays } from "./metrics";
-import type { PipelineMetrics } from "./metrics-types";
-import { cloneStatus, isFinished, type PipelineStatus, type Status, type StepStatus } from "./models";
+import { TrackingQueries } from "./manager-queries";
+import { cloneStatus, isFinished, type PipelineStatus, type StepStatus } from "./models";
 import { InMemoryPipelineStorage } from "./storage/memory";
 import { RedisPipelineStorage } from "./storage/redis";
-import {
-  MAX_PAGE_LIMIT, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
-  type TrackingStorage,
-} from "./storage/types";
+import type { FinishOutcome, StorageChange, TrackingStorage } from "./storage/types";
 
-export const NO_STORAGE_MESSAGE = "No tracking storage configured";
+export { NO_STORAGE_MESSAGE } from "./manager-queries";
 /** The error of a run cancelled by `cancel` / of one deleted while it ran. */
 export const CANCELLED_MESSAGE = "Cancelled";
 export const DELETED_MESSAGE = "Deleted";
@@ -58,18 +55,18 @@ interface LiveRun {
 
 const REMOTE_VERSIONS_KEPT = 10_000;
 
-export class PipelineTrackingManager {
+export class PipelineTrackingManager extends TrackingQueries {
   /** Identifies this manager's writes in a shared storage's change feed. */
   readonly instanceId = randomUUID();
   readonly logger: Logger;
   readonly maxResultBytes: number;
-  private currentStorage: TrackingStorage | null = null;
   private readonly listeners: ListenerSet;
   private readonly live = new Map<string, LiveRun>();
   private unsubscribe: (() => void) | null = null;
   private readonly remoteVersions = new Map<string, number>();
 
   constructor(options: TrackingManagerOptions = {}) {
+    super();
     this.logger = options.logger ?? defaultLogger();
     this.maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
     this.listeners = new ListenerSet(this.logger);
@@ -91,56 +88,6 @@ export class PipelineTrackingManager {
     return this.withStorage(broker.redis ? new RedisPipelineStorage(broker.redis, { logger: this.logger }) : new InMemoryPipelineStorage());
   }
 
-  get storage(): TrackingStorage {
-    if (!this.currentStorage) throw new Error(NO_STORAGE_MESSAGE);
-    return this.currentStorage;
-  }
-
-  get hasStorage(): boolean {
-    return this.currentStorage !== null;
-  }
-
-  // ---- queries --------------------------------------------------------------------------------
-
-  async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
-    const storage = this.storage;
-    return typeof pipelineId === "string" && pipelineId ? storage.getStatus(pipelineId) : null;
-  }
-
-  async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
-    const storage = this.storage;
-    checkLimit(filter.limit, Number.MAX_SAFE_INTEGER);
-    return storage.listPipelines(filter);
-  }
-
-  async listPage(query: PageQuery = {}): Promise<Page> {
-    const storage = this.storage;
-    checkLimit(query.limit, MAX_PAGE_LIMIT);
-    return storage.listPage(query);
-  }
-
-  async countByStatus(): Promise<Record<Status, number>> {
-    return this.storage.countByStatus();
-  }
-
-  async getHistory(query: HistoryQuery = {}): Promise<PipelineStatus[]> {
-    const storage = this.storage;
-    checkLimit(query.limit, Number.MAX_SAFE_INTEGER);
-    if (query.since !== undefined && !(query.since instanceof Date && !Number.isNaN(query.since.getTime()))) {
-      throw new TypeError("since must be a valid Date");
-    }
-    return storage.getHistory(query);
-  }
-
-  /** Deletes finished runs started more than `days` days ago; never a running one. */
-  async cleanupOlderThan({ days }: { days: number }): Promise<number> {
-    const storage = this.storage;
-    if (typeof days !== "number" || !Number.isFinite(days) || days < 0) {
-      throw new RangeError("days must be a non-negative number");
-    }
-    return storage.cleanupOlderThan(new Date(Date.now() - days * 86_400_000));
-  }
-
   /** Deletes a run; a run still executing here is cancelled first. */
   async deletePipeline(pipelineId: string): Promise<boolean> {
     const storage = this.storage;
@@ -149,11 +96,7 @@ export class PipelineTrackingManager {
     return storage.deletePipeline(pipelineId, { origin: this.instanceId });
   }
 
-  async getMetrics({ days = 7, now }: { days?: number; now?: Date } = {}): Promise<PipelineMetrics> {
-    const storage = this.storage;
-    assertMetricsDays(days);
-    return storage.getMetrics({ days, now });
-  }
+
 
   /**
    * Cancels a run: one executing in this process stops at once; one executing elsewhere is marked
@@ -392,12 +335,6 @@ async function finishRun(storage: TrackingStorage, status: PipelineStatus, origi
   return storage.finishStatus(status, { origin });
 }
 
-function checkLimit(limit: number | undefined, max: number): void {
-  if (limit === undefined) return;
-  if (!Number.isInteger(limit) || limit < 1 || limit > max) {
-    throw new RangeError(`limit must be an integer from 1 to ${max}`);
-  }
-}
 
 function finishStep(step: StepStatus, status: "COMPLETED" | "FAILED", durationMs: number | undefined,
   fields: Partial<StepStatus>): StepStatus {
