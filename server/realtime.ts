@@ -86,7 +86,8 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
     turnWrites.hold();
     io.emit("pipeline:update", summary);
   };
-  const coalescer = new UpdateCoalescer<PipelineSummary>(sendUpdate, options.coalesceMs);
+  const coalescer = new UpdateCoalescer<PipelineSummary>(sendUpdate, options.coalesceMs,
+    (err, pipelineId) => logger.error({ err, pipelineId }, "could not send a pipeline:update"));
   const stepsSent = new Map<string, Map<string, string>>();
 
   const onStatus = (status: PipelineStatus): void => {

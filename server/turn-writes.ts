@@ -20,19 +20,28 @@ export function createTurnWrites(namespace: { sockets: ReadonlyMap<string, { con
   const release = (): void => {
     const sockets = held;
     held = null;
-    for (const socket of sockets ?? []) socket.uncork();
+    for (const socket of sockets ?? []) {
+      try {
+        socket.uncork();
+      } catch {
+        // A socket that fails here is being torn down; the others must still go out.
+      }
+    }
   };
   return {
     hold() {
       if (held) return;
-      held = [];
+      const corked: NetSocket[] = [];
+      held = corked;
+      // Scheduled before anything can throw: a hold whose release never ran would leave `held`
+      // set, every later hold a no-op and every corked client silent for the life of the process.
+      setImmediate(release);
       for (const client of namespace.sockets.values()) {
         const socket = websocketOf(client.conn);
         if (!socket) continue;
         socket.cork();
-        held.push(socket);
+        corked.push(socket);
       }
-      setImmediate(release);
     },
     release,
   };

@@ -10,7 +10,9 @@
 export class UpdateCoalescer<T> {
   private readonly windows = new Map<string, { pending: T | undefined; timer: NodeJS.Timeout }>();
 
-  constructor(private readonly emit: (key: string, value: T) => void, private readonly windowMs = 100) {}
+  /** `onError` hears an emit that threw from a window's timer (where nobody else could catch it). */
+  constructor(private readonly emit: (key: string, value: T) => void, private readonly windowMs = 100,
+    private readonly onError: (err: unknown, key: string) => void = () => undefined) {}
 
   push(key: string, value: T): void {
     const window = this.windows.get(key);
@@ -18,17 +20,25 @@ export class UpdateCoalescer<T> {
       window.pending = value;
       return;
     }
-    this.emit(key, value);
+    // The window opens first: an emit that throws (to the caller) still leaves the key coalesced
+    // and its next value delivered by the timer.
     this.open(key);
+    this.emit(key, value);
   }
 
   /** Sends every pending value now and stops all windows (shutdown). */
   flush(): void {
-    for (const [key, window] of this.windows) {
-      clearTimeout(window.timer);
-      if (window.pending !== undefined) this.emit(key, window.pending);
-    }
+    const windows = [...this.windows];
     this.windows.clear();
+    for (const [key, window] of windows) {
+      clearTimeout(window.timer);
+      if (window.pending === undefined) continue;
+      try {
+        this.emit(key, window.pending);
+      } catch (err) {
+        this.onError(err, key);
+      }
+    }
   }
 
   /** Forget a key (deleted): its pending value is dropped. */
@@ -47,7 +57,12 @@ export class UpdateCoalescer<T> {
     const timer = setTimeout(() => {
       const window = this.windows.get(key);
       this.windows.delete(key);
-      if (window?.pending !== undefined) this.emit(key, window.pending);
+      if (window?.pending === undefined) return;
+      try {
+        this.emit(key, window.pending);
+      } catch (err) {
+        this.onError(err, key);
+      }
     }, this.windowMs);
     timer.unref();
     this.windows.set(key, { pending: undefined, timer });

@@ -33,4 +33,21 @@ describe("createTurnWrites", () => {
       writes.release();
     }).not.toThrow();
   });
+
+  it("recovers from a hold that threw half-way: the corked clients are released and later turns hold again", async () => {
+    const ws = new Socket();
+    const broken = { get conn(): unknown { throw new Error("torn down mid-iteration"); } };
+    const sockets = new Map<string, { conn: unknown }>([["a", client("websocket", ws)], ["b", broken]]);
+    const writes = createTurnWrites({ sockets });
+    expect(() => writes.hold()).toThrow(/torn down/);
+    expect(ws.writableCorked).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(ws.writableCorked).toBe(0);
+    sockets.delete("b");
+    writes.hold();
+    expect(ws.writableCorked).toBe(1);
+    await new Promise((r) => setImmediate(r));
+    expect(ws.writableCorked).toBe(0);
+    ws.destroy();
+  });
 });

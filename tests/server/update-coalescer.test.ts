@@ -37,4 +37,28 @@ describe("UpdateCoalescer", () => {
     expect(sent).toEqual([["a", 1], ["b", 1], ["a", 2]]);
     expect(c.openWindows).toBe(0);
   });
+
+  it("keeps delivering after an emit threw, from a push or from a window's timer", () => {
+    const sent: number[] = [];
+    const errors: string[] = [];
+    let failNext = true;
+    const c = new UpdateCoalescer<number>((_k, v) => {
+      if (failNext) {
+        failNext = false;
+        throw new Error(`emit ${v} failed`);
+      }
+      sent.push(v);
+    }, 100, (err, key) => errors.push(`${key}: ${(err as Error).message}`));
+    expect(() => c.push("a", 1)).toThrow(/emit 1 failed/);
+    c.push("a", 2);
+    vi.advanceTimersByTime(100);
+    expect(sent).toEqual([2]);
+    c.push("a", 3);
+    failNext = true;
+    c.push("a", 4);
+    expect(() => vi.advanceTimersByTime(100)).not.toThrow();
+    expect(errors).toEqual(["a: emit 4 failed"]);
+    c.push("a", 5);
+    expect(sent).toEqual([2, 3, 5]);
+  });
 });
