@@ -1,7 +1,6 @@
 /**
  * PipelineTrackingManager (guide §2, contract §1): records runs into a storage, answers queries
- * (manager-queries.ts),
- * and tells listeners. Recording never breaks a run: storage failures are logged, listeners are
+ * (manager-queries.ts), and tells listeners. Recording never breaks a run: storage failures are logged, listeners are
  * isolated, and a run's writes are issued in order without a round trip per transition; only the
  * start (so `kiq` resolves with the run stored) and the end (so `waitResult` resolves with the
  * final state stored) are awaited.
