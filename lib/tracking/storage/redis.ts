@@ -16,12 +16,12 @@ import {
   STATUSES, isFinished, isValidPipelineId, type PipelineStatus, type PipelineSummary, type Status, type StepStatus,
 } from "../models";
 import { decodeCursor, encodeCursor } from "./cursor";
-import { StorageUnavailableError } from "./errors";
 import { DEFAULT_KEY_PREFIX, RedisKeys, lexOriginal } from "./keys";
 import { IndexWalker, ListSource, MergedSource, type EntrySource, type IndexEntry } from "./redis-paging";
 import { CorruptRecordError, decodeRun, decodeSummary, runRecord, stepRecord } from "./redis-records";
 import { assembleMetrics, dayStamp, runContribution, stepContribution, windowDays } from "./redis-rollups";
 import { buildScripts, type ScriptName } from "./redis-scripts";
+import { RedisReadGuard } from "./redis-read-guard";
 import { RedisWriteQueue } from "./redis-write-queue";
 import {
   DEFAULT_PAGE_LIMIT,
@@ -46,8 +46,6 @@ const REAP_BATCH = 500;
 const CLEANUP_BATCH = 500;
 /** How long a read waits for this process's earlier writes (read-your-writes) while Redis is up. */
 const READ_WAIT_MS = 1000;
-/** How long a read waits for a client still making its first connection. */
-const READY_WAIT_MS = 1000;
 /** Runs started here and not finished yet that finishStatus remembers (the oldest are forgotten). */
 const MAX_TRACKED_STARTS = 100_000;
 
@@ -61,9 +59,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly commands: Record<ScriptName, string>;
   private readonly handlers = new Set<(change: StorageChange) => void>();
   private subscriber: Redis | null = null;
-  /** Rejecters of the reads in progress: a dropped connection fails them at once. */
-  private readonly pendingReads = new Set<(err: Error) => void>();
-  private readyWait: Promise<void> | null = null;
+  private readonly guard: RedisReadGuard;
   /** Runs in progress stored by this storage: the write queue's connection epoch at their start. */
   private readonly startEpochs = new Map<string, number>();
 
@@ -83,7 +79,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     this.metricsRetentionDays = options.metricsRetentionDays ?? 90;
     this.logger = options.logger ?? defaultLogger();
     this.queue = new RedisWriteQueue(redis, this.logger, { maxBuffered: options.maxBufferedWrites ?? 100_000 });
-    redis.on("close", this.failReads);
+    this.guard = new RedisReadGuard(redis, () => this.queue.inOutage);
     const scripts = buildScripts(this.keys.parts);
     this.commands = {} as Record<ScriptName, string>;
     for (const [name, def] of Object.entries(scripts) as [ScriptName, { lua: string; numberOfKeys: number }][]) {
@@ -132,7 +128,7 @@ export class RedisPipelineStorage implements TrackingStorage {
 
   async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
     if (!isValidPipelineId(pipelineId)) return null;
-    return this.read(async () => {
+    return this.guard.read(async () => {
       await this.queue.barrier(READ_WAIT_MS);
       let hash: Record<string, string>;
       try {
@@ -146,7 +142,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   }
 
   async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
-    return this.read(async () => {
+    return this.guard.read(async () => {
       await this.prepareRead();
       const key = filter.status ? this.keys.statusIndex(filter.status) : this.keys.allIndex;
       return this.loadRuns(new IndexWalker(this.redis, key, null, 200), filter.limit ?? Infinity);
@@ -154,7 +150,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   }
 
   async getHistory(query: HistoryQuery = {}): Promise<PipelineStatus[]> {
-    return this.read(async () => {
+    return this.guard.read(async () => {
       await this.prepareRead();
       const since = query.since?.getTime() ?? -Infinity;
       return this.loadRuns(new IndexWalker(this.redis, this.keys.allIndex, null, 200, since), query.limit ?? Infinity);
@@ -164,7 +160,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   async listPage(query: PageQuery = {}): Promise<Page> {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const after = query.cursor ? decodeCursor(query.cursor) : null;
-    return this.read(() => this.loadPage(query, limit, after));
+    return this.guard.read(() => this.loadPage(query, limit, after));
   }
 
   private async loadPage(query: PageQuery, limit: number, after: IndexEntry | null): Promise<Page> {
@@ -201,7 +197,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   }
 
   async countByStatus(): Promise<Record<Status, number>> {
-    return this.read(async () => {
+    return this.guard.read(async () => {
       await this.prepareRead();
       const pipeline = this.redis.pipeline();
       for (const s of STATUSES) pipeline.zcard(this.keys.statusIndex(s));
@@ -217,13 +213,13 @@ export class RedisPipelineStorage implements TrackingStorage {
   /** Fails fast during an outage like a read: buffered, its answer (was there such a run?) would be a guess. */
   async deletePipeline(pipelineId: string, options?: WriteOptions): Promise<boolean> {
     if (!isValidPipelineId(pipelineId)) return false;
-    await this.whenReady();
+    await this.guard.whenReady();
     const v = await this.queue.push({ command: this.commands.deleteRun, args: [this.keys.run(pipelineId), pipelineId, options?.origin ?? ""] });
     return Number(v) > 0;
   }
 
   async cleanupOlderThan(cutoff: Date): Promise<number> {
-    return this.read(async () => {
+    return this.guard.read(async () => {
       await this.prepareRead();
       let deleted = 0;
       let kept = 0;
@@ -242,7 +238,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   /** From the per-day rollups; with a `now` in the past its whole day counts (keys.ts explains). */
   async getMetrics(query: MetricsQuery): Promise<PipelineMetrics> {
     assertMetricsDays(query.days);
-    return this.read(async () => {
+    return this.guard.read(async () => {
       await this.queue.barrier(READ_WAIT_MS);
       const { days } = windowDays(query);
       const pipeline = this.redis.pipeline();
@@ -278,7 +274,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   async close(): Promise<void> {
     await this.queue.drain(5000);
     this.queue.close();
-    this.redis.off("close", this.failReads);
+    this.guard.close();
     this.handlers.clear();
     this.subscriber?.disconnect();
     this.subscriber = null;
@@ -286,50 +282,6 @@ export class RedisPipelineStorage implements TrackingStorage {
 
   // ---- internals ------------------------------------------------------------------------------
 
-  /**
-   * Every read: fails at once with StorageUnavailableError while Redis is down or reconnecting
-   * (ioredis would otherwise hold the commands in its offline queue for many seconds), waits at most
-   * READY_WAIT_MS for a client still connecting, and fails when the connection drops mid-read.
-   * A connection that hangs without closing is the client's `commandTimeout` to handle.
-   */
-  private async read<T>(load: () => Promise<T>): Promise<T> {
-    await this.whenReady();
-    return new Promise<T>((resolve, reject) => {
-      this.pendingReads.add(reject);
-      load().then(resolve, reject).finally(() => this.pendingReads.delete(reject));
-    });
-  }
-
-  private readonly failReads = (): void => {
-    if (this.pendingReads.size === 0) return;
-    const err = new StorageUnavailableError("Redis connection lost during a tracking storage read");
-    for (const reject of this.pendingReads) reject(err);
-    this.pendingReads.clear();
-  };
-
-  private async whenReady(): Promise<void> {
-    const status = this.redis.status;
-    if (status === "ready") return;
-    if (this.queue.inOutage || !["wait", "connecting", "connect"].includes(status)) throw unavailable(status);
-    // A fresh client still connecting: one shared wait, so concurrent reads add no listeners each.
-    this.readyWait ??= new Promise<void>((resolve, reject) => {
-      const done = (err?: Error) => {
-        clearTimeout(timer);
-        this.redis.off("ready", onReady);
-        this.redis.off("close", onClose);
-        this.readyWait = null;
-        if (err) reject(err);
-        else resolve();
-      };
-      const onReady = () => done();
-      const onClose = () => done(unavailable("closed"));
-      const timer = setTimeout(() => done(unavailable(this.redis.status)), READY_WAIT_MS);
-      this.redis.on("ready", onReady);
-      this.redis.on("close", onClose);
-      if (status === "wait") this.redis.connect().catch(() => undefined);
-    });
-    return this.readyWait;
-  }
 
   /** Remembers in which connection epoch a run in progress was stored here (finishStatus uses it). */
   private noteStart(status: PipelineStatus): void {
@@ -467,9 +419,6 @@ class PrefixFilter implements EntrySource {
   }
 }
 
-function unavailable(status: string): StorageUnavailableError {
-  return new StorageUnavailableError(`Redis is unavailable (connection ${status}): tracking storage reads fail until it is back`);
-}
 
 function hash(text: string): string {
   let h = 2166136261;
