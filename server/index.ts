@@ -17,6 +17,8 @@ import { createServerRedis } from "./redis-client";
 
 const SHUTDOWN_DEADLINE_MS = 5_000;
 const MEMORY_MAX_PIPELINES = 20_000;
+/** Daily, at a quiet hour (UTC on a server clock). */
+const RETENTION_CRON = "0 3 * * *";
 
 const logger = pino({ name: "pipewatch", level: process.env.LOG_LEVEL ?? "info" });
 
@@ -48,10 +50,12 @@ async function main(config: ServerConfig): Promise<void> {
   }
 
   const scheduler = new PipelineScheduler(broker, { logger });
-  scheduler.scheduleAt(async () => {
+  const retention = scheduler.scheduleAt(async () => {
     const deleted = await tracking.cleanupOlderThan({ days: config.retentionDays });
     logger.info({ deleted, retentionDays: config.retentionDays }, "retention cleanup done");
-  }, { runAt: "0 3 * * *", name: "retention" });
+  }, { runAt: RETENTION_CRON, name: "retention" });
+  logger.info({ retentionDays: config.retentionDays, runAt: RETENTION_CRON, nextRun: retention.nextRun()?.toISOString() },
+    "retention cleanup scheduled");
 
   let shuttingDown = false;
   const shutdown = (signal: string): void => {

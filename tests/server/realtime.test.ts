@@ -35,6 +35,10 @@ describe("pipeline:update", () => {
     const done = await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id && s.status === "COMPLETED");
     expect(done).toMatchObject({ pipelineName: "live", stepsTotal: 2, stepsCompleted: 2, stepsFailed: 0, currentStep: null });
     expect(done).not.toHaveProperty("steps");
+    // Exactly the contract's PipelineSummary (§2), nothing more: no steps, results or internals.
+    expect(Object.keys(done).sort()).toEqual(["completedAt", "currentStep", "durationMs", "error", "pipelineId", "pipelineName",
+      "pipelineType", "startedAt", "status", "stepsCompleted", "stepsFailed", "stepsTotal"]);
+    expect(typeof done.startedAt).toBe("string");
     // The final state is the last one delivered for that run.
     expect(updates.filter((u) => u.pipelineId === id).at(-1)!.status).toBe("COMPLETED");
   });

@@ -1,0 +1,142 @@
+/**
+ * The production entry (`node dist/server/index.js`, what `npm start` runs) end to end: the
+ * environment's defaults (demo with memory storage, none with Redis), the retention schedule,
+ * graceful SIGTERM, and the refusal to bind a non-loopback HOST without a token. The bundle is
+ * rebuilt first (esbuild, about a second, under the shared build lock) so it is never stale; the
+ * pages use the Next build in .next.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { connect } from "node:net";
+import { createInterface } from "node:readline";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ownRedis } from "./own-redis";
+
+const ENTRY = "dist/server/index.js";
+const redisServer = ownRedis(6383);
+const children: ChildProcess[] = [];
+
+beforeAll(async () => {
+  const build = spawnSync("flock", ["/tmp/pipewatch-build.lock", process.execPath, "scripts/build-server.mjs"], { encoding: "utf8", timeout: 60_000 });
+  if (build.status !== 0) throw new Error(`server bundle build failed: ${build.stderr}`);
+  await redisServer.start();
+}, 60_000);
+
+afterAll(async () => {
+  for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
+  await redisServer.kill(); // its own server: nothing to clean up
+});
+
+interface Started { child: ChildProcess; url: string; port: number; logs: Record<string, unknown>[]; exited: Promise<number | null> }
+
+/** Spawns the entry with `env`; resolves once it logs that it listens (PORT=0: a free port). */
+async function startEntry(env: Record<string, string>): Promise<Started> {
+  const child = spawn(process.execPath, [ENTRY], {
+    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "info", PORT: "0", ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+  });
+  children.push(child);
+  const logs: Record<string, unknown>[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const url = await new Promise<string>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no "listening" log in 20 s: ${JSON.stringify(logs.slice(-3))}`)), 20_000);
+    createInterface({ input: child.stdout! }).on("line", (line) => {
+      let entry: Record<string, unknown>;
+      try {
+        entry = JSON.parse(line) as Record<string, unknown>;
+      } catch {
+        return; // Next's own output
+      }
+      logs.push(entry);
+      if (entry.msg === "pipewatch server listening") {
+        clearTimeout(timer);
+        resolve(String(entry.url));
+      }
+    });
+    void exited.then((code) => reject(new Error(`server exited ${code} before listening`)));
+  });
+  return { child, url, port: Number(new URL(url).port), logs, exited };
+}
+
+async function waitForLog(server: Started, msg: string): Promise<Record<string, unknown>> {
+  for (let i = 0; i < 100; i++) {
+    const entry = server.logs.find((l) => l.msg === msg);
+    if (entry) return entry;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`no "${msg}" log within 10 s`);
+}
+
+async function items(url: string): Promise<{ pipelineId: string }[]> {
+  return ((await (await fetch(`${url}/api/pipelines?limit=500`)).json()) as { items: { pipelineId: string }[] }).items;
+}
+
+function portAcceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ port, host: "127.0.0.1" });
+    socket.once("connect", () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once("error", () => resolve(false));
+  });
+}
+
+async function stopGracefully(server: Started): Promise<void> {
+  const started = performance.now();
+  server.child.kill("SIGTERM");
+  expect(await server.exited).toBe(0);
+  expect(performance.now() - started).toBeLessThan(5_000);
+  expect(await portAcceptsConnections(server.port)).toBe(false);
+  expect(server.logs.some((l) => l.msg === "stopped")).toBe(true);
+}
+
+describe("node dist/server/index.js", () => {
+  it("with memory storage runs the demo by default, back-fills history, schedules retention, and stops on SIGTERM", async () => {
+    const server = await startEntry({});
+    expect(server.logs.find((l) => l.msg === "pipewatch server listening")).toMatchObject({ storage: "memory", auth: "none" });
+    let live: { pipelineId: string }[] = [];
+    for (let i = 0; i < 100 && live.length === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      live = (await items(server.url)).filter((i) => !i.pipelineId.startsWith("backfill-"));
+    }
+    expect(live.length).toBeGreaterThan(0);
+    expect((await waitForLog(server, "demo history back-filled")).count).toBeGreaterThan(50);
+    const retention = await waitForLog(server, "retention cleanup scheduled");
+    expect(retention).toMatchObject({ retentionDays: 30, runAt: "0 3 * * *" });
+    expect(Date.parse(String(retention.nextRun)) - Date.now()).toBeLessThanOrEqual(24 * 3_600_000);
+    await stopGracefully(server);
+  }, 30_000);
+
+  it("with REDIS_URL runs no demo unless DEMO=1, honours REDIS_PREFIX and RETENTION_DAYS", async () => {
+    const prefix = `pwtest:server2:${randomBytes(4).toString("hex")}:`;
+    const server = await startEntry({ REDIS_URL: redisServer.url, REDIS_PREFIX: prefix, RETENTION_DAYS: "7" });
+    expect(server.logs.find((l) => l.msg === "pipewatch server listening")).toMatchObject({ storage: "redis" });
+    expect(await waitForLog(server, "retention cleanup scheduled")).toMatchObject({ retentionDays: 7 });
+    const health = (await (await fetch(`${server.url}/api/health`)).json()) as { storage: string };
+    expect(health.storage).toBe("redis");
+    // The demo starts a run at once and back-fills hundreds: 2 s of nothing means it is off.
+    await new Promise((r) => setTimeout(r, 2_000));
+    expect(await items(server.url)).toEqual([]);
+    await stopGracefully(server);
+
+    const demo = await startEntry({ REDIS_URL: redisServer.url, REDIS_PREFIX: prefix, DEMO: "1" });
+    let found = 0;
+    for (let i = 0; i < 100 && found === 0; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      found = (await items(demo.url)).length;
+    }
+    expect(found).toBeGreaterThan(0);
+    await stopGracefully(demo);
+  }, 40_000);
+
+  it("exits 1 on a non-loopback HOST without a token", async () => {
+    const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", HOST: "0.0.0.0", PORT: "0" }, stdio: ["ignore", "ignore", "pipe"] });
+    children.push(child);
+    let stderr = "";
+    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    const code = await new Promise<number | null>((resolve) => child.once("exit", resolve));
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/Refusing to listen on 0\.0\.0\.0 without DASHBOARD_TOKEN/);
+  });
+});
