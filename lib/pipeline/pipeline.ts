@@ -125,7 +125,7 @@ export class Pipeline<In = unknown, Out = In> {
       error: null,
       steps: this.steps.map((s) => ({
         stepName: s.name, status: "PENDING", startedAt: null, completedAt: null, durationMs: null,
-        result: null, error: null, dependsOn: s.dependsOn.slice(), attempts: 0, workerId: null,
+        result: null, error: null, dependsOn: s.dependsOn.slice(), attempts: 1, workerId: null,
       })),
     };
   }

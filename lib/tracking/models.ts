@@ -18,7 +18,7 @@ export interface StepStatus {
   result: unknown;
   error: string | null;
   dependsOn: string[];
-  /** 0 until the step starts, 1 once started, one more for every retry. */
+  /** 1 unless retried (contract §2): one more for every retry; a step that never started has 1. */
   attempts: number;
   /** Who ran the step (the broker's worker id). */
   workerId: string | null;

@@ -65,7 +65,7 @@ export function pastRun(demo: DemoPipeline, startMs: number, roll: () => number 
   const steps = planned.map(({ stepName, dependsOn, start, end }): StepStatus => {
     const base = { stepName, dependsOn: [...dependsOn], result: null, error: null };
     if (start >= endMs && failing?.stepName !== stepName) {
-      return { ...base, status: "CANCELLED", startedAt: null, completedAt: null, durationMs: null, attempts: 0, workerId: null };
+      return { ...base, status: "CANCELLED", startedAt: null, completedAt: null, durationMs: null, attempts: 1, workerId: null };
     }
     const ran = { startedAt: new Date(start), attempts: 1, workerId: "demo-backfill" };
     if (failing?.stepName === stepName) {

@@ -40,13 +40,13 @@ describe("outcomes", () => {
     expect(status.completedAt!.getTime()).toBeGreaterThanOrEqual(status.startedAt.getTime());
   });
 
-  it("counts attempts as models.ts says: 0 until a step starts, 1 once started", async () => {
+  it("counts attempts as the contract says: 1 unless retried, a step not yet started included", async () => {
     const { tracking } = memoryTracking();
     const gate = deferred<number>();
     const p = new Pipeline(new InMemoryBroker()).step("a", () => gate.promise).step("b", (n: number) => n).withTracking(tracking);
     const task = await p.kiq();
     await flush();
-    expect((await tracking.getStatus(task.pipelineId))!.steps.map((s) => [s.status, s.attempts])).toEqual([["RUNNING", 1], ["PENDING", 0]]);
+    expect((await tracking.getStatus(task.pipelineId))!.steps.map((s) => [s.status, s.attempts])).toEqual([["RUNNING", 1], ["PENDING", 1]]);
     gate.resolve(1);
     await task.waitResult();
     expect((await tracking.getStatus(task.pipelineId))!.steps.map((s) => s.attempts)).toEqual([1, 1]);

@@ -57,7 +57,7 @@ describe("pastRun", () => {
       const interrupted = run.steps.filter((s) => s.status === "CANCELLED" && s.startedAt);
       expect(interrupted.length).toBe(1);
       expect(ms(interrupted[0]!.completedAt)).toBe(end);
-      for (const s of run.steps.filter((x) => x.status === "CANCELLED" && !x.startedAt)) expect(s.attempts).toBe(0);
+      for (const s of run.steps.filter((x) => x.status === "CANCELLED" && !x.startedAt)) expect(s.attempts).toBe(1);
       for (const s of run.steps.filter((x) => x.status === "COMPLETED")) expect(ms(s.completedAt)).toBeLessThanOrEqual(end);
     }
   });
