@@ -1,9 +1,11 @@
 /**
  * How the API answers: a handler returns a `Reply` and the router writes it; every error becomes
  * `{ error }` JSON through `errorReply`, never a stack trace. Written straight to node's response
- * (no web Request/Response objects) because that wrapping was most of a request's cost.
+ * (no web Request/Response objects) because that wrapping was most of a request's cost; gzipped
+ * (synchronously, level 1) when the client accepts it and the body is over 1 KiB.
  */
 import type { ServerResponse } from "node:http";
+import { gzipSync } from "node:zlib";
 import type { Logger } from "pino";
 
 export interface Reply {
@@ -60,13 +62,41 @@ export function isStorageUnavailable(err: unknown): err is Error {
   return (typeof code === "string" && CONNECTION_ERROR_CODES.has(code)) || CONNECTION_ERROR_MESSAGE.test(err.message);
 }
 
-export function sendReply(res: ServerResponse, reply: Reply): void {
-  const body = reply.json !== undefined ? JSON.stringify(reply.json) : reply.text;
+/** Bodies below this go out as they are: gzip's header and a deflate block would save nothing. */
+const COMPRESS_MIN_BYTES = 1_024;
+/** Level 1 on a 15 KB list page: ~0.1 ms and ~6x smaller; higher levels cost more for a few % less. */
+const GZIP_LEVEL = 1;
+
+/** `acceptEncoding`: the request's Accept-Encoding; a body over 1 KiB is gzipped when it allows. */
+export function sendReply(res: ServerResponse, reply: Reply, acceptEncoding?: string): void {
+  const text = reply.json !== undefined ? JSON.stringify(reply.json) : reply.text;
   const headers: Record<string, string | number> = { "cache-control": "no-store", ...reply.headers };
-  if (body !== undefined) {
+  let body: string | Buffer | undefined = text;
+  if (text !== undefined) {
     if (reply.json !== undefined) headers["content-type"] = "application/json; charset=utf-8";
-    headers["content-length"] = Buffer.byteLength(body);
+    if (text.length >= COMPRESS_MIN_BYTES) {
+      headers.vary = "accept-encoding";
+      if (acceptsGzip(acceptEncoding)) {
+        body = gzipSync(text, { level: GZIP_LEVEL });
+        headers["content-encoding"] = "gzip";
+      }
+    }
+    headers["content-length"] = Buffer.byteLength(body!);
   }
   res.writeHead(reply.status, headers);
   res.end(body);
+}
+
+/** True when Accept-Encoding lists gzip (or `*`) with a non-zero quality. */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (!header) return false;
+  let wildcard = false;
+  for (const part of header.split(",")) {
+    const [name = "", ...params] = part.split(";").map((p) => p.trim().toLowerCase());
+    const q = params.find((p) => p.startsWith("q="));
+    const accepted = q === undefined || Number(q.slice(2)) > 0;
+    if (name === "gzip" || name === "x-gzip") return accepted;
+    if (name === "*") wildcard = accepted;
+  }
+  return wildcard;
 }

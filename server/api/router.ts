@@ -53,7 +53,7 @@ export function createApiRouter(routes: readonly ApiRoute[], deps: ApiDeps): Api
   }));
 
   return (req, res, url, requestId) => {
-    const send = (reply: Reply) => sendReply(res, reply);
+    const send = (reply: Reply) => sendReply(res, reply, req.headers["accept-encoding"]);
     const fail = (err: unknown) => send(errorReply(err, deps.logger, requestId));
     const pathname = url.pathname.length > 5 && url.pathname.endsWith("/") ? url.pathname.slice(0, -1) : url.pathname;
     const match = findRoute(compiled, pathname.split("/"));

@@ -1,4 +1,6 @@
 /** The REST API (contract §3) over HTTP against the real server, memory storage. */
+import { request } from "node:http";
+import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PipelineStatus } from "../../lib/tracking/models";
 import { gatedPipeline, runQuickPipeline, startTestServer, type TestServer } from "./helpers";
@@ -239,7 +241,7 @@ describe("the router", () => {
   });
 
   it("sends no-store, a content length, and takes a trailing slash", async () => {
-    const res = await get("/api/pipelines/");
+    const res = await get("/api/pipelines/", { headers: { "accept-encoding": "identity" } });
     expect(res.status).toBe(200);
     expect(res.headers.get("cache-control")).toBe("no-store");
     const text = await res.text();
@@ -256,5 +258,45 @@ describe("the router", () => {
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(/^body\b/);
     expect((await json("/api/health")).status).toBe(200);
+  });
+});
+
+describe("compression", () => {
+  function raw(path: string, headers: Record<string, string>, method = "GET"): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+    return new Promise((resolve, reject) => {
+      const req = request(`${server.url}${path}`, { method, headers }, (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => resolve({ headers: res.headers, body: Buffer.concat(chunks) }));
+      });
+      req.on("error", reject);
+      req.end();
+    });
+  }
+
+  it("gzips a body over 1 KiB when the client accepts it, and only then", async () => {
+    const plain = await raw("/api/metrics?days=7", {});
+    expect(plain.headers["content-encoding"]).toBeUndefined();
+    expect(plain.body.length).toBeGreaterThan(1_024);
+    expect(plain.headers.vary).toBe("accept-encoding");
+    const zipped = await raw("/api/metrics?days=7", { "accept-encoding": "br, gzip;q=0.8" });
+    expect(zipped.headers["content-encoding"]).toBe("gzip");
+    expect(Number(zipped.headers["content-length"])).toBe(zipped.body.length);
+    expect(zipped.body.length).toBeLessThan(plain.body.length / 2);
+    const decoded = JSON.parse(gunzipSync(zipped.body).toString("utf8")) as Record<string, unknown>;
+    expect(Object.keys(decoded)).toEqual(Object.keys(JSON.parse(plain.body.toString("utf8")) as object));
+    for (const refused of ["gzip;q=0", "identity", "br", "gzip;q=0, *"]) {
+      expect((await raw("/api/metrics?days=7", { "accept-encoding": refused })).headers["content-encoding"], refused).toBeUndefined();
+    }
+    expect((await raw("/api/metrics?days=7", { "accept-encoding": "*" })).headers["content-encoding"]).toBe("gzip");
+    const head = await raw("/api/metrics?days=7", { "accept-encoding": "gzip" }, "HEAD");
+    expect(head.headers["content-encoding"]).toBe("gzip");
+    expect(head.body.length).toBe(0);
+  });
+
+  it("leaves a small body alone", async () => {
+    const health = await raw("/api/health", { "accept-encoding": "gzip" });
+    expect(health.headers["content-encoding"]).toBeUndefined();
+    expect(JSON.parse(health.body.toString("utf8"))).toMatchObject({ status: "healthy" });
   });
 });
