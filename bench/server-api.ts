@@ -21,7 +21,7 @@ import { WebSocket } from "ws";
 import type { ClientToServerEvents, ServerToClientEvents } from "../lib/events";
 import type { PipelineStatus, Status } from "../lib/tracking/models";
 import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
-import type { StepFinished, WriterJob } from "./server-writer";
+import type { StepFinished, WriterDone, WriterJob } from "./server-writer";
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = "pwbench:server:";
@@ -41,6 +41,15 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
 }
 const ms = (v: number) => `${v.toFixed(1)} ms`;
+
+/** Every wait on another process is bounded: a stuck child fails the benchmark instead of hanging it. */
+function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`benchmark timed out after ${Math.round(timeoutMs / 1000)} s: ${what}`)), timeoutMs);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
 
 export async function deleteKeys(redis: Redis): Promise<void> {
   let cursor = "0";
@@ -96,7 +105,7 @@ function spawnTs(file: string, ipc: boolean): ChildProcess {
 async function startListening(file: string, ipc = false): Promise<{ child: ChildProcess; url: string }> {
   const child = spawnTs(file, ipc);
   const lines = createInterface({ input: child.stdout! });
-  const url = await new Promise<string>((resolve, reject) => {
+  const url = await within(new Promise<string>((resolve, reject) => {
     lines.on("line", (line) => {
       try {
         resolve((JSON.parse(line) as { url: string }).url);
@@ -105,6 +114,9 @@ async function startListening(file: string, ipc = false): Promise<{ child: Child
       }
     });
     child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+  }), 60_000, `${file} to listen`).catch((err: unknown) => {
+    child.kill("SIGKILL");
+    throw err;
   });
   return { child, url };
 }
@@ -114,9 +126,12 @@ const BULL_BOARD_REQ_PER_S = 480;
 
 interface HttpRow { label: string; reqPerS: number; p50: number; p99: number; bytes: number; non2xx: number }
 
-async function measureHttp(label: string, url: string): Promise<HttpRow> {
-  const bytes = (await (await fetch(url)).arrayBuffer()).byteLength;
-  const result = await autocannon({ url, connections: 10, duration: HTTP_SECONDS });
+async function measureHttp(label: string, url: string, headers: Record<string, string> = {}): Promise<HttpRow> {
+  // Bytes on the wire: content-length (fetch would hand back the decompressed body).
+  const res = await fetch(url, { headers: { "accept-encoding": "identity", ...headers }, signal: AbortSignal.timeout(30_000) });
+  await res.arrayBuffer();
+  const bytes = Number(res.headers.get("content-length"));
+  const result = await autocannon({ url, connections: 10, duration: HTTP_SECONDS, headers });
   return { label, reqPerS: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bytes, non2xx: result.non2xx };
 }
 
@@ -135,19 +150,22 @@ async function measureStorage(call: () => Promise<string>): Promise<{ perS: numb
 }
 
 /** Ours, the bare server on the same bytes, and the storage alone, for one route. */
-async function compareRoute(hostUrl: string, path: string, raw: ChildProcess, rawUrl: string, storageCall: () => Promise<string>): Promise<string[]> {
+async function compareRoute(hostUrl: string, path: string, raw: ChildProcess, rawUrl: string, storageCall: () => Promise<string>,
+  withGzip = false): Promise<string[]> {
   const body = await (await fetch(`${hostUrl}${path}`)).text();
-  await new Promise<void>((resolve) => {
+  await within(new Promise<void>((resolve) => {
     raw.once("message", () => resolve());
     raw.send({ body });
-  });
+  }), 10_000, "the bare server to take the body");
   const ours = await measureHttp(`GET ${path}`, `${hostUrl}${path}`);
+  const gzip = withGzip ? await measureHttp(`GET ${path}, Accept-Encoding: gzip`, `${hostUrl}${path}`, { "accept-encoding": "gzip" }) : null;
   const bare = await measureHttp("bare node:http, same bytes", rawUrl);
   const storage = await measureStorage(storageCall);
   const row = (r: HttpRow, vs: string) =>
     `| ${r.label} | ${Math.round(r.reqPerS)} | ${r.p50} ms | ${r.p99} ms | ${r.bytes} | ${r.non2xx} | ${vs} |`;
   return [
     row(ours, `${(ours.reqPerS / bare.reqPerS * 100).toFixed(0)} % of bare · ${(ours.reqPerS / BULL_BOARD_REQ_PER_S).toFixed(1)}× bull-board`),
+    ...(gzip ? [row(gzip, `gzip level 1 · ${(gzip.reqPerS / ours.reqPerS * 100).toFixed(0)} % of identity`)] : []),
     row(bare, ""),
     `| storage calls alone, in-process | ${Math.round(storage.perS)} | ${ms(storage.p50)} | ${ms(storage.p99)} | | | ours = ${(ours.reqPerS / storage.perS * 100).toFixed(0)} % of it |`,
   ];
@@ -196,16 +214,20 @@ async function drained(maps: Map<string, number>[], quietMs = 1_000, maxMs = 15_
 /** Runs a writer job; resolves with each step finish's time keyed `<id>:<stepsCompleted>`. */
 function runWriter(writer: ChildProcess, job: WriterJob): Promise<Map<string, number>> {
   const finished = new Map<string, number>();
-  return new Promise((resolve) => {
-    const onMessage = (m: StepFinished | { done: true }) => {
-      if ("done" in m) {
-        writer.off("message", onMessage);
-        resolve(finished);
-      } else finished.set(`${m.pipelineId}:${m.stepsCompleted}`, m.at);
+  let onMessage: (m: StepFinished | WriterDone) => void = () => undefined;
+  const done = new Promise<Map<string, number>>((resolve, reject) => {
+    onMessage = (m) => {
+      if (!("done" in m)) return void finished.set(`${m.pipelineId}:${m.stepsCompleted}`, m.at);
+      if (m.error) reject(new Error(`the writer failed: ${m.error}`));
+      else resolve(finished);
     };
     writer.on("message", onMessage);
+    writer.once("exit", (code) => reject(new Error(`the writer exited ${code}`)));
     writer.send(job);
   });
+  // Three times the job's own duration, plus slack for a loaded machine.
+  const expectedMs = Math.ceil(job.runs / job.concurrency) * job.steps * job.stepMs;
+  return within(done, expectedMs * 3 + 30_000, `the writer's ${job.runs} runs`).finally(() => writer.off("message", onMessage));
 }
 
 function recordArrivals(socket: Client): Map<string, number> {
@@ -229,7 +251,7 @@ function latencies(finished: Map<string, number>, arrivals: Map<string, number>)
 }
 
 async function serverCpuSeconds(url: string): Promise<number> {
-  const text = await (await fetch(`${url}/api/metrics/prometheus`)).text();
+  const text = await (await fetch(`${url}/api/metrics/prometheus`, { signal: AbortSignal.timeout(30_000) })).text();
   const match = /^pipewatch_process_cpu_seconds_total (\S+)$/m.exec(text);
   return match ? Number(match[1]) : NaN;
 }
@@ -248,7 +270,7 @@ export async function run(): Promise<string> {
     children.push(raw.child);
     const writer = spawnTs("bench/server-writer.ts", true);
     children.push(writer);
-    await new Promise<void>((resolve) => writer.once("message", () => resolve()));
+    await within(new Promise<void>((resolve) => writer.once("message", () => resolve())), 60_000, "the writer to start");
 
     const loadBefore = loadavg().map((l) => l.toFixed(1)).join(" / ");
     // Warm up (JIT, connections) before measuring.
@@ -258,7 +280,7 @@ export async function run(): Promise<string> {
       ...await compareRoute(host.url, "/api/pipelines?limit=50", raw.child, raw.url, async () => {
         const [page, counts] = await Promise.all([storage.listPage({ limit: 50 }), storage.countByStatus()]);
         return JSON.stringify({ items: page.items, nextCursor: page.nextCursor, counts });
-      }),
+      }, true),
       ...await compareRoute(host.url, "/api/metrics?days=7", raw.child, raw.url, async () => JSON.stringify(await storage.getMetrics({ days: 7 }))),
     ];
     await storage.close();
@@ -270,6 +292,7 @@ export async function run(): Promise<string> {
     const liveJob: WriterJob = { runs: 250, concurrency: 8, steps: 4, stepMs: 130 };
     const finished = await runWriter(writer, liveJob);
     await drained([arrivals]);
+    if (arrivals.size === 0) throw new Error(`the server delivered no live events for ${finished.size} step finishes`);
     const live = latencies(finished, arrivals);
 
     // Fan-out: 500 clients while ~200 transitions/s flow (each run: start, 4 step starts, 4 finishes, end).
@@ -336,8 +359,11 @@ export async function run(): Promise<string> {
     for (const s of sockets) s.close();
     for (const close of closers) close();
     for (const child of children) {
+      if (child.exitCode !== null || child.signalCode !== null) continue;
+      const exited = new Promise((r) => child.once("exit", r));
       child.kill("SIGTERM");
-      await new Promise((r) => (child.exitCode !== null ? r(null) : child.once("exit", r)));
+      // A child stuck past SIGTERM is killed: the benchmark ends either way.
+      await within(exited, 10_000, "a child to stop").catch(() => child.kill("SIGKILL"));
     }
     await deleteKeys(redis);
     redis.disconnect();

@@ -13,6 +13,8 @@ import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
 
 export interface WriterJob { runs: number; concurrency: number; steps: number; stepMs: number }
 export interface StepFinished { pipelineId: string; stepsCompleted: number; at: number }
+/** The job's end; `error` when it failed (the parent must not wait for runs that will never come). */
+export interface WriterDone { done: true; error?: string }
 
 const [redisUrl = "redis://127.0.0.1:6379", keyPrefix = "pwbench:server:"] = process.argv.slice(2);
 const logger = pino({ level: "warn" });
@@ -44,14 +46,17 @@ async function runJob(job: WriterJob): Promise<void> {
     while (started < job.runs) {
       started++;
       const task = await pipeline.kiq();
-      await task.waitResult();
+      await task.waitResult({ timeoutMs: 60_000 });
     }
   };
   await Promise.all(Array.from({ length: job.concurrency }, lane));
 }
 
 process.on("message", (job: WriterJob) => {
-  void runJob(job).then(() => process.send?.({ done: true }));
+  void runJob(job).then(
+    () => process.send?.({ done: true } satisfies WriterDone),
+    (err: unknown) => process.send?.({ done: true, error: err instanceof Error ? err.message : String(err) } satisfies WriterDone),
+  );
 });
 process.on("SIGTERM", () => {
   void tracking.close().finally(() => {
