@@ -75,7 +75,7 @@ function bulkRun(i: number, now: number, spanMs: number): PipelineStatus {
 }
 
 /** Stores runs `from`..`to` with at most `window` writes in flight (the storage pipelines them). */
-async function bulkSave(storage: RedisPipelineStorage, from: number, to: number, now: number): Promise<number> {
+export async function bulkSave(storage: RedisPipelineStorage, from: number, to: number, now: number): Promise<number> {
   const t = performance.now();
   const inFlight = new Set<Promise<void>>();
   for (let i = from; i < to; i++) {
@@ -131,6 +131,42 @@ async function listAndMetrics(storage: RedisPipelineStorage): Promise<{ list: nu
   const metrics = await time(300, () => storage.getMetrics({ days: 7 }));
   return { list, q, metrics };
 }
+
+export interface LoadResult {
+  rate: number;
+  p50: number;
+  p99: number;
+  /** This process's CPU time per call (steadier than the rate on a shared machine). */
+  cpuUs: number;
+}
+
+/**
+ * Storage calls alone under load: `concurrency` callers loop `fn` for `durationMs` (after a warm-up
+ * of the same length / 4); answers calls/s and the latency percentiles of each call.
+ */
+export async function underLoad(fn: () => Promise<unknown>, concurrency = 10, durationMs = 4000): Promise<LoadResult> {
+  const loop = async (until: number, samples: number[] | null) => {
+    while (performance.now() < until) {
+      const t = performance.now();
+      await fn();
+      samples?.push(performance.now() - t);
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, () => loop(performance.now() + durationMs / 4, null)));
+  const samples: number[] = [];
+  const cpu = process.cpuUsage();
+  const t = performance.now();
+  await Promise.all(Array.from({ length: concurrency }, () => loop(t + durationMs, samples)));
+  const used = process.cpuUsage(cpu);
+  return {
+    rate: samples.length / ((performance.now() - t) / 1000), p50: pct(samples, 50), p99: pct(samples, 99),
+    cpuUs: (used.user + used.system) / samples.length,
+  };
+}
+
+/** What GET /api/pipelines asks of the storage: a page (status filter) and the status counts, together. */
+export const listWithCounts = (storage: RedisPipelineStorage) => () =>
+  Promise.all([storage.listPage({ status: "FAILED", limit: 50 }), storage.countByStatus()]);
 
 /** Adds the rollups of `factor - 1` more copies of every stored day: what 10× the runs would write. */
 async function scaleRollups(redis: Redis, storage: RedisPipelineStorage, factor: number): Promise<void> {

@@ -10,7 +10,7 @@ import type { Redis } from "ioredis";
 import { PipelineTrackingManager, RedisPipelineStorage, type CancelOutcome } from "../../lib";
 import { REDIS_URL, connect, deleteKeys, silentLogger } from "./helpers";
 
-const base = `pwtest:integrity:${randomBytes(4).toString("hex")}:`;
+const base = `pwtest:rp2:${randomBytes(4).toString("hex")}:`;
 let redis: Redis;
 
 beforeAll(() => {

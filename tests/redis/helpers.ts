@@ -5,9 +5,9 @@ import { pino, type Logger } from "pino";
 
 export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 
-/** "pwtest:redis2:<random>:<area>:", the Redis tests' own namespace. */
+/** "pwtest:rp2:<random>:<area>:", the Redis tests' own namespace. */
 export function uniquePrefix(area: string): string {
-  return `pwtest:redis2:${randomBytes(4).toString("hex")}:${area}:`;
+  return `pwtest:rp2:${randomBytes(4).toString("hex")}:${area}:`;
 }
 
 export function connect(url = REDIS_URL): Redis {

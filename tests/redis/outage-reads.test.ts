@@ -60,7 +60,7 @@ describe("RedisPipelineStorage reads during an outage", () => {
     // Default ioredis options: the offline queue and 20 retries per request that made reads hang.
     const redis = new Redis(PORT, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 200) });
     redis.on("error", () => undefined);
-    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:integrity:outage:", logger: silentLogger() });
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:rp2:outage:", logger: silentLogger() });
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);
     await storage.saveStatus(run("o-1"));
     expect((await tracking.getStatus("o-1"))?.status).toBe("RUNNING");
@@ -94,7 +94,7 @@ describe("RedisPipelineStorage reads during an outage", () => {
     // Nothing listens on 6399.
     const redis = new Redis(6399, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 200) });
     redis.on("error", () => undefined);
-    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:integrity:nowhere:", logger: silentLogger() });
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:rp2:nowhere:", logger: silentLogger() });
     await expectUnavailable("listPipelines on a fresh client", () => storage.listPipelines());
     await expectUnavailable("countByStatus on a fresh client", () => storage.countByStatus());
     redis.disconnect();

@@ -51,7 +51,7 @@ describe("RedisPipelineStorage when Redis restarts", () => {
     await startServer();
     const redis = new Redis(PORT, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 300) });
     redis.on("error", () => undefined);
-    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:redis2:restart:", logger: silentLogger() });
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:rp2:restart:", logger: silentLogger() });
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);
     const stepNames = Array.from({ length: 10 }, (_, i) => `s${i}`);
     let pipe = new Pipeline(new InMemoryBroker({ redis }), { name: "survivor" });

@@ -85,6 +85,30 @@ end
 
 local function endsWith(s, suffix) return string.sub(s, -#suffix) == suffix end
 
+-- Every day whose rollups a call changed gets a fresh "~v" in its counters hash (m:<day>), from one
+-- counter (m:seq) that never repeats, not even for a day that expired and came back: a reader that
+-- cached a day's parsed rollups reuses them while "~v" is unchanged (redis-metrics-reader.ts).
+local function bumpDays()
+  local days, order = {}, {}
+  for _, k in ipairs(R_KEYS) do
+    local dk = k
+    if endsWith(k, P_STEPS) then dk = string.sub(k, 1, -#P_STEPS - 1)
+    elseif endsWith(k, P_REASONS) then dk = string.sub(k, 1, -#P_REASONS - 1) end
+    if days[dk] == nil then days[dk] = k == dk; table.insert(order, dk) end
+    if k == dk then days[dk] = true end
+  end
+  if #order == 0 then return end
+  local seq = redis.call('INCR', P_METRICS .. 'seq')
+  for _, dk in ipairs(order) do
+    redis.call('HSET', dk, '~v', seq)
+    -- a day touched through its steps or reasons alone: its counters hash may be new, give it the day's expiry
+    if not days[dk] then
+      local exp = R_EXP[dk .. P_STEPS] or R_EXP[dk .. P_REASONS]
+      if exp then redis.call('PEXPIREAT', dk, exp) end
+    end
+  end
+end
+
 -- Writes the summed deltas. A failure reason or a step whose count drops to 0 leaves its hash; the
 -- step max is a high-water mark (a deleted run cannot take it back).
 local function flushRollups()
@@ -112,6 +136,7 @@ local function flushRollups()
     end
     if R_EXP[k] then redis.call('PEXPIREAT', k, R_EXP[k]) end
   end
+  bumpDays()
 end
 
 -- remove a run from every index (not from the rollups)
@@ -121,6 +146,40 @@ local function unindex(id, st, hn, nm, xm)
   if hn == '1' then redis.call('ZREM', P_NAME .. nm, id) end
   redis.call('ZREM', P_LEXIDS, string.lower(id) .. '\\0' .. id)
   if xm then redis.call('ZREM', P_EXPIRY, xm) end
+end
+
+-- Drops the index entries of runs Redis expired (ttlSeconds): at most \`batch\` due expiry entries,
+-- answers how many it looked at (batch: there may be more). Cheap when none is due (one range read).
+local function reapDue(now, batch)
+  local due = redis.call('ZRANGEBYSCORE', P_EXPIRY, '-inf', now, 'LIMIT', 0, batch)
+  for _, m in ipairs(due) do
+    local st, hn, id, nm = string.match(m, '^([^|]*)|([01])|([^|]*)|(.*)$')
+    if not st then
+      redis.call('ZREM', P_EXPIRY, m)
+    else
+      local K = P_RUN .. '{' .. id .. '}'
+      local xm = redis.call('HGET', K, 'xm')
+      if not xm then
+        if redis.call('EXISTS', K) == 0 then unindex(id, st, hn, nm, false) end
+        redis.call('ZREM', P_EXPIRY, m)
+      elseif xm ~= m then
+        redis.call('ZREM', P_EXPIRY, m)
+      else
+        local ttl = redis.call('PTTL', K)
+        if ttl > 0 then redis.call('ZADD', P_EXPIRY, tonumber(now) + ttl, m) else redis.call('ZREM', P_EXPIRY, m) end
+      end
+    end
+  end
+  return #due
+end
+
+-- a < b byte by byte, as sorted sets order members (Lua's own < follows the server's locale)
+local function bytesLess(a, b)
+  for i = 1, math.min(#a, #b) do
+    local x, y = string.byte(a, i), string.byte(b, i)
+    if x ~= y then return x < y end
+  end
+  return #a < #b
 end
 
 local function announce(v, deleted, origin, id)

@@ -54,6 +54,22 @@ interface StepAcc {
   buckets: Map<number, number>;
 }
 
+/** One day's three rollup hashes, parsed: what `assembleMetrics` sums over a window. */
+export interface DayRollup {
+  total: number;
+  completed: number;
+  failed: number;
+  cancelled: number;
+  running: number;
+  durationSum: number;
+  durationCount: number;
+  /** [hour, count] pairs */
+  hours: [number, number][];
+  durations: Map<number, number>;
+  reasons: [string, number][];
+  steps: Map<string, StepAcc>;
+}
+
 function addBucket(buckets: Map<number, number>, bucket: number, n: number): void {
   if (n !== 0) buckets.set(bucket, (buckets.get(bucket) ?? 0) + n);
 }
@@ -84,8 +100,29 @@ export function windowDays(query: MetricsQuery): { from: Date; now: Date; days: 
   return { from, now, days };
 }
 
-/** `PipelineMetrics` from each day's three rollup hashes (counters, reasons, steps). */
-export function assembleMetrics(query: MetricsQuery, perDay: { counters: Hash; reasons: Hash; steps: Hash }[]): PipelineMetrics {
+/** A day's rollups from its three hashes (counters, reasons, steps; HGETALL objects). */
+export function parseDay(c: Hash, reasons: Hash, s: Hash): DayRollup {
+  const day: DayRollup = {
+    total: int(c.t), completed: int(c["s:COMPLETED"]), failed: int(c["s:FAILED"]), cancelled: int(c["s:CANCELLED"]),
+    running: int(c["s:RUNNING"]) + int(c["s:PENDING"]), durationSum: float(c.ds), durationCount: int(c.dc),
+    hours: [], durations: new Map(), reasons: [], steps: new Map(),
+  };
+  for (const [field, value] of Object.entries(c)) {
+    if (field[0] === "h") day.hours.push([int(field.slice(1)), int(value)]);
+    else if (field[0] === "b") addBucket(day.durations, int(field.slice(1)), int(value));
+  }
+  for (const [reason, value] of Object.entries(reasons)) {
+    const n = int(value);
+    if (n > 0) day.reasons.push([reason, n]);
+  }
+  for (const [field, value] of Object.entries(s)) addStepField(day.steps, field, value);
+  return day;
+}
+
+const EMPTY_DAY: DayRollup = parseDay({}, {}, {});
+
+/** `PipelineMetrics` from each window day's parsed rollups (oldest first). */
+export function assembleMetrics(query: MetricsQuery, perDay: readonly DayRollup[]): PipelineMetrics {
   const { from, now, days } = windowDays(query);
   const hours = new Array<number>(24).fill(0);
   const durations = new Map<number, number>();
@@ -94,26 +131,30 @@ export function assembleMetrics(query: MetricsQuery, perDay: { counters: Hash; r
   let total = 0, completed = 0, failed = 0, cancelled = 0, running = 0, durationSum = 0, durationCount = 0;
 
   const daily = days.map((date, i) => {
-    const { counters: c, reasons, steps: s } = perDay[i] ?? { counters: {}, reasons: {}, steps: {} };
-    const day = { date, total: int(c.t), completed: int(c["s:COMPLETED"]), failed: int(c["s:FAILED"]), cancelled: int(c["s:CANCELLED"]) };
-    total += day.total;
-    completed += day.completed;
-    failed += day.failed;
-    cancelled += day.cancelled;
-    running += int(c["s:RUNNING"]) + int(c["s:PENDING"]);
-    const dc = int(c.dc);
-    const ds = float(c.ds);
-    durationSum += ds;
-    durationCount += dc;
-    for (const [field, value] of Object.entries(c)) {
-      if (field[0] === "h") hours[int(field.slice(1))]! += int(value);
-      else if (field[0] === "b") addBucket(durations, int(field.slice(1)), int(value));
+    const d = perDay[i] ?? EMPTY_DAY;
+    total += d.total;
+    completed += d.completed;
+    failed += d.failed;
+    cancelled += d.cancelled;
+    running += d.running;
+    durationSum += d.durationSum;
+    durationCount += d.durationCount;
+    for (const [hour, n] of d.hours) hours[hour]! += n;
+    for (const [bucket, n] of d.durations) addBucket(durations, bucket, n);
+    for (const [reason, n] of d.reasons) failureReasons[reason] = (failureReasons[reason] ?? 0) + n;
+    for (const [name, s] of d.steps) {
+      let acc = steps.get(name);
+      if (!acc) steps.set(name, (acc = { count: 0, failed: 0, sum: 0, max: null, buckets: new Map() }));
+      acc.count += s.count;
+      acc.failed += s.failed;
+      acc.sum += s.sum;
+      if (s.max !== null) acc.max = Math.max(acc.max ?? -Infinity, s.max);
+      for (const [bucket, n] of s.buckets) addBucket(acc.buckets, bucket, n);
     }
-    for (const [reason, n] of Object.entries(reasons)) {
-      if (int(n) > 0) failureReasons[reason] = (failureReasons[reason] ?? 0) + int(n);
-    }
-    for (const [field, value] of Object.entries(s)) addStepField(steps, field, value);
-    return { ...day, successRate: rate(day.completed, day.failed), avgDurationMs: average(ds, dc) };
+    return {
+      date, total: d.total, completed: d.completed, failed: d.failed, cancelled: d.cancelled,
+      successRate: rate(d.completed, d.failed), avgDurationMs: average(d.durationSum, d.durationCount),
+    };
   });
 
   const stepMetrics: StepMetrics[] = [];

@@ -16,7 +16,9 @@
  *    literals, see redis-records.ts), because the Node side of recording is dominated by per-command
  *    and per-argument costs. Consecutive saves of runs or steps share one call and one PUBLISH.
  */
+import { STATUSES } from "../models";
 import { prelude } from "./redis-lua-prelude";
+import { countByStatus, listPage, rollupDays } from "./redis-read-scripts";
 import type { KeyParts } from "./keys";
 
 /**
@@ -250,26 +252,7 @@ return { n, kept }
  */
 function reap(): string {
   return `
-local due = redis.call('ZRANGEBYSCORE', P_EXPIRY, '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, m in ipairs(due) do
-  local st, hn, id, nm = string.match(m, '^([^|]*)|([01])|([^|]*)|(.*)$')
-  if not st then
-    redis.call('ZREM', P_EXPIRY, m)
-  else
-    local K = P_RUN .. '{' .. id .. '}'
-    local xm = redis.call('HGET', K, 'xm')
-    if not xm then
-      if redis.call('EXISTS', K) == 0 then unindex(id, st, hn, nm, false) end
-      redis.call('ZREM', P_EXPIRY, m)
-    elseif xm ~= m then
-      redis.call('ZREM', P_EXPIRY, m)
-    else
-      local ttl = redis.call('PTTL', K)
-      if ttl > 0 then redis.call('ZADD', P_EXPIRY, tonumber(ARGV[1]) + ttl, m) else redis.call('ZREM', P_EXPIRY, m) end
-    end
-  end
-end
-return #due
+return reapDue(ARGV[1], tonumber(ARGV[2]))
 `;
 }
 
@@ -282,7 +265,8 @@ export interface ScriptDefinition {
   numberOfKeys: number;
 }
 
-export type ScriptName = "saveSteps" | "saveStatus" | "finishStatus" | "deleteRun" | "cleanup" | "reap";
+export type ScriptName =
+  | "saveSteps" | "saveStatus" | "finishStatus" | "deleteRun" | "cleanup" | "reap" | "listPage" | "countByStatus" | "rollupDays";
 
 export function buildScripts(parts: KeyParts): Record<ScriptName, ScriptDefinition> {
   const head = prelude(parts);
@@ -294,5 +278,8 @@ export function buildScripts(parts: KeyParts): Record<ScriptName, ScriptDefiniti
     deleteRun: withHead(deleteRun(), 1),
     cleanup: withHead(cleanup(), 1),
     reap: withHead(reap(), 1),
+    listPage: withHead(listPage(), 1),
+    countByStatus: withHead(countByStatus(STATUSES), 1),
+    rollupDays: withHead(rollupDays(), 1),
   };
 }

@@ -12,13 +12,13 @@ import type { Redis } from "ioredis";
 import { defaultLogger, type Logger } from "../../logger";
 import { assertMetricsDays } from "../metrics";
 import type { MetricsQuery, PipelineMetrics } from "../metrics-types";
-import {
-  STATUSES, isFinished, isValidPipelineId, type PipelineStatus, type PipelineSummary, type Status, type StepStatus,
-} from "../models";
-import { decodeCursor, encodeCursor } from "./cursor";
-import { DEFAULT_KEY_PREFIX, RedisKeys, lexOriginal } from "./keys";
-import { IndexWalker, ListSource, MergedSource, type EntrySource, type IndexEntry } from "./redis-paging";
-import { CorruptRecordError, decodeRun, decodeSummary, runRecord, stepRecord } from "./redis-records";
+import { isFinished, isValidPipelineId, type PipelineStatus, type Status, type StepStatus } from "../models";
+import { decodeCursor } from "./cursor";
+import { DEFAULT_KEY_PREFIX, RedisKeys } from "./keys";
+import { RedisListReader } from "./redis-lists";
+import { RollupReader } from "./redis-metrics-reader";
+import { IndexWalker } from "./redis-paging";
+import { CorruptRecordError, decodeRun, runRecord, stepRecord } from "./redis-records";
 import { assembleMetrics, dayStamp, runContribution, stepContribution, windowDays } from "./redis-rollups";
 import { buildScripts, type ScriptName } from "./redis-scripts";
 import { RedisReadGuard } from "./redis-read-guard";
@@ -40,9 +40,6 @@ export interface RedisStorageOptions {
   logger?: Logger;
 }
 
-const ID_MATCH_LIMIT = 5000;
-const NAME_MATCH_LIMIT = 200;
-const REAP_BATCH = 500;
 const CLEANUP_BATCH = 500;
 /** How long a read waits for this process's earlier writes (read-your-writes) while Redis is up. */
 const READ_WAIT_MS = 1000;
@@ -62,6 +59,8 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly guard: RedisReadGuard;
   /** Runs in progress stored by this storage: the write queue's connection epoch at their start. */
   private readonly startEpochs = new Map<string, number>();
+  private readonly lists: RedisListReader;
+  private readonly rollups: RollupReader;
 
   constructor(readonly redis: Redis, options: RedisStorageOptions = {}) {
     const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
@@ -88,6 +87,8 @@ export class RedisPipelineStorage implements TrackingStorage {
       if (!(command in (redis as unknown as Record<string, unknown>))) redis.defineCommand(command, def);
       this.commands[name] = command;
     }
+    this.lists = new RedisListReader(redis, this.keys, this.logger, (script, args) => this.call(script, args));
+    this.rollups = new RollupReader((args) => this.call("rollupDays", [this.keys.allIndex, ...args]));
   }
 
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
@@ -145,7 +146,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     return this.guard.read(async () => {
       await this.prepareRead();
       const key = filter.status ? this.keys.statusIndex(filter.status) : this.keys.allIndex;
-      return this.loadRuns(new IndexWalker(this.redis, key, null, 200), filter.limit ?? Infinity);
+      return this.lists.runs(new IndexWalker(this.redis, key, null, 200), filter.limit ?? Infinity);
     });
   }
 
@@ -153,60 +154,26 @@ export class RedisPipelineStorage implements TrackingStorage {
     return this.guard.read(async () => {
       await this.prepareRead();
       const since = query.since?.getTime() ?? -Infinity;
-      return this.loadRuns(new IndexWalker(this.redis, this.keys.allIndex, null, 200, since), query.limit ?? Infinity);
+      return this.lists.runs(new IndexWalker(this.redis, this.keys.allIndex, null, 200, since), query.limit ?? Infinity);
     });
   }
 
+  /** Without a search: one script call that also reaps (redis-lists.ts). */
   async listPage(query: PageQuery = {}): Promise<Page> {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const after = query.cursor ? decodeCursor(query.cursor) : null;
-    return this.guard.read(() => this.loadPage(query, limit, after));
+    return this.guard.read(async () => {
+      if (query.q) await this.prepareRead();
+      else await this.queue.barrier(READ_WAIT_MS);
+      return this.lists.page(query, limit, after);
+    });
   }
 
-  private async loadPage(query: PageQuery, limit: number, after: IndexEntry | null): Promise<Page> {
-    await this.prepareRead();
-    const q = query.q?.toLowerCase() ?? "";
-    const chunk = Math.min(500, Math.max(20, limit + 1));
-    let source: EntrySource;
-    if (!q) {
-      const key = query.status ? this.keys.statusIndex(query.status) : this.keys.allIndex;
-      source = new IndexWalker(this.redis, key, after, chunk);
-    } else {
-      source = await this.searchSource(q, after, chunk);
-    }
-    const found: { summary: PipelineSummary; entry: IndexEntry }[] = [];
-    while (found.length <= limit) {
-      const batch: IndexEntry[] = [];
-      for (let e = await source.next(); e; e = batch.length < chunk ? await source.next() : null) batch.push(e);
-      if (batch.length === 0) break;
-      const pipeline = this.redis.pipeline();
-      for (const e of batch) pipeline.hmget(this.keys.run(e.pipelineId), "doc", "ss", "names");
-      const replies = (await pipeline.exec()) ?? [];
-      batch.forEach((entry, i) => {
-        const summary = this.decodeListed(entry, replies[i], (v) => {
-          const [doc, ss, names] = v as (string | null)[];
-          return decodeSummary(entry.pipelineId, doc ?? null, ss ?? null, names ?? null);
-        });
-        if (summary && (!query.status || summary.status === query.status)) found.push({ summary, entry });
-      });
-      if (batch.length < chunk) break;
-    }
-    const items = found.slice(0, limit);
-    const last = items[items.length - 1];
-    return { items: items.map((f) => f.summary), nextCursor: found.length > limit && last ? encodeCursor(last.entry) : null };
-  }
-
+  /** One script call that also reaps (redis-lists.ts). */
   async countByStatus(): Promise<Record<Status, number>> {
     return this.guard.read(async () => {
-      await this.prepareRead();
-      const pipeline = this.redis.pipeline();
-      for (const s of STATUSES) pipeline.zcard(this.keys.statusIndex(s));
-      const replies = (await pipeline.exec()) ?? [];
-      return Object.fromEntries(STATUSES.map((s, i) => {
-        const [err, n] = replies[i] ?? [new Error("no reply"), 0];
-        if (err) throw err;
-        return [s, Number(n)];
-      })) as Record<Status, number>;
+      await this.queue.barrier(READ_WAIT_MS);
+      return this.lists.countByStatus();
     });
   }
 
@@ -240,18 +207,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     assertMetricsDays(query.days);
     return this.guard.read(async () => {
       await this.queue.barrier(READ_WAIT_MS);
-      const { days } = windowDays(query);
-      const pipeline = this.redis.pipeline();
-      for (const day of days) {
-        pipeline.hgetall(this.keys.metricsDay(day)).hgetall(this.keys.metricsReasons(day)).hgetall(this.keys.metricsSteps(day));
-      }
-      const replies = (await pipeline.exec()) ?? [];
-      const hashAt = (i: number): Record<string, string> => {
-        const [err, value] = replies[i] ?? [null, {}];
-        if (err) throw err;
-        return (value ?? {}) as Record<string, string>;
-      };
-      return assembleMetrics(query, days.map((_, i) => ({ counters: hashAt(3 * i), reasons: hashAt(3 * i + 1), steps: hashAt(3 * i + 2) })));
+      return assembleMetrics(query, await this.rollups.read(windowDays(query).days));
     });
   }
 
@@ -309,69 +265,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   /** Our own earlier writes first, then drop index entries of runs Redis expired (ttlSeconds). */
   private async prepareRead(): Promise<void> {
     await this.queue.barrier(READ_WAIT_MS);
-    for (let round = 0; round < 20; round++) {
-      const looked = Number(await this.call("reap", [this.keys.allIndex, Date.now(), REAP_BATCH]));
-      if (looked < REAP_BATCH) break;
-    }
-  }
-
-  /** id-prefix matches (lex index, sorted by start here) merged with every matching name's index. */
-  private async searchSource(q: string, after: IndexEntry | null, chunk: number): Promise<EntrySource> {
-    const range = [`[${q}`, `[${q}\uffff`] as const;
-    const [names, ids] = await Promise.all([
-      this.redis.zrangebylex(this.keys.nameLex, range[0], range[1], "LIMIT", 0, NAME_MATCH_LIMIT),
-      this.redis.zrangebylex(this.keys.idLex, range[0], range[1], "LIMIT", 0, ID_MATCH_LIMIT + 1),
-    ]);
-    const sources: EntrySource[] = names.map((m) => new IndexWalker(this.redis, this.keys.nameIndex(lexOriginal(m)), after, chunk));
-    if (ids.length > ID_MATCH_LIMIT) {
-      // Too many id matches to sort here: walk the time index and keep the matching ids (rare).
-      sources.push(new PrefixFilter(new IndexWalker(this.redis, this.keys.allIndex, after, 500), q));
-    } else if (ids.length > 0) {
-      const plain = ids.map(lexOriginal);
-      const scores = await this.redis.zmscore(this.keys.allIndex, ...plain);
-      const entries: IndexEntry[] = [];
-      plain.forEach((pipelineId, i) => {
-        const s = scores[i];
-        if (s !== null && s !== undefined) entries.push({ pipelineId, startedAtMs: Number(s) });
-      });
-      entries.sort((a, b) => b.startedAtMs - a.startedAtMs || (a.pipelineId < b.pipelineId ? 1 : -1));
-      const start = after ? entries.findIndex((e) => e.startedAtMs < after.startedAtMs
-        || (e.startedAtMs === after.startedAtMs && e.pipelineId < after.pipelineId)) : 0;
-      sources.push(new ListSource(start < 0 ? [] : entries.slice(start)));
-    }
-    return new MergedSource(sources);
-  }
-
-  private async loadRuns(source: EntrySource, limit: number): Promise<PipelineStatus[]> {
-    const out: PipelineStatus[] = [];
-    while (out.length < limit) {
-      const batch: IndexEntry[] = [];
-      for (let e = await source.next(); e; e = batch.length < 200 ? await source.next() : null) batch.push(e);
-      if (batch.length === 0) break;
-      const pipeline = this.redis.pipeline();
-      for (const e of batch) pipeline.hgetall(this.keys.run(e.pipelineId));
-      const replies = (await pipeline.exec()) ?? [];
-      batch.forEach((entry, i) => {
-        const run = this.decodeListed(entry, replies[i], (v) => decodeRun(entry.pipelineId, v as Record<string, string>));
-        if (run && out.length < limit) out.push(run);
-      });
-      if (batch.length < 200) break;
-    }
-    return out;
-  }
-
-  /** One listed record: null (and the stale index entry dropped) when gone, null (logged) when corrupt. */
-  private decodeListed<T>(entry: IndexEntry, reply: [Error | null, unknown] | undefined, decode: (value: unknown) => T | null): T | null {
-    try {
-      if (!reply) return null;
-      if (reply[0]) throw /WRONGTYPE/.test(reply[0].message) ? new CorruptRecordError(entry.pipelineId, "not a hash") : reply[0];
-      const value = decode(reply[1]);
-      if (value === null) void this.call("cleanup", [this.keys.allIndex, entry.pipelineId]).catch(() => undefined);
-      return value;
-    } catch (err) {
-      this.logger.error({ err, pipelineId: entry.pipelineId }, "skipped a pipeline record that could not be read");
-      return null;
-    }
+    await this.lists.reap();
   }
 
   private startSubscriber(): void {
@@ -408,17 +302,6 @@ function parseChange(message: string): StorageChange | null {
   if (!Number.isFinite(version) || !isValidPipelineId(pipelineId)) return null;
   return { pipelineId, version, origin: origin || null, deleted: message.slice(a + 1, b) === "1" };
 }
-
-class PrefixFilter implements EntrySource {
-  constructor(private readonly inner: EntrySource, private readonly prefix: string) {}
-  async next(): Promise<IndexEntry | null> {
-    for (let e = await this.inner.next(); e; e = await this.inner.next()) {
-      if (e.pipelineId.toLowerCase().startsWith(this.prefix)) return e;
-    }
-    return null;
-  }
-}
-
 
 function hash(text: string): string {
   let h = 2166136261;

@@ -1,0 +1,193 @@
+/**
+ * The list reads of the Redis storage: pages (listPage), whole runs (listPipelines, getHistory) and
+ * the status counts. A page without a search is one script call (redis-read-scripts.ts: it walks the
+ * index, reads each run's summary fields and drops entries of records that are gone); a search
+ * merges the matching name indexes and id prefixes here (redis-paging.ts) and reads the runs in
+ * pipelines. Anything that does not decode is skipped and logged, and the page still fills up.
+ */
+import type { Redis } from "ioredis";
+import type { Logger } from "../../logger";
+import { STATUSES, type PipelineStatus, type PipelineSummary, type Status } from "../models";
+import { encodeCursor } from "./cursor";
+import { lexOriginal, type RedisKeys } from "./keys";
+import { IndexWalker, ListSource, MergedSource, type EntrySource, type IndexEntry } from "./redis-paging";
+import { CorruptRecordError, decodeRun, decodeSummary } from "./redis-records";
+import type { ScriptName } from "./redis-scripts";
+import type { Page, PageQuery } from "./types";
+
+const ID_MATCH_LIMIT = 5000;
+const NAME_MATCH_LIMIT = 200;
+/** Expiry entries a read script reaps at most per call (more wait for the next read, or loop in counts). */
+export const REAP_BATCH = 500;
+const MAX_REAP_ROUNDS = 20;
+
+export type ScriptCall = (script: ScriptName, args: (string | number)[]) => Promise<unknown>;
+
+type Listed = { summary: PipelineSummary; entry: IndexEntry };
+
+/** The listPage script's separators and its mark of a missing field (redis-read-scripts.ts). */
+const US = "\x1f";
+const RS = "\x1e";
+const orNull = (field: string | undefined): string | null => (field === undefined || field === "\x15" ? null : field);
+
+export class RedisListReader {
+  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly logger: Logger,
+    private readonly call: ScriptCall) {}
+
+  async page(query: PageQuery, limit: number, after: IndexEntry | null): Promise<Page> {
+    const q = query.q?.toLowerCase() ?? "";
+    const found = q ? await this.searchPage(q, query.status, limit, after) : await this.indexPage(query.status, limit, after);
+    const items = found.slice(0, limit);
+    const last = items[items.length - 1];
+    return { items: items.map((f) => f.summary), nextCursor: found.length > limit && last ? encodeCursor(last.entry) : null };
+  }
+
+  /** limit + 1 runs (one more tells whether a next page exists) from the listPage script. */
+  private async indexPage(status: Status | undefined, limit: number, after: IndexEntry | null): Promise<Listed[]> {
+    const key = status ? this.keys.statusIndex(status) : this.keys.allIndex;
+    const found: Listed[] = [];
+    let from = after;
+    for (;;) {
+      const want = limit + 1 - found.length;
+      const [, packed, bad] = (await this.call("listPage", [
+        this.keys.allIndex, key, status ?? "", want, from ? from.startedAtMs : "", from ? from.pipelineId : "", Date.now(), REAP_BATCH,
+      ])) as [number, string, string[]];
+      for (let i = 0; i + 1 < bad.length; i += 2) this.skipped(bad[i]!, new CorruptRecordError(bad[i]!, bad[i + 1]!));
+      let listed = 0;
+      for (const record of packed.split(RS)) {
+        if (!record) continue;
+        const [pipelineId, score, doc, ss, names] = record.split(US) as [string, string, string, string, string];
+        const entry = { pipelineId, startedAtMs: Number(score) };
+        from = entry;
+        listed++;
+        try {
+          const summary = decodeSummary(pipelineId, orNull(doc), orNull(ss), orNull(names));
+          if (summary && (!status || summary.status === status)) found.push({ summary, entry });
+        } catch (err) {
+          this.skipped(pipelineId, err);
+        }
+      }
+      // Fewer than asked: the index has no more. Else some did not decode: read on after them.
+      if (listed < want || found.length > limit) return found;
+    }
+  }
+
+  private async searchPage(q: string, status: Status | undefined, limit: number, after: IndexEntry | null): Promise<Listed[]> {
+    const chunk = Math.min(500, Math.max(20, limit + 1));
+    const source = await this.searchSource(q, after, chunk);
+    const found: Listed[] = [];
+    while (found.length <= limit) {
+      const batch = await take(source, chunk);
+      if (batch.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (const e of batch) pipeline.hmget(this.keys.run(e.pipelineId), "doc", "ss", "names");
+      const replies = (await pipeline.exec()) ?? [];
+      batch.forEach((entry, i) => {
+        const summary = this.decodeListed(entry, replies[i], (v) => {
+          const [doc, ss, names] = v as (string | null)[];
+          return decodeSummary(entry.pipelineId, doc ?? null, ss ?? null, names ?? null);
+        });
+        if (summary && (!status || summary.status === status)) found.push({ summary, entry });
+      });
+      if (batch.length < chunk) break;
+    }
+    return found;
+  }
+
+  /** Whole runs, newest first, from an index walk. */
+  async runs(source: EntrySource, limit: number): Promise<PipelineStatus[]> {
+    const out: PipelineStatus[] = [];
+    while (out.length < limit) {
+      const batch = await take(source, 200);
+      if (batch.length === 0) break;
+      const pipeline = this.redis.pipeline();
+      for (const e of batch) pipeline.hgetall(this.keys.run(e.pipelineId));
+      const replies = (await pipeline.exec()) ?? [];
+      batch.forEach((entry, i) => {
+        const run = this.decodeListed(entry, replies[i], (v) => decodeRun(entry.pipelineId, v as Record<string, string>));
+        if (run && out.length < limit) out.push(run);
+      });
+      if (batch.length < 200) break;
+    }
+    return out;
+  }
+
+  /** One script call (it reaps first); more rounds only while expired entries are still due. */
+  async countByStatus(): Promise<Record<Status, number>> {
+    for (let round = 1; ; round++) {
+      const [reaped, ...counts] = (await this.call("countByStatus", [this.keys.allIndex, Date.now(), REAP_BATCH])) as number[];
+      if (reaped! < REAP_BATCH || round >= MAX_REAP_ROUNDS) {
+        return Object.fromEntries(STATUSES.map((s, i) => [s, Number(counts[i] ?? 0)])) as Record<Status, number>;
+      }
+    }
+  }
+
+  /** Drops index entries of runs Redis expired (ttlSeconds), all that are due (in rounds). */
+  async reap(): Promise<void> {
+    for (let round = 0; round < MAX_REAP_ROUNDS; round++) {
+      const looked = Number(await this.call("reap", [this.keys.allIndex, Date.now(), REAP_BATCH]));
+      if (looked < REAP_BATCH) break;
+    }
+  }
+
+  /** id-prefix matches (lex index, sorted by start here) merged with every matching name's index. */
+  private async searchSource(q: string, after: IndexEntry | null, chunk: number): Promise<EntrySource> {
+    const range = [`[${q}`, `[${q}\uffff`] as const;
+    const [names, ids] = await Promise.all([
+      this.redis.zrangebylex(this.keys.nameLex, range[0], range[1], "LIMIT", 0, NAME_MATCH_LIMIT),
+      this.redis.zrangebylex(this.keys.idLex, range[0], range[1], "LIMIT", 0, ID_MATCH_LIMIT + 1),
+    ]);
+    const sources: EntrySource[] = names.map((m) => new IndexWalker(this.redis, this.keys.nameIndex(lexOriginal(m)), after, chunk));
+    if (ids.length > ID_MATCH_LIMIT) {
+      // Too many id matches to sort here: walk the time index and keep the matching ids (rare).
+      sources.push(new PrefixFilter(new IndexWalker(this.redis, this.keys.allIndex, after, 500), q));
+    } else if (ids.length > 0) {
+      const plain = ids.map(lexOriginal);
+      const scores = await this.redis.zmscore(this.keys.allIndex, ...plain);
+      const entries: IndexEntry[] = [];
+      plain.forEach((pipelineId, i) => {
+        const s = scores[i];
+        if (s !== null && s !== undefined) entries.push({ pipelineId, startedAtMs: Number(s) });
+      });
+      entries.sort((a, b) => b.startedAtMs - a.startedAtMs || (a.pipelineId < b.pipelineId ? 1 : -1));
+      const start = after ? entries.findIndex((e) => e.startedAtMs < after.startedAtMs
+        || (e.startedAtMs === after.startedAtMs && e.pipelineId < after.pipelineId)) : 0;
+      sources.push(new ListSource(start < 0 ? [] : entries.slice(start)));
+    }
+    return new MergedSource(sources);
+  }
+
+  /** One listed record: null (and the stale index entry dropped) when gone, null (logged) when corrupt. */
+  private decodeListed<T>(entry: IndexEntry, reply: [Error | null, unknown] | undefined, decode: (value: unknown) => T | null): T | null {
+    try {
+      if (!reply) return null;
+      if (reply[0]) throw /WRONGTYPE/.test(reply[0].message) ? new CorruptRecordError(entry.pipelineId, "not a hash") : reply[0];
+      const value = decode(reply[1]);
+      if (value === null) void this.call("cleanup", [this.keys.allIndex, entry.pipelineId]).catch(() => undefined);
+      return value;
+    } catch (err) {
+      this.skipped(entry.pipelineId, err);
+      return null;
+    }
+  }
+
+  private skipped(pipelineId: string, err: unknown): void {
+    this.logger.error({ err, pipelineId }, "skipped a pipeline record that could not be read");
+  }
+}
+
+async function take(source: EntrySource, n: number): Promise<IndexEntry[]> {
+  const batch: IndexEntry[] = [];
+  for (let e = await source.next(); e; e = batch.length < n ? await source.next() : null) batch.push(e);
+  return batch;
+}
+
+class PrefixFilter implements EntrySource {
+  constructor(private readonly inner: EntrySource, private readonly prefix: string) {}
+  async next(): Promise<IndexEntry | null> {
+    for (let e = await this.inner.next(); e; e = await this.inner.next()) {
+      if (e.pipelineId.toLowerCase().startsWith(this.prefix)) return e;
+    }
+    return null;
+  }
+}
