@@ -176,12 +176,14 @@ async function scaleRollups(redis: Redis, storage: RedisPipelineStorage, factor:
     for (const key of [storage.keys.metricsDay(day), storage.keys.metricsReasons(day), storage.keys.metricsSteps(day)]) {
       const hash = await redis.hgetall(key);
       for (const [field, value] of Object.entries(hash)) {
-        if (field.startsWith("m|")) continue;
+        if (field.startsWith("m|") || field === "~v") continue;
         const n = Number(value) * (factor - 1);
         if (Number.isInteger(n)) pipeline.hincrby(key, field, n);
         else pipeline.hincrbyfloat(key, field, String(n));
       }
     }
+    // A new "~v" for the day, as every rollup write gives it, so readers do not reuse the day parsed before.
+    pipeline.hset(storage.keys.metricsDay(day), "~v", await redis.incr(`${storage.keys.prefix}m:seq`));
   }
   await pipeline.exec();
 }

@@ -59,6 +59,44 @@ describe("RedisPipelineStorage script reads", () => {
     await storage.close();
   });
 
+  it("counts asked with a page ride on its script call, and still see this process's writes issued before them", async () => {
+    const client = connect();
+    const storage = new RedisPipelineStorage(client, { keyPrefix: `${base}ride:`, logger: silentLogger() });
+    const t = Date.now() - 10_000;
+    await Promise.all(Array.from({ length: 6 }, (_, i) => storage.saveStatus(run(`r${i}`, i % 3 ? "COMPLETED" : "FAILED", new Date(t + i)))));
+    const methods = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
+    const name = Object.keys(methods).find((k) => k.startsWith("pipewatch_countByStatus_"))!;
+    const original = methods[name]!;
+    let ownCalls = 0;
+    methods[name] = (...args: unknown[]) => (ownCalls++, original.apply(client, args));
+
+    const [page, counts] = await Promise.all([storage.listPage({ limit: 2, status: "FAILED" }), storage.countByStatus()]);
+    expect(page.items.map((s) => s.pipelineId)).toEqual(["r3", "r0"]);
+    expect(counts).toEqual({ PENDING: 0, RUNNING: 0, COMPLETED: 4, FAILED: 2, CANCELLED: 0 });
+    expect(ownCalls).toBe(0);
+    expect(await storage.countByStatus()).toEqual(counts);
+    expect(ownCalls).toBe(1);
+    // A write issued after the page but before the counts: the counts must see it.
+    const listed = storage.listPage({ limit: 1 });
+    const saved = storage.saveStatus(run("late", "RUNNING", new Date(t + 100)));
+    const [, after] = await Promise.all([listed, storage.countByStatus(), saved]);
+    expect(after.RUNNING).toBe(1);
+    // While a write issued before the counts is not done, no page call may answer them.
+    const lists = (storage as unknown as { lists: { writes: unknown } }).lists;
+    const writes = lists.writes;
+    lists.writes = { issued: Number.MAX_SAFE_INTEGER, doneUpTo: () => 0 };
+    ownCalls = 0;
+    await Promise.all([storage.listPage({ limit: 1 }), storage.countByStatus()]);
+    expect(ownCalls).toBe(1);
+    lists.writes = writes;
+    // Counts first, page second: each its own call, same answers.
+    const [first, second] = await Promise.all([storage.countByStatus(), storage.listPage({ limit: 1 })]);
+    expect(first).toEqual({ ...counts, RUNNING: 1 });
+    expect(second.items.map((s) => s.pipelineId)).toEqual(["late"]);
+    await storage.close();
+    client.disconnect();
+  });
+
   it("counts and pages drop every expired run, also more than one reap batch of them", async () => {
     const storage = new RedisPipelineStorage(redis, { keyPrefix: `${base}many:`, ttlSeconds: 1, logger: silentLogger() });
     const t = Date.now() - 60_000;

@@ -23,7 +23,10 @@
  *   <p>idx:expiry              zset "<STATUS>|<0/1 has name>|<id>|<name>" → expire-at ms: lets a read
  *                              drop the index entries of runs Redis expired (ttlSeconds)
  *   <p>m:<YYYY-MM-DD>          hash, rollups of runs started that UTC day: t (total), s:<STATUS>,
- *                              h<0-23>, ds/dc (duration sum/count), b<bucket> (duration histogram)
+ *                              h<0-23>, ds/dc (duration sum/count), b<bucket> (duration histogram),
+ *                              ~v (changes with every write to any of the day's three hashes; from m:seq)
+ *   <p>m:seq                   counter behind every ~v, so a day that expires and comes back never
+ *                              repeats one (readers keep parsed days by ~v: redis-metrics-reader.ts)
  *   <p>m:<day>:reasons         hash, failure reason → count
  *   <p>m:<day>:steps           hash, per step: c|<step> f|<step> s|<step> m|<step> b<bucket>|<step>
  *   <p>changes                 pub/sub channel: "<version>|<deleted 0/1>|<origin>|<id>"

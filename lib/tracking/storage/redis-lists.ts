@@ -23,6 +23,25 @@ const MAX_REAP_ROUNDS = 20;
 
 export type ScriptCall = (script: ScriptName, args: (string | number)[]) => Promise<unknown>;
 
+/** The write queue's progress, for read-your-writes (redis-write-queue.ts). */
+export interface WriteProgress {
+  readonly issued: number;
+  doneUpTo(): number;
+}
+
+type Counts = Record<Status, number>;
+
+/**
+ * A countByStatus waiting to be sent. A list request asks for a page and the counts together
+ * (server: Promise.all); the page's script call, sent first, counts too for every ticket whose
+ * caller's earlier writes are all done, and the count call is not sent at all.
+ */
+interface CountTicket {
+  /** The writes this process had issued when countByStatus was called (it must see them). */
+  writes: number;
+  rider: Promise<Counts> | null;
+}
+
 type Listed = { summary: PipelineSummary; entry: IndexEntry };
 
 /** The listPage script's separators and its mark of a missing field (redis-read-scripts.ts). */
@@ -31,8 +50,49 @@ const RS = "\x1e";
 const orNull = (field: string | undefined): string | null => (field === undefined || field === "\x15" ? null : field);
 
 export class RedisListReader {
+  private readonly tickets = new Set<CountTicket>();
+
   constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly logger: Logger,
-    private readonly call: ScriptCall) {}
+    private readonly call: ScriptCall, private readonly writes: WriteProgress) {}
+
+  /**
+   * Counts per status, by a page's script call sent meanwhile or else by its own. `ready` is what must
+   * come first (connection check, own writes); the ticket is taken at once, so a page requested right
+   * before (the same request's) can carry it.
+   */
+  async countByStatus(ready: () => Promise<void>): Promise<Counts> {
+    const ticket: CountTicket = { writes: this.writes.issued, rider: null };
+    this.tickets.add(ticket);
+    try {
+      await ready();
+      this.tickets.delete(ticket);
+      if (ticket.rider) {
+        try {
+          return await ticket.rider;
+        } catch {
+          // The page call failed or left expiry entries due: count on our own.
+        }
+      }
+      return await this.ownCounts();
+    } finally {
+      this.tickets.delete(ticket);
+    }
+  }
+
+  /** Tickets a script call sent now may answer, and the promise they then wait on. */
+  private takeTickets(): ((counts: Counts | Error) => void) | null {
+    if (this.tickets.size === 0) return null;
+    const done = this.writes.doneUpTo();
+    const riders = [...this.tickets].filter((t) => t.rider === null && t.writes <= done);
+    if (riders.length === 0) return null;
+    let settle!: (counts: Counts | Error) => void;
+    const rider = new Promise<Counts>((resolve, reject) => {
+      settle = (counts) => (counts instanceof Error ? reject(counts) : resolve(counts));
+    });
+    rider.catch(() => undefined); // a ticket whose caller already failed does not wait on it
+    for (const t of riders) t.rider = rider;
+    return settle;
+  }
 
   async page(query: PageQuery, limit: number, after: IndexEntry | null): Promise<Page> {
     const q = query.q?.toLowerCase() ?? "";
@@ -49,9 +109,19 @@ export class RedisListReader {
     let from = after;
     for (;;) {
       const want = limit + 1 - found.length;
-      const [, packed, bad] = (await this.call("listPage", [
-        this.keys.allIndex, key, status ?? "", want, from ? from.startedAtMs : "", from ? from.pipelineId : "", Date.now(), REAP_BATCH,
-      ])) as [number, string, string[]];
+      const settle = this.takeTickets();
+      let reply: [number, string, string[], number[]];
+      try {
+        reply = (await this.call("listPage", [
+          this.keys.allIndex, key, status ?? "", want, from ? from.startedAtMs : "", from ? from.pipelineId : "", Date.now(), REAP_BATCH,
+          settle ? "1" : "0",
+        ])) as [number, string, string[], number[]];
+      } catch (err) {
+        settle?.(err instanceof Error ? err : new Error(String(err)));
+        throw err;
+      }
+      const [reaped, packed, bad, counts] = reply;
+      settle?.(reaped < REAP_BATCH ? countsOf(counts) : new Error("expiry entries still due"));
       for (let i = 0; i + 1 < bad.length; i += 2) this.skipped(bad[i]!, new CorruptRecordError(bad[i]!, bad[i + 1]!));
       let listed = 0;
       for (const record of packed.split(RS)) {
@@ -113,12 +183,10 @@ export class RedisListReader {
   }
 
   /** One script call (it reaps first); more rounds only while expired entries are still due. */
-  async countByStatus(): Promise<Record<Status, number>> {
+  private async ownCounts(): Promise<Counts> {
     for (let round = 1; ; round++) {
       const [reaped, ...counts] = (await this.call("countByStatus", [this.keys.allIndex, Date.now(), REAP_BATCH])) as number[];
-      if (reaped! < REAP_BATCH || round >= MAX_REAP_ROUNDS) {
-        return Object.fromEntries(STATUSES.map((s, i) => [s, Number(counts[i] ?? 0)])) as Record<Status, number>;
-      }
+      if (reaped! < REAP_BATCH || round >= MAX_REAP_ROUNDS) return countsOf(counts);
     }
   }
 
@@ -174,6 +242,10 @@ export class RedisListReader {
   private skipped(pipelineId: string, err: unknown): void {
     this.logger.error({ err, pipelineId }, "skipped a pipeline record that could not be read");
   }
+}
+
+function countsOf(counts: readonly number[]): Counts {
+  return Object.fromEntries(STATUSES.map((s, i) => [s, Number(counts[i] ?? 0)])) as Counts;
 }
 
 async function take(source: EntrySource, n: number): Promise<IndexEntry[]> {

@@ -9,15 +9,16 @@
 
 /**
  * KEYS[1] the all-runs index (routing only); ARGV: index key to walk, status filter ('' none),
- * entries wanted, cursor score ('' from the newest), cursor id, now ms, reap batch.
- * Walks the index newest first from just after the cursor and answers { reaped, packed, skipped }:
+ * entries wanted, cursor score ('' from the newest), cursor id, now ms, reap batch, '1' to count too.
+ * Walks the index newest first from just after the cursor and answers { reaped, packed, skipped, counts }:
  * up to `wanted` runs whose record exists, packed into one string (one reply to decode, not five per
  * run) as "<id>US<score>US<doc>US<ss>US<names>RS" with NAK for a missing field (JSON never holds a
  * control character, so a field that does is not ours: skipped), and skipped as { id, reason, ... }.
  * Index entries of records gone behind the storage's back are dropped (as `cleanup` drops them)
- * after the walk, so the walk's offsets do not move under it.
+ * after the walk, so the walk's offsets do not move under it. With ARGV[8] '1', counts holds the
+ * runs per status after that (a list request also wants them: one call instead of two).
  */
-export function listPage(): string {
+export function listPage(statuses: readonly string[]): string {
   return `
 local key, status, want = ARGV[1], ARGV[2], tonumber(ARGV[3])
 local afterScore, afterId = tonumber(ARGV[4]), ARGV[5]
@@ -53,11 +54,16 @@ while n < want do
   end
   if #r < 2 * chunk then break end
 end
+local STATUSES = { ${statuses.map((s) => JSON.stringify(s)).join(", ")} }
 for _, id in ipairs(gone) do
   unindex(id, false, false, false, false)
-  for _, s in ipairs({ 'PENDING', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELLED' }) do redis.call('ZREM', P_STATUS .. s, id) end
+  for _, s in ipairs(STATUSES) do redis.call('ZREM', P_STATUS .. s, id) end
 end
-return { reaped, table.concat(out), bad }
+local counts = {}
+if ARGV[8] == '1' then
+  for _, s in ipairs(STATUSES) do table.insert(counts, redis.call('ZCARD', P_STATUS .. s)) end
+end
+return { reaped, table.concat(out), bad, counts }
 `;
 }
 

@@ -278,7 +278,7 @@ export function buildScripts(parts: KeyParts): Record<ScriptName, ScriptDefiniti
     deleteRun: withHead(deleteRun(), 1),
     cleanup: withHead(cleanup(), 1),
     reap: withHead(reap(), 1),
-    listPage: withHead(listPage(), 1),
+    listPage: withHead(listPage(STATUSES), 1),
     countByStatus: withHead(countByStatus(STATUSES), 1),
     rollupDays: withHead(rollupDays(), 1),
   };

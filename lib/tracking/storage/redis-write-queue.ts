@@ -171,8 +171,13 @@ export class RedisWriteQueue {
     clearTimeout(timer);
   }
 
+  /** How many writes were pushed so far (the seq of the last one). */
+  get issued(): number {
+    return this.pushed;
+  }
+
   /** Every write with a seq up to this one was answered (or given up). */
-  private doneUpTo(): number {
+  doneUpTo(): number {
     let first = this.queue[0]?.seq ?? Infinity;
     for (const batch of this.inFlight) {
       const seq = batch[0]?.seq;

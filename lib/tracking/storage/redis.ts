@@ -87,7 +87,7 @@ export class RedisPipelineStorage implements TrackingStorage {
       if (!(command in (redis as unknown as Record<string, unknown>))) redis.defineCommand(command, def);
       this.commands[name] = command;
     }
-    this.lists = new RedisListReader(redis, this.keys, this.logger, (script, args) => this.call(script, args));
+    this.lists = new RedisListReader(redis, this.keys, this.logger, (script, args) => this.call(script, args), this.queue);
     this.rollups = new RollupReader((args) => this.call("rollupDays", [this.keys.allIndex, ...args]));
   }
 
@@ -169,12 +169,9 @@ export class RedisPipelineStorage implements TrackingStorage {
     });
   }
 
-  /** One script call that also reaps (redis-lists.ts). */
+  /** One script call that also reaps, or none when a page requested with it counts too (redis-lists.ts). */
   async countByStatus(): Promise<Record<Status, number>> {
-    return this.guard.read(async () => {
-      await this.queue.barrier(READ_WAIT_MS);
-      return this.lists.countByStatus();
-    });
+    return this.guard.read(() => this.lists.countByStatus(() => this.queue.barrier(READ_WAIT_MS)));
   }
 
   /** Fails fast during an outage like a read: buffered, its answer (was there such a run?) would be a guess. */
