@@ -168,6 +168,29 @@ export async function underLoad(fn: () => Promise<unknown>, concurrency = 10, du
 export const listWithCounts = (storage: RedisPipelineStorage) => () =>
   Promise.all([storage.listPage({ status: "FAILED", limit: 50 }), storage.countByStatus()]);
 
+/**
+ * A second process's worth of live recording on its own connection: `runsPerSecond` runs started now
+ * (saved RUNNING, then finished with 3 steps), so today's rollups and indexes keep changing.
+ */
+function liveWriter(storage: RedisPipelineStorage, runsPerSecond: number): { stop: () => Promise<void> } {
+  let i = 0;
+  const tick = () => {
+    const t = new Date();
+    for (let k = 0; k < runsPerSecond / 10; k++, i++) {
+      const finished = bulkRun(i, t.getTime(), 1);
+      const id = `live_${i}`;
+      void storage.saveStatus({ ...finished, pipelineId: id, status: "RUNNING", completedAt: null, durationMs: null, error: null, result: null,
+        steps: finished.steps.map((st) => step(st.stepName)) });
+      void storage.saveStatus({ ...finished, pipelineId: id });
+    }
+  };
+  const timer = setInterval(tick, 100);
+  return { stop: async () => {
+    clearInterval(timer);
+    await storage.flush();
+  } };
+}
+
 /** Adds the rollups of `factor - 1` more copies of every stored day: what 10× the runs would write. */
 async function scaleRollups(redis: Redis, storage: RedisPipelineStorage, factor: number): Promise<void> {
   const pipeline = redis.pipeline();
@@ -237,6 +260,13 @@ export async function run(): Promise<string> {
     const at10k = await listAndMetrics(bulk);
     const rate100k = await bulkSave(bulk, 10_000, 100_000, now);
     const at100k = await listAndMetrics(bulk);
+    // The storage calls alone at 10 in flight, idle and while another connection records 100 runs/s.
+    const loads = { list: await underLoad(listWithCounts(bulk)), metrics: await underLoad(() => bulk.getMetrics({ days: 7 })) };
+    const writerClient = new Redis(URL);
+    const writer = liveWriter(new RedisPipelineStorage(writerClient, { keyPrefix: `${PREFIX}bulk:`, logger }), 100);
+    const busy = { list: await underLoad(listWithCounts(bulk)), metrics: await underLoad(() => bulk.getMetrics({ days: 7 })) };
+    await writer.stop();
+    writerClient.disconnect();
     const usedBefore = Number(/used_memory:(\d+)/.exec(await redis.info("memory"))?.[1]);
     await scaleRollups(redis, bulk, 10);
     const at1m = await time(300, () => bulk.getMetrics({ days: 7 }));
@@ -244,6 +274,7 @@ export async function run(): Promise<string> {
     void usedBefore;
 
     const ms = (v: number) => `${v.toFixed(2)} ms`;
+    const load = (r: LoadResult) => `${Math.round(r.rate).toLocaleString("en")}/s, ${ms(r.p50)} / ${ms(r.p99)}, ${Math.round(r.cpuUs)} µs`;
     lines.push(
       `Redis ${(/redis_version:(\S+)/.exec(await redis.info("server"))?.[1]) ?? "?"} on the same machine; one Node process.`,
       "",
@@ -260,6 +291,10 @@ export async function run(): Promise<string> {
       `| getMetrics({days:7}) p50 / p99 @ 10k runs | ${ms(pct(at10k.metrics, 50))} / ${ms(pct(at10k.metrics, 99))} | p99 ≤ 20 ms |`,
       `| getMetrics({days:7}) p50 / p99 @ 100k runs | ${ms(pct(at100k.metrics, 50))} / ${ms(pct(at100k.metrics, 99))} | p99 ≤ 20 ms, flat |`,
       `| getMetrics({days:7}) p50 / p99 @ 1M runs (rollups ×10, total ${m1m.totalPipelines.toLocaleString("en")}) | ${ms(pct(at1m, 50))} / ${ms(pct(at1m, 99))} | p99 ≤ 20 ms, flat |`,
+      `| 10 in flight: listPage(50, FAILED) + countByStatus together — calls/s, p50 / p99, Node CPU per call @ 100k | ${load(loads.list)} | p99 ≤ 20 ms |`,
+      `| 10 in flight: getMetrics({days:7}) — calls/s, p50 / p99, Node CPU per call @ 100k | ${load(loads.metrics)} | p99 ≤ 20 ms |`,
+      `| same, list + counts while another connection records 100 runs/s | ${load(busy.list)} | p99 ≤ 20 ms |`,
+      `| same, getMetrics({days:7}) while another connection records 100 runs/s | ${load(busy.metrics)} | p99 ≤ 20 ms |`,
       `| MEMORY USAGE of a finished 10-step run (hash) | ${memory} bytes | |`,
       `| bytes on the wire per step transition (packed record; + ${header} bytes of EVALSHA header per call of up to 128) | ${Math.round(recordBytes)} bytes (${Math.round(recordBytes + header / 128)}-${Math.round(recordBytes + header)}) | |`,
       "",

@@ -56,24 +56,26 @@ export class RedisListReader {
     private readonly call: ScriptCall, private readonly writes: WriteProgress) {}
 
   /**
-   * Counts per status, by a page's script call sent meanwhile or else by its own. `ready` is what must
-   * come first (connection check, own writes); the ticket is taken at once, so a page requested right
-   * before (the same request's) can carry it.
+   * Counts per status, by a page's script call sent meanwhile or else by its own. The ticket is taken
+   * at once (a page requested in the same tick, before or after, can carry it); `read` runs the rest
+   * as a guarded read, `ready` is what must come before the answer (this process's earlier writes).
    */
-  async countByStatus(ready: () => Promise<void>): Promise<Counts> {
+  async countByStatus(read: <T>(load: () => Promise<T>) => Promise<T>, ready: () => Promise<void>): Promise<Counts> {
     const ticket: CountTicket = { writes: this.writes.issued, rider: null };
     this.tickets.add(ticket);
     try {
-      await ready();
-      this.tickets.delete(ticket);
-      if (ticket.rider) {
-        try {
-          return await ticket.rider;
-        } catch {
-          // The page call failed or left expiry entries due: count on our own.
+      return await read(async () => {
+        await ready();
+        this.tickets.delete(ticket);
+        if (ticket.rider) {
+          try {
+            return await ticket.rider;
+          } catch {
+            // The page call failed or left expiry entries due: count on our own.
+          }
         }
-      }
-      return await this.ownCounts();
+        return this.ownCounts();
+      });
     } finally {
       this.tickets.delete(ticket);
     }

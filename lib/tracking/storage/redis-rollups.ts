@@ -51,7 +51,7 @@ interface StepAcc {
   failed: number;
   sum: number;
   max: number | null;
-  buckets: Map<number, number>;
+  buckets: Histogram;
 }
 
 /** One day's three rollup hashes, parsed: what `assembleMetrics` sums over a window. */
@@ -65,22 +65,39 @@ export interface DayRollup {
   durationCount: number;
   /** [hour, count] pairs */
   hours: [number, number][];
-  durations: Map<number, number>;
+  durations: Histogram;
   reasons: [string, number][];
   steps: Map<string, StepAcc>;
 }
 
-function addBucket(buckets: Map<number, number>, bucket: number, n: number): void {
-  if (n !== 0) buckets.set(bucket, (buckets.get(bucket) ?? 0) + n);
+/**
+ * Counts by bucket number, dense (holes are 0): bucket numbers are small (a day's duration is bucket
+ * ~920), and summing or ranking a dense array costs no Map operations and no sort; that was most
+ * of getMetrics' time once the rollups themselves were kept parsed (redis-metrics-reader.ts).
+ */
+type Histogram = number[];
+
+/** Largest bucket kept: durationBucket(Number.MAX_VALUE) is ~35 850. */
+const MAX_BUCKET = 40_000;
+
+function addBucket(buckets: Histogram, bucket: number, n: number): void {
+  if (n === 0 || !(bucket >= 0 && bucket <= MAX_BUCKET)) return;
+  for (let i = buckets.length; i < bucket; i++) buckets[i] = 0;
+  buckets[bucket] = (buckets[bucket] ?? 0) + n;
+}
+
+function addHistogram(into: Histogram, from: Histogram): void {
+  for (let i = into.length; i < from.length; i++) into[i] = 0;
+  for (let i = 0; i < from.length; i++) into[i]! += from[i]!;
 }
 
 /** Nearest-rank percentile of a histogram, as `percentile()` ranks a sorted array. */
-function histogramPercentile(buckets: Map<number, number>, total: number, p: number, max: number | null): number | null {
+function histogramPercentile(buckets: Histogram, total: number, p: number, max: number | null): number | null {
   if (total <= 0) return null;
   const rank = Math.min(total, Math.max(1, Math.ceil((p / 100) * total)));
   let seen = 0;
-  for (const bucket of [...buckets.keys()].sort((a, b) => a - b)) {
-    seen += buckets.get(bucket)!;
+  for (let bucket = 0; bucket < buckets.length; bucket++) {
+    seen += buckets[bucket]!;
     if (seen >= rank) return max === null ? bucketValue(bucket) : Math.min(max, bucketValue(bucket));
   }
   return null;
@@ -105,7 +122,7 @@ export function parseDay(c: Hash, reasons: Hash, s: Hash): DayRollup {
   const day: DayRollup = {
     total: int(c.t), completed: int(c["s:COMPLETED"]), failed: int(c["s:FAILED"]), cancelled: int(c["s:CANCELLED"]),
     running: int(c["s:RUNNING"]) + int(c["s:PENDING"]), durationSum: float(c.ds), durationCount: int(c.dc),
-    hours: [], durations: new Map(), reasons: [], steps: new Map(),
+    hours: [], durations: [], reasons: [], steps: new Map(),
   };
   for (const [field, value] of Object.entries(c)) {
     if (field[0] === "h") day.hours.push([int(field.slice(1)), int(value)]);
@@ -125,7 +142,7 @@ const EMPTY_DAY: DayRollup = parseDay({}, {}, {});
 export function assembleMetrics(query: MetricsQuery, perDay: readonly DayRollup[]): PipelineMetrics {
   const { from, now, days } = windowDays(query);
   const hours = new Array<number>(24).fill(0);
-  const durations = new Map<number, number>();
+  const durations: Histogram = [];
   const failureReasons: Record<string, number> = {};
   const steps = new Map<string, StepAcc>();
   let total = 0, completed = 0, failed = 0, cancelled = 0, running = 0, durationSum = 0, durationCount = 0;
@@ -140,16 +157,16 @@ export function assembleMetrics(query: MetricsQuery, perDay: readonly DayRollup[
     durationSum += d.durationSum;
     durationCount += d.durationCount;
     for (const [hour, n] of d.hours) hours[hour]! += n;
-    for (const [bucket, n] of d.durations) addBucket(durations, bucket, n);
+    addHistogram(durations, d.durations);
     for (const [reason, n] of d.reasons) failureReasons[reason] = (failureReasons[reason] ?? 0) + n;
     for (const [name, s] of d.steps) {
       let acc = steps.get(name);
-      if (!acc) steps.set(name, (acc = { count: 0, failed: 0, sum: 0, max: null, buckets: new Map() }));
+      if (!acc) steps.set(name, (acc = { count: 0, failed: 0, sum: 0, max: null, buckets: [] }));
       acc.count += s.count;
       acc.failed += s.failed;
       acc.sum += s.sum;
       if (s.max !== null) acc.max = Math.max(acc.max ?? -Infinity, s.max);
-      for (const [bucket, n] of s.buckets) addBucket(acc.buckets, bucket, n);
+      addHistogram(acc.buckets, s.buckets);
     }
     return {
       date, total: d.total, completed: d.completed, failed: d.failed, cancelled: d.cancelled,
@@ -188,7 +205,7 @@ function addStepField(steps: Map<string, StepAcc>, field: string, value: string)
   const kind = field.slice(0, sep);
   const name = field.slice(sep + 1);
   let acc = steps.get(name);
-  if (!acc) steps.set(name, (acc = { count: 0, failed: 0, sum: 0, max: null, buckets: new Map() }));
+  if (!acc) steps.set(name, (acc = { count: 0, failed: 0, sum: 0, max: null, buckets: [] }));
   if (kind === "c") acc.count += int(value);
   else if (kind === "f") acc.failed += int(value);
   else if (kind === "s") acc.sum += float(value);

@@ -171,7 +171,7 @@ export class RedisPipelineStorage implements TrackingStorage {
 
   /** One script call that also reaps, or none when a page requested with it counts too (redis-lists.ts). */
   async countByStatus(): Promise<Record<Status, number>> {
-    return this.guard.read(() => this.lists.countByStatus(() => this.queue.barrier(READ_WAIT_MS)));
+    return this.lists.countByStatus((load) => this.guard.read(load), () => this.queue.barrier(READ_WAIT_MS));
   }
 
   /** Fails fast during an outage like a read: buffered, its answer (was there such a run?) would be a guess. */
