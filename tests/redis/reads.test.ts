@@ -59,6 +59,38 @@ describe("RedisPipelineStorage script reads", () => {
     await storage.close();
   });
 
+  it("resumes after a cursor whose run was deleted or moved, among runs with the same start time", async () => {
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: `${base}ties:`, logger: silentLogger() });
+    const at = new Date(Date.now() - 10_000);
+    // 12 runs, 4 per start time: ties are ordered by id, newest first.
+    const ids = Array.from({ length: 12 }, (_, i) => `t-${String.fromCharCode(97 + (i % 4))}${Math.floor(i / 4)}`);
+    await Promise.all(ids.map((id) => storage.saveStatus(run(id, "FAILED", new Date(at.getTime() + Number(id.slice(-1)))))));
+    const order = (await storage.listPipelines()).map((r) => r.pipelineId);
+    expect(order.slice(0, 5)).toEqual(["t-d2", "t-c2", "t-b2", "t-a2", "t-d1"]);
+    for (const [limit, removeAt] of [[2, 1], [5, 4], [3, 2]] as const) {
+      const page = await storage.listPage({ limit, status: "FAILED" });
+      expect(page.items.map((s) => s.pipelineId)).toEqual(order.slice(0, limit));
+      const cursorRun = order[removeAt]!;
+      expect(await storage.deletePipeline(cursorRun)).toBe(true);
+      const rest: string[] = [];
+      for (let cursor = page.nextCursor; cursor;) {
+        const next = await storage.listPage({ limit: 4, status: "FAILED", cursor });
+        rest.push(...next.items.map((s) => s.pipelineId));
+        cursor = next.nextCursor;
+      }
+      expect(rest).toEqual(order.slice(limit));
+      await storage.saveStatus(run(cursorRun, "FAILED", new Date(at.getTime() + Number(cursorRun.slice(-1)))));
+      expect((await storage.listPipelines()).map((r) => r.pipelineId)).toEqual(order);
+    }
+    // A cursor whose run moved to another start time: the page goes on from the cursor's position.
+    const page = await storage.listPage({ limit: 6 });
+    const moved = order[5]!;
+    await storage.saveStatus(run(moved, "FAILED", new Date(at.getTime() - 60_000)));
+    const next = await storage.listPage({ limit: 100, cursor: page.nextCursor });
+    expect(next.items.map((s) => s.pipelineId)).toEqual([...order.slice(6), moved]);
+    await storage.close();
+  });
+
   it("counts asked with a page ride on its script call, and still see this process's writes issued before them", async () => {
     const client = connect();
     const storage = new RedisPipelineStorage(client, { keyPrefix: `${base}ride:`, logger: silentLogger() });

@@ -44,10 +44,20 @@ interface CountTicket {
 
 type Listed = { summary: PipelineSummary; entry: IndexEntry };
 
-/** The listPage script's separators and its mark of a missing field (redis-read-scripts.ts). */
+/** The listPage script's reply (redis-read-scripts.ts): reaped, packed, scores, listed, skipped, counts, rows. */
+type PageReply = [number, string, string, number, string[], number[], (string | null)[]];
+
+/** The listPage script's separator and its mark of a missing field. */
 const US = "\x1f";
-const RS = "\x1e";
-const orNull = (field: string | undefined): string | null => (field === undefined || field === "\x15" ? null : field);
+const NAK = "\x15";
+
+/** id, doc, ss, names of each listed run (null when missing); null when the packing cannot be trusted. */
+function unpackRows([, packed, , listed, , , rows]: PageReply): (string | null)[] | null {
+  if (rows.length > 0 || listed === 0) return rows;
+  const fields = packed.split(US);
+  if (fields.length !== 4 * listed) return null;
+  return fields.map((f) => (f === NAK ? null : f));
+}
 
 export class RedisListReader {
   private readonly tickets = new Set<CountTicket>();
@@ -111,29 +121,28 @@ export class RedisListReader {
     let from = after;
     for (;;) {
       const want = limit + 1 - found.length;
+      const args = [this.keys.allIndex, key, status ?? "", want, from ? from.startedAtMs : "", from ? from.pipelineId : "", Date.now(), REAP_BATCH];
       const settle = this.takeTickets();
-      let reply: [number, string, string[], number[]];
+      let reply: PageReply;
       try {
-        reply = (await this.call("listPage", [
-          this.keys.allIndex, key, status ?? "", want, from ? from.startedAtMs : "", from ? from.pipelineId : "", Date.now(), REAP_BATCH,
-          settle ? "1" : "0",
-        ])) as [number, string, string[], number[]];
+        reply = (await this.call("listPage", [...args, settle ? "1" : "0", "0"])) as PageReply;
       } catch (err) {
         settle?.(err instanceof Error ? err : new Error(String(err)));
         throw err;
       }
-      const [reaped, packed, bad, counts] = reply;
-      settle?.(reaped < REAP_BATCH ? countsOf(counts) : new Error("expiry entries still due"));
+      settle?.(reply[0] < REAP_BATCH ? countsOf(reply[5]) : new Error("expiry entries still due"));
+      let rows = unpackRows(reply);
+      // A field holding the separator (not a record of ours): the same rows once more, unpacked.
+      if (!rows) rows = unpackRows((reply = (await this.call("listPage", [...args, "0", "1"])) as PageReply))!;
+      const [, , scores, listed, bad] = reply;
       for (let i = 0; i + 1 < bad.length; i += 2) this.skipped(bad[i]!, new CorruptRecordError(bad[i]!, bad[i + 1]!));
-      let listed = 0;
-      for (const record of packed.split(RS)) {
-        if (!record) continue;
-        const [pipelineId, score, doc, ss, names] = record.split(US) as [string, string, string, string, string];
-        const entry = { pipelineId, startedAtMs: Number(score) };
+      const startedAt = scores ? scores.split(US) : [];
+      for (let k = 0; k < listed; k++) {
+        const pipelineId = rows[4 * k] ?? "";
+        const entry = { pipelineId, startedAtMs: Number(startedAt[k]) };
         from = entry;
-        listed++;
         try {
-          const summary = decodeSummary(pipelineId, orNull(doc), orNull(ss), orNull(names));
+          const summary = decodeSummary(pipelineId, rows[4 * k + 1] ?? null, rows[4 * k + 2] ?? null, rows[4 * k + 3] ?? null);
           if (summary && (!status || summary.status === status)) found.push({ summary, entry });
         } catch (err) {
           this.skipped(pipelineId, err);

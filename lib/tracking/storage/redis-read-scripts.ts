@@ -8,53 +8,81 @@
  */
 
 /**
- * KEYS[1] the all-runs index (routing only); ARGV: index key to walk, status filter ('' none),
- * entries wanted, cursor score ('' from the newest), cursor id, now ms, reap batch, '1' to count too.
- * Walks the index newest first from just after the cursor and answers { reaped, packed, skipped, counts }:
- * up to `wanted` runs whose record exists, packed into one string (one reply to decode, not five per
- * run) as "<id>US<score>US<doc>US<ss>US<names>RS" with NAK for a missing field (JSON never holds a
- * control character, so a field that does is not ours: skipped), and skipped as { id, reason, ... }.
- * Index entries of records gone behind the storage's back are dropped (as `cleanup` drops them)
- * after the walk, so the walk's offsets do not move under it. With ARGV[8] '1', counts holds the
- * runs per status after that (a list request also wants them: one call instead of two).
+ * KEYS[1] the all-runs index (routing only); ARGV: index key to walk, status filter ('' none; the
+ * caller checks it), entries wanted, cursor score ('' from the newest), cursor id, now ms, reap
+ * batch, '1' to count too, '1' for raw rows.
+ * Reads the index newest first from just after the cursor with one SORT ... BY nosort GET (the
+ * summary fields of every run in one command: a call per run was most of the script's time) and
+ * answers { reaped, packed, scores, listed, skipped, counts, rows }: `listed` runs whose record
+ * exists, their id, doc, ss and names joined by US into `packed` (NAK for a missing field), their
+ * scores joined by US; `skipped` { id, reason, ... } for keys that are not runs. A field holding US
+ * makes `packed` split into more than 4 × listed parts: the caller asks again with raw rows, and
+ * `rows` then holds { id, doc, ss, names, ... } (nil for missing) instead. Index entries of records
+ * gone behind the storage's back are dropped after the walk (as `cleanup` drops them). With the
+ * counts flag, `counts` holds the runs per status after that (one call per list request, not two).
  */
 export function listPage(statuses: readonly string[]): string {
   return `
-local key, status, want = ARGV[1], ARGV[2], tonumber(ARGV[3])
-local afterScore, afterId = tonumber(ARGV[4]), ARGV[5]
+local key, want = ARGV[1], tonumber(ARGV[3])
+local afterScore, afterId, raw = ARGV[4], ARGV[5], ARGV[9] == '1'
 local reaped = reapDue(ARGV[6], tonumber(ARGV[7]))
-local out, bad, gone = {}, {}, {}
-local n, offset = 0, 0
-local chunk = math.min(500, math.max(20, want))
-local max = '+inf'
-if afterScore then max = ARGV[4] end
--- plain finds: a pattern with a character class costs more than the rest of the script
-local function clean(v)
-  return not v or not (string.find(v, '\\30', 1, true) or string.find(v, '\\31', 1, true) or string.find(v, '\\21', 1, true))
+local STATUSES = { ${statuses.map((s) => JSON.stringify(s)).join(", ")} }
+local US, NAK = '\\31', '\\21'
+-- how many entries sort before or at the cursor (newest first: score desc, then id desc)
+local pos = 0
+if afterScore ~= '' then
+  local at = redis.call('ZSCORE', key, afterId)
+  if at and tonumber(at) == tonumber(afterScore) then
+    pos = redis.call('ZREVRANK', key, afterId) + 1
+  else
+    pos = redis.call('ZCOUNT', key, '(' .. afterScore, '+inf')
+    for _, m in ipairs(redis.call('ZRANGEBYSCORE', key, afterScore, afterScore)) do
+      if not bytesLess(m, afterId) then pos = pos + 1 end
+    end
+  end
 end
+local RUN = P_RUN .. '{*}'
+local pieces, ids, rows, bad, gone = {}, {}, {}, {}, {}
+local n = 0
 while n < want do
-  local r = redis.call('ZREVRANGEBYSCORE', key, max, '-inf', 'WITHSCORES', 'LIMIT', offset, chunk)
-  offset = offset + chunk
-  for i = 1, #r, 2 do
-    local id, score = r[i], r[i + 1]
-    if not afterScore or tonumber(score) < afterScore or bytesLess(id, afterId) then
-      local h = redis.pcall('HMGET', P_RUN .. '{' .. id .. '}', 'doc', 'ss', 'names', 'st')
-      if h.err then
-        table.insert(bad, id); table.insert(bad, 'not a hash')
-      elseif not h[1] and not h[2] and not h[3] then
-        table.insert(gone, id)
-      elseif not (clean(h[1]) and clean(h[2]) and clean(h[3])) then
-        table.insert(bad, id); table.insert(bad, 'control characters in its fields')
-      elseif status == '' or h[4] == status then
-        table.insert(out, id .. '\\31' .. score .. '\\31' .. (h[1] or '\\21') .. '\\31' .. (h[2] or '\\21') .. '\\31' .. (h[3] or '\\21') .. '\\30')
+  local need = want - n
+  local r = redis.call('SORT', key, 'BY', 'nosort', 'LIMIT', pos, need, 'DESC',
+    'GET', '#', 'GET', RUN .. '->doc', 'GET', RUN .. '->ss', 'GET', RUN .. '->names')
+  local got = #r / 4
+  pos = pos + got
+  local whole = not raw
+  if whole then
+    for i = 2, #r, 4 do
+      if not (r[i] and r[i + 1] and r[i + 2]) then whole = false; break end
+    end
+  end
+  if whole then
+    if got > 0 then table.insert(pieces, table.concat(r, US)) end
+    for i = 1, #r, 4 do table.insert(ids, r[i]) end
+    n = n + got
+  else
+    for i = 1, #r, 4 do
+      local id = r[i]
+      if not (r[i + 1] or r[i + 2] or r[i + 3]) then
+        local t = redis.call('TYPE', P_RUN .. '{' .. id .. '}').ok
+        if t == 'none' then table.insert(gone, id)
+        else table.insert(bad, id); table.insert(bad, t == 'hash' and 'no summary fields' or 'not a hash') end
+      else
+        table.insert(ids, id)
         n = n + 1
-        if n >= want then break end
+        if raw then
+          local k = #rows
+          rows[k + 1] = id; rows[k + 2] = r[i + 1]; rows[k + 3] = r[i + 2]; rows[k + 4] = r[i + 3]
+        else
+          table.insert(pieces, id .. US .. (r[i + 1] or NAK) .. US .. (r[i + 2] or NAK) .. US .. (r[i + 3] or NAK))
+        end
       end
     end
   end
-  if #r < 2 * chunk then break end
+  if got < need then break end
 end
-local STATUSES = { ${statuses.map((s) => JSON.stringify(s)).join(", ")} }
+local scores = {}
+if #ids > 0 then scores = redis.call('ZMSCORE', key, unpack(ids)) end
 for _, id in ipairs(gone) do
   unindex(id, false, false, false, false)
   for _, s in ipairs(STATUSES) do redis.call('ZREM', P_STATUS .. s, id) end
@@ -63,7 +91,7 @@ local counts = {}
 if ARGV[8] == '1' then
   for _, s in ipairs(STATUSES) do table.insert(counts, redis.call('ZCARD', P_STATUS .. s)) end
 end
-return { reaped, table.concat(out), bad, counts }
+return { reaped, table.concat(pieces, US), table.concat(scores, US), n, bad, counts, rows }
 `;
 }
 

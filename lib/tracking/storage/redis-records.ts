@@ -179,6 +179,7 @@ export function decodeRun(id: string, hash: Record<string, string>): PipelineSta
 }
 
 const STATUS_SET = new Set<string>(STATUSES);
+const STEP_CHARS = /^[PRCFX]*$/;
 const isNullableString = (v: unknown): v is string | null => v === null || typeof v === "string";
 
 /** A summary from HMGET doc, ss, names; null when the run is gone. */
@@ -189,7 +190,7 @@ export function decodeSummary(id: string, doc: string | null, ss: string | null,
     !d || typeof d.pipelineId !== "string" || !PIPELINE_ID_PATTERN.test(d.pipelineId) || !STATUS_SET.has(String(d.status))
     || (d.pipelineType !== "sequential" && d.pipelineType !== "dataflow") || typeof d.startedAt !== "string"
     || !isNullableString(d.pipelineName) || !isNullableString(d.completedAt) || !isNullableString(d.error)
-    || !(d.durationMs === null || typeof d.durationMs === "number") || typeof ss !== "string"
+    || !(d.durationMs === null || typeof d.durationMs === "number") || typeof ss !== "string" || !STEP_CHARS.test(ss)
   ) {
     throw new CorruptRecordError(id, "doc does not describe a run");
   }
