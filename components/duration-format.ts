@@ -1,6 +1,8 @@
-/** Human durations for tables and tooltips: "850 ms", "12.3 s", "4m 05s", "2h 03m". */
+/** Human durations for tables and tooltips: "0.42 ms", "850 ms", "12.3 s", "4m 05s", "2h 03m". */
 export function formatDuration(ms: number | null | undefined): string {
   if (ms === null || ms === undefined || !Number.isFinite(ms)) return "—";
+  // Sub-millisecond steps exist (in-memory transforms); "0 ms" would hide them.
+  if (ms > 0 && ms < 1) return `${Number(ms.toPrecision(2))} ms`;
   if (ms < 1000) return `${Math.round(ms)} ms`;
   const seconds = ms / 1000;
   if (seconds < 60) return `${seconds.toFixed(seconds < 10 ? 2 : 1)} s`;

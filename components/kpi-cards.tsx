@@ -1,5 +1,6 @@
 import type { PipelineMetrics } from "@/lib/tracking/metrics-types";
 import { formatDuration } from "./duration-format";
+import { formatPercent, formatRate } from "./metric-format";
 
 function Kpi({ label, value, hint, testId }: { label: string; value: string; hint: string; testId: string }) {
   return (
@@ -12,14 +13,15 @@ function Kpi({ label, value, hint, testId }: { label: string; value: string; hin
 }
 
 export function KpiCards({ metrics }: { metrics: PipelineMetrics }) {
-  const rate = metrics.successRate === null ? "—" : `${(metrics.successRate * 100).toFixed(1)}%`;
+  const rate = formatPercent(metrics.successRate);
+  const throughput = formatRate(metrics.throughputPerMinute);
   return (
     <div className="grid grid-cols-2 gap-4 md:grid-cols-5">
       <Kpi testId="kpi-runs" label="Runs" value={metrics.totalPipelines.toLocaleString()} hint={`${metrics.running} running now`} />
       <Kpi testId="kpi-success-rate" label="Success rate" value={rate} hint={`${metrics.completed} completed · ${metrics.failed} failed`} />
       <Kpi testId="kpi-avg-duration" label="Avg duration" value={formatDuration(metrics.avgDurationMs)} hint={`p50 ${formatDuration(metrics.p50DurationMs)}`} />
       <Kpi testId="kpi-p95-duration" label="p95 duration" value={formatDuration(metrics.p95DurationMs)} hint="finished runs" />
-      <Kpi testId="kpi-throughput" label="Throughput" value={`${metrics.throughputPerMinute.toFixed(2)}/min`} hint="finished runs per minute" />
+      <Kpi testId="kpi-throughput" label="Throughput" value={throughput.value} hint={`finished runs per ${throughput.unit}`} />
     </div>
   );
 }

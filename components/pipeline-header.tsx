@@ -43,7 +43,9 @@ export function PipelineHeader({ run, children }: { run: PipelineStatusJSON; chi
           <span title={formatUtc(run.completedAt)}>{run.completedAt ? formatUtc(run.completedAt).slice(0, 19) : "—"}</span>
         </Field>
         <Field label="Duration">
-          <LiveDuration startedAt={run.startedAt} durationMs={run.durationMs} running={running} />
+          <span data-testid="pipeline-duration">
+            <LiveDuration startedAt={run.startedAt} durationMs={run.durationMs} running={running} />
+          </span>
         </Field>
       </dl>
       {run.error && (

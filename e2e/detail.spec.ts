@@ -30,6 +30,25 @@ test.describe("pipeline detail", () => {
     await expect(page.getByTestId("step-bar")).toHaveCount(4);
   });
 
+  test("a running run's duration ticks and its running bar grows without new events", async ({ page, control }) => {
+    const id = uniqueId("growing");
+    // The slow step starts after "first", so its bar is a growing share of the run's window
+    // (a bar starting at the run's start would always span the whole, ever-growing window).
+    await control.startRun({ id, name: "grow", steps: [{ name: "first", ms: 400 }, { name: "slow", ms: 60_000 }] });
+    await page.goto(`/pipelines/${id}`);
+    await expectLive(page);
+    const slow = page.locator(bar("slow"));
+    await expect(slow).toHaveAttribute("data-status", "RUNNING");
+    const duration = page.getByTestId("pipeline-duration");
+    await expect(duration).toHaveText(/\d/);
+    const width = async () => (await slow.boundingBox())?.width ?? 0;
+    const before = { width: await width(), text: await duration.textContent() };
+    // No step event arrives while "slow" runs: only the shared clock can change these.
+    await expect.poll(width, { timeout: 3_000 }).toBeGreaterThan(before.width + 1);
+    await expect(duration).not.toHaveText(before.text ?? "");
+    expect((await page.request.post(`/api/pipelines/${id}/cancel`)).status()).toBe(202); // free the harness
+  });
+
   test("cancel from the UI ends a slow run as CANCELLED", async ({ page, control }) => {
     const id = uniqueId("cancel");
     await control.startRun({ id, name: "slow", steps: [{ name: "wait", ms: 60_000 }, { name: "never", ms: 10 }] });

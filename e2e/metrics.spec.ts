@@ -6,6 +6,10 @@ test("the 7-day success-rate chart draws one point per day", async ({ page, cont
   const chart = page.getByTestId("success-rate-chart");
   await expect(chart.locator(".recharts-line-dot")).toHaveCount(7);
   await expect(page.getByTestId("kpi-runs")).toBeVisible();
+  // A week of history is far below 1 run/min: the unit adapts instead of showing "0.00/min".
+  const throughput = page.getByTestId("kpi-throughput");
+  await expect(throughput).toContainText(/[1-9][\d.,]*\/(min|h|day)/);
+  await expect(throughput).toContainText(/finished runs per (minute|hour|day)/);
   await expect(page.getByTestId("failure-reasons")).toContainText("Upstream API timed out");
   await expect(page.getByTestId("slowest-steps")).toContainText("extract");
 
