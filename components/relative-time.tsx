@@ -9,7 +9,13 @@ export function RelativeTime({ iso }: { iso: string | null }) {
   if (!iso) return <span className="text-zinc-400">—</span>;
   const date = new Date(iso);
   const title = `${date.toLocaleString()} (local)\n${formatUtc(iso)}`;
-  const label = now === 0 ? formatUtc(iso).slice(11, 19) : `${formatDistanceStrict(date, Math.max(now, date.getTime()))} ago`;
+  // Under 5 s, "0 seconds ago" / "3 seconds ago" only flicker; "just now" says the same.
+  const label =
+    now === 0
+      ? formatUtc(iso).slice(11, 19)
+      : now - date.getTime() < 5_000
+        ? "just now"
+        : `${formatDistanceStrict(date, now)} ago`;
   return (
     <time dateTime={iso} title={title} className="whitespace-nowrap tabular-nums">
       {label}

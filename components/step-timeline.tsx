@@ -23,6 +23,14 @@ function axisTicks(span: number): number[] {
   return ticks;
 }
 
+/** Ticks sit on round offsets, so "+1 s" rather than formatDuration's "+1.00 s". */
+function formatTick(t: number): string {
+  if (t >= 1000 && t < 60_000) return `${Number((t / 1000).toFixed(2))} s`;
+  if (t >= 60_000 && t < 3_600_000 && t % 60_000 === 0) return `${t / 60_000} min`;
+  if (t >= 3_600_000 && t % 3_600_000 === 0) return `${t / 3_600_000} h`;
+  return formatDuration(t);
+}
+
 function runWindow(run: PipelineStatusJSON, now: number): { start: number; span: number } {
   const start = new Date(run.startedAt).getTime();
   let end = ms(run.completedAt) ?? (now > 0 ? now : start);
@@ -64,7 +72,7 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
                 className="absolute -translate-x-1/2 whitespace-nowrap tabular-nums first:translate-x-0"
                 style={{ left: `${(t / span) * 100}%` }}
               >
-                {t === 0 ? "0" : `+${formatDuration(t)}`}
+                {t === 0 ? "0" : `+${formatTick(t)}`}
               </span>
             ))}
           </div>
