@@ -87,7 +87,7 @@ export async function bulkSave(storage: RedisPipelineStorage, from: number, to: 
   return (to - from) / ((performance.now() - t) / 1000);
 }
 
-async function recordingRaw(storage: RedisPipelineStorage, runs: number): Promise<number> {
+export async function recordingRaw(storage: RedisPipelineStorage, runs: number): Promise<number> {
   const now = new Date();
   const names = Array.from({ length: 10 }, (_, i) => `s${i}`);
   await Promise.all(Array.from({ length: runs }, (_, r) => storage.saveStatus({
@@ -108,7 +108,7 @@ async function recordingRaw(storage: RedisPipelineStorage, runs: number): Promis
 }
 
 /** Step transitions/s through real Pipelines, and this process's CPU time per transition. */
-async function recordingPipelines(storage: RedisPipelineStorage, runs: number): Promise<{ rate: number; cpuUs: number }> {
+export async function recordingPipelines(storage: RedisPipelineStorage, runs: number): Promise<{ rate: number; cpuUs: number }> {
   const tracking = new PipelineTrackingManager({ logger }).withStorage(storage);
   let pipe = new Pipeline(new InMemoryBroker(), { name: "bench10" });
   for (let i = 0; i < 10; i++) pipe = pipe.step(`s${i}`, (x: unknown) => x);
@@ -309,6 +309,25 @@ export async function run(): Promise<string> {
       "buckets, not on the number of runs. The run hash excludes its index entries (~4 sorted-set members",
       "of ~40 bytes each). The machine is shared with other benchmarks, so rates vary from run to run;",
       "Node CPU per transition is the steadier figure (one process, one core).",
+      "",
+      "Reads (list + counts, getMetrics): a list request is one EVALSHA (redis-read-scripts.ts: it reaps due",
+      "expiry entries, reads the page's summary fields with one SORT BY nosort GET, packs them into one",
+      "string and counts per status too when countByStatus was asked in the same tick); getMetrics is one",
+      "EVALSHA that answers only the days whose rollups changed since this process parsed them (a per-day",
+      "~v bumped by every rollup write), and histograms are dense arrays. Before (commit ce92bad): a list",
+      "request cost 2 reap EVALSHAs, a ZREVRANGEBYSCORE, 51 HMGETs and 5 ZCARDs; getMetrics decoded 21 hashes",
+      "(~3 700 fields for 7 days) every call. Same session, same 100k runs, 10 in flight, median of 3",
+      "alternated rounds of 4 s (bench/redis-storage.ts underLoad; machine load 2-4 from other work):",
+      "",
+      "| 10 in flight @ 100k runs | before: calls/s, p99, Node CPU/call | after | × |",
+      "|---|---|---|---|",
+      "| listPage(50, FAILED) + countByStatus, idle | 1,555/s, 20.2 ms, 534 µs | 3,761/s, 8.5 ms, 113 µs | 2.4 |",
+      "| same, another connection recording 100 runs/s | 1,454/s, 38.6 ms, 548 µs | 4,508/s, 9.4 ms, 110 µs | 3.1 |",
+      "| getMetrics({days:7}), idle | 162/s, 113 ms, 5.9 ms | 10,552/s, 3.8 ms, 67 µs | 65 |",
+      "| same, another connection recording 100 runs/s | 113/s, 226 ms, 5.6 ms | 9,425/s, 9.0 ms, 73 µs | 83 |",
+      "",
+      "Redis time per list request rose from ~75 µs (native commands) to ~140 µs (one script; EVALSHA",
+      "usec_per_call), while Node's fell from ~530 to ~110 µs: the list rate is now bound by Redis's core.",
       "",
       "History: at the end of issue 3 (one batch in flight, one EVALSHA with ~7 arguments per step write and",
       "~50 per run save) the Pipeline row was 11,636/s and raw saveStep 29,021/s, bulk saves 5,330 runs/s,",

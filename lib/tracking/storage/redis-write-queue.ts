@@ -15,6 +15,7 @@
  */
 import type { Redis } from "ioredis";
 import type { Logger } from "../../logger";
+import { CONNECTION_ERROR, errorText, mergeBySeq, sendBatch, settle, settleError, type Pending } from "./redis-write-batch";
 
 export interface QueuedWrite {
   command: string;
@@ -33,22 +34,6 @@ export interface QueuedWrite {
   fallback?: string;
 }
 
-/** One merged call stays short in Redis (a script blocks the server while it runs). */
-const MAX_MERGED = 128;
-const MAX_MERGED_BYTES = 1 << 20;
-
-interface Pending {
-  command: string;
-  fallback: string | undefined;
-  args: (string | number)[];
-  /** The record as bytes at once: a pending write then holds one small Buffer, not a string tree. */
-  record: Buffer | undefined;
-  resolve: (value: unknown) => void;
-  reject: (err: unknown) => void;
-  settled: boolean;
-  seq: number;
-}
-
 export interface WriteQueueOptions {
   maxBuffered: number;
   batchSize?: number;
@@ -56,8 +41,6 @@ export interface WriteQueueOptions {
   maxInFlight?: number;
   settleTimeoutMs?: number;
 }
-
-const CONNECTION_ERROR = /Connection is closed|max retries|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Stream isn't writeable|LOADING|Socket closed/i;
 
 export class RedisWriteQueue {
   private queue: Pending[] = [];
@@ -276,7 +259,7 @@ export class RedisWriteQueue {
     const timer = setTimeout(() => batch.forEach((p) => settle(p, undefined)), this.settleTimeoutMs);
     let retry: Pending[] = [];
     try {
-      retry = await this.send(batch);
+      retry = await sendBatch(this.redis, batch, this.logger);
     } catch (err) {
       if (!CONNECTION_ERROR.test(errorText(err)) && this.ready()) {
         this.logger.error({ err }, "a batch of tracking writes failed in Redis");
@@ -301,69 +284,9 @@ export class RedisWriteQueue {
     if (this.queue.length === 0 && this.inFlight.length === 0) this.notifyIdle();
   }
 
-  /** One pipeline for the batch; settles each write with its reply; answers the writes to resend. */
-  private async send(batch: Pending[]): Promise<Pending[]> {
-    const pipeline = this.redis.pipeline();
-    const calls = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
-    const groups: Pending[][] = [];
-    let last: Pending[] | undefined;
-    let lastBytes = 0;
-    for (const p of batch) {
-      if (p.settled && p.fallback !== undefined) {
-        p.command = p.fallback;
-        p.fallback = undefined;
-      }
-      const bytes = p.record?.length ?? 0;
-      if (last && p.record !== undefined && last.length < MAX_MERGED && lastBytes + bytes <= MAX_MERGED_BYTES && sameCall(last[0]!, p)) {
-        last.push(p);
-        lastBytes += bytes;
-      } else {
-        groups.push((last = [p]));
-        lastBytes = bytes;
-      }
-    }
-    for (const group of groups) {
-      const first = group[0]!;
-      if (first.record === undefined) {
-        calls[first.command]!(...first.args);
-        continue;
-      }
-      // As a Buffer: ioredis then copies bytes instead of measuring and re-encoding a long string.
-      const records = group.length === 1 ? first.record : Buffer.concat(group.map((p) => p.record!));
-      (calls[first.command] as (...args: (string | number | Buffer)[]) => unknown)(...first.args, records);
-    }
-    const results = (await pipeline.exec()) ?? [];
-    const retry: Pending[] = [];
-    groups.forEach((group, g) => {
-      const [err, value] = results[g] ?? [new Error("Connection is closed (no reply)"), null];
-      group.forEach((p, k) => {
-        const reply = p.record !== undefined && Array.isArray(value) ? value[k] : value;
-        if (!err && !(reply instanceof Error)) settle(p, reply);
-        else if (err && (CONNECTION_ERROR.test(err.message) || !this.ready())) retry.push(p);
-        else if (p.settled) this.logger.error({ err: err ?? reply, command: p.command }, "a tracking write failed in Redis");
-        else settleError(p, err ?? reply);
-      });
-    });
-    return retry;
-  }
-
   /** Retried writes are older than anything pushed since: merge them back by issue order. */
   private requeue(retry: Pending[]): void {
-    const merged: Pending[] = [];
-    let i = 0;
-    let j = 0;
-    while (i < retry.length || j < this.queue.length) {
-      const a = retry[i];
-      const b = this.queue[j];
-      if (a && (!b || a.seq < b.seq)) {
-        merged.push(a);
-        i++;
-      } else if (b) {
-        merged.push(b);
-        j++;
-      }
-    }
-    this.queue = merged;
+    this.queue = mergeBySeq(retry, this.queue);
   }
 
   private notifyIdle(): void {
@@ -372,27 +295,4 @@ export class RedisWriteQueue {
     this.idleWaiters = [];
     for (const w of waiters) w();
   }
-}
-
-/** Two mergeable writes go into one call when their command and leading args agree. */
-function sameCall(a: Pending, b: Pending): boolean {
-  if (a.record === undefined || a.command !== b.command || a.args.length !== b.args.length) return false;
-  for (let i = 0; i < a.args.length; i++) if (a.args[i] !== b.args[i]) return false;
-  return true;
-}
-
-function settle(p: Pending, value: unknown): void {
-  if (p.settled) return;
-  p.settled = true;
-  p.resolve(value);
-}
-
-function settleError(p: Pending, err: unknown): void {
-  if (p.settled) return;
-  p.settled = true;
-  p.reject(err);
-}
-
-function errorText(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
 }
