@@ -63,6 +63,8 @@ export class PipelineTrackingManager extends TrackingQueries {
   private readonly live = new Map<string, LiveRun>();
   private unsubscribe: (() => void) | null = null;
   private readonly remoteVersions = new Map<string, number>();
+  /** The storage epoch `remoteVersions` count in; a new one (versions started over) forgets them. */
+  private remoteEpoch: string | undefined;
 
   constructor(options: TrackingManagerOptions = {}) {
     super();
@@ -78,6 +80,8 @@ export class PipelineTrackingManager extends TrackingQueries {
     this.unsubscribe?.();
     this.unsubscribe = null;
     this.currentStorage = storage;
+    this.remoteVersions.clear();
+    this.remoteEpoch = undefined;
     if (this.listeners.size > 0 || this.live.size > 0) this.subscribeToChanges();
     return this;
   }
@@ -303,13 +307,19 @@ export class PipelineTrackingManager extends TrackingQueries {
   }
 
   private async onRemoteChange(change: StorageChange): Promise<void> {
+    if (change.epoch !== undefined && change.epoch !== this.remoteEpoch) {
+      // A Redis that restarted empty counts every run's versions from 1 again.
+      this.remoteVersions.clear();
+      this.remoteEpoch = change.epoch;
+    }
     const seen = this.remoteVersions.get(change.pipelineId) ?? 0;
     if (change.version <= seen) return;
     // Nobody to tell and nothing to cancel here: skip the read (with Redis, one per transition of every other process).
     if (this.listeners.size === 0 && !this.live.get(change.pipelineId)?.handle) return;
     const status = change.status ?? (await this.currentStorage?.getStatus(change.pipelineId));
     if (!status) return;
-    // Re-check after the await: a newer change may have been handled meanwhile.
+    // Re-check after the await: a newer change (or a new epoch) may have been handled meanwhile.
+    if (change.epoch !== undefined && change.epoch !== this.remoteEpoch) return;
     if (change.version <= (this.remoteVersions.get(change.pipelineId) ?? 0)) return;
     this.remoteVersions.delete(change.pipelineId);
     this.remoteVersions.set(change.pipelineId, change.version);

@@ -29,7 +29,10 @@
  *                              repeats one (readers keep parsed days by ~v: redis-metrics-reader.ts)
  *   <p>m:<day>:reasons         hash, failure reason → count
  *   <p>m:<day>:steps           hash, per step: c|<step> f|<step> s|<step> m|<step> b<bucket>|<step>
- *   <p>changes                 pub/sub channel: "<version>|<deleted 0/1>|<origin>|<id>"
+ *   <p>changes                 pub/sub channel: "@<epoch>" then one line per change,
+ *                              "<version>|<deleted 0/1>|<origin>|<id>"
+ *   <p>epoch                   string naming this dataset, made by the first write (TIME): a Redis
+ *                              that lost its data makes a new one, so subscribers know versions restarted
  *
  * Rollups expire `metricsRetentionDays` after their day and are NOT touched by retention
  * (`cleanupOlderThan`, ttl expiry): deleting old runs never rewrites history charts. Only an explicit
@@ -62,6 +65,7 @@ export interface KeyParts {
   reasonsSuffix: string;
   stepsSuffix: string;
   channel: string;
+  epoch: string;
 }
 
 export function keyParts(prefix: string = DEFAULT_KEY_PREFIX): KeyParts {
@@ -77,6 +81,7 @@ export function keyParts(prefix: string = DEFAULT_KEY_PREFIX): KeyParts {
     reasonsSuffix: ":reasons",
     stepsSuffix: ":steps",
     channel: `${prefix}changes`,
+    epoch: `${prefix}epoch`,
   };
 }
 

@@ -13,6 +13,7 @@ export function prelude(k: KeyParts): string {
 local P_ALL, P_STATUS, P_NAME = ${lit(k.all)}, ${lit(k.status)}, ${lit(k.name)}
 local P_LEXIDS, P_LEXNAMES, P_EXPIRY, P_METRICS = ${lit(k.lexIds)}, ${lit(k.lexNames)}, ${lit(k.expiry)}, ${lit(k.metrics)}
 local P_REASONS, P_STEPS, P_CHANNEL, P_RUN = ${lit(k.reasonsSuffix)}, ${lit(k.stepsSuffix)}, ${lit(k.channel)}, ${lit(k.run)}
+local P_EPOCH = ${lit(k.epoch)}
 
 -- a transported string (records.ts "tx"): a JSON string literal; only one holding a backslash needs decoding
 local function rx(s)
@@ -182,8 +183,26 @@ local function bytesLess(a, b)
   return #a < #b
 end
 
+-- The dataset's epoch (keys.ts), made by the first write after the data was lost: every change
+-- message starts with it, so a subscriber knows when versions started over.
+local EPOCH
+local function epoch()
+  if EPOCH then return EPOCH end
+  EPOCH = redis.call('GET', P_EPOCH)
+  if not EPOCH then
+    local t = redis.call('TIME')
+    EPOCH = t[1] .. '.' .. t[2]
+    redis.call('SET', P_EPOCH, EPOCH)
+  end
+  return EPOCH
+end
+
+local function publish(text)
+  redis.call('PUBLISH', P_CHANNEL, '@' .. epoch() .. '\\n' .. text)
+end
+
 local function announce(v, deleted, origin, id)
-  redis.call('PUBLISH', P_CHANNEL, v .. '|' .. deleted .. '|' .. origin .. '|' .. id)
+  publish(v .. '|' .. deleted .. '|' .. origin .. '|' .. id)
 end
 `;
 }

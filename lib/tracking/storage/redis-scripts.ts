@@ -73,7 +73,7 @@ while pos <= #data do
   end
 end
 flushRollups()
-if #lines > 0 then redis.call('PUBLISH', P_CHANNEL, table.concat(lines, '\\n')) end
+if #lines > 0 then publish(table.concat(lines, '\\n')) end
 return out
 `;
 }
@@ -194,7 +194,7 @@ while pos <= #data do
   if type(v) == 'number' and v > 0 then table.insert(lines, v .. '|0|' .. origin .. '|' .. id) end
 end
 flushRollups()
-if #lines > 0 then redis.call('PUBLISH', P_CHANNEL, table.concat(lines, '\\n')) end
+if #lines > 0 then publish(table.concat(lines, '\\n')) end
 return out
 `;
 }

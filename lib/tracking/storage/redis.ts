@@ -15,6 +15,7 @@ import type { MetricsQuery, PipelineMetrics } from "../metrics-types";
 import { isFinished, isValidPipelineId, type PipelineStatus, type Status, type StepStatus } from "../models";
 import { decodeCursor } from "./cursor";
 import { DEFAULT_KEY_PREFIX, RedisKeys } from "./keys";
+import { RedisChangeFeed } from "./redis-change-feed";
 import { RedisListReader } from "./redis-lists";
 import { RollupReader } from "./redis-metrics-reader";
 import { IndexWalker } from "./redis-paging";
@@ -55,7 +56,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly queue: RedisWriteQueue;
   private readonly commands: Record<ScriptName, string>;
   private readonly handlers = new Set<(change: StorageChange) => void>();
-  private subscriber: Redis | null = null;
+  private readonly feed: RedisChangeFeed;
   private readonly guard: RedisReadGuard;
   /** Runs in progress stored by this storage: the write queue's connection epoch at their start. */
   private readonly startEpochs = new Map<string, number>();
@@ -89,6 +90,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     }
     this.lists = new RedisListReader(redis, this.keys, this.logger, (script, args) => this.call(script, args), this.queue);
     this.rollups = new RollupReader((args) => this.call("rollupDays", [this.keys.allIndex, ...args]));
+    this.feed = new RedisChangeFeed(redis, this.keys.channel, this.logger, (change) => this.deliver(change));
   }
 
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
@@ -210,7 +212,7 @@ export class RedisPipelineStorage implements TrackingStorage {
 
   subscribe(handler: (change: StorageChange) => void): () => void {
     this.handlers.add(handler);
-    if (!this.subscriber) this.startSubscriber();
+    this.feed.start();
     return () => void this.handlers.delete(handler);
   }
 
@@ -229,12 +231,20 @@ export class RedisPipelineStorage implements TrackingStorage {
     this.queue.close();
     this.guard.close();
     this.handlers.clear();
-    this.subscriber?.disconnect();
-    this.subscriber = null;
+    this.feed.close();
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
+  private deliver(change: StorageChange): void {
+    for (const handler of this.handlers) {
+      try {
+        handler(change);
+      } catch (err) {
+        this.logger.error({ err }, "a change-feed subscriber threw");
+      }
+    }
+  }
 
   /** Remembers in which connection epoch a run in progress was stored here (finishStatus uses it). */
   private noteStart(status: PipelineStatus): void {
@@ -264,40 +274,6 @@ export class RedisPipelineStorage implements TrackingStorage {
     await this.queue.barrier(READ_WAIT_MS);
     await this.lists.reap();
   }
-
-  private startSubscriber(): void {
-    const sub = this.redis.duplicate();
-    this.subscriber = sub;
-    sub.on("error", (err: Error) => this.logger.warn({ err }, "Redis change-feed connection error"));
-    sub.on("message", (_channel: string, message: string) => {
-      // A merged batch of step writes announces itself as one message, one change per line.
-      for (const line of message.split("\n")) {
-        const change = parseChange(line);
-        if (!change) continue;
-        for (const handler of this.handlers) {
-          try {
-            handler(change);
-          } catch (err) {
-            this.logger.error({ err }, "a change-feed subscriber threw");
-          }
-        }
-      }
-    });
-    sub.subscribe(this.keys.channel).catch((err: unknown) => this.logger.error({ err }, "could not subscribe to the change feed"));
-  }
-}
-
-/** "<version>|<deleted>|<origin>|<id>": the id never holds "|", the origin is between. */
-function parseChange(message: string): StorageChange | null {
-  const a = message.indexOf("|");
-  const b = message.indexOf("|", a + 1);
-  const c = message.lastIndexOf("|");
-  if (a < 0 || b < 0 || c < b) return null;
-  const version = Number(message.slice(0, a));
-  const origin = message.slice(b + 1, c);
-  const pipelineId = message.slice(c + 1);
-  if (!Number.isFinite(version) || !isValidPipelineId(pipelineId)) return null;
-  return { pipelineId, version, origin: origin || null, deleted: message.slice(a + 1, b) === "1" };
 }
 
 function hash(text: string): string {

@@ -43,6 +43,11 @@ export interface StorageChange {
   version: number;
   origin: string | null;
   deleted: boolean;
+  /**
+   * Names the data set the versions count in (Redis: one per dataset). When it changes (a Redis
+   * restarted without persistence), versions started over: what a subscriber remembers is stale.
+   */
+  epoch?: string;
   /** The state after the write, when the storage has it at hand (memory does); else fetch it. */
   status?: PipelineStatus;
 }
