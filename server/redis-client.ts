@@ -5,9 +5,8 @@
  * the second failed reconnect (≤ ~1 s), so the API answers 503 and a page shows its error state at
  * once. Recording is not affected: the storage's write queue buffers writes itself while the
  * connection is not ready. The offline queue stays on, so commands issued while the first
- * connection is still opening (startup) simply wait for it, and the change-feed subscriber (a
- * `duplicate()` of this client) resubscribes after every reconnect (ioredis `autoResubscribe`).
- * A duplicate keeps its commands through any outage (see ServerRedis.duplicate).
+ * connection is still opening (startup) simply wait for it. The storage's change feed opens its
+ * own subscriber connection that waits out any outage and resubscribes (redis-change-feed.ts).
  */
 import { Redis, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
@@ -26,20 +25,8 @@ export const SERVER_REDIS_OPTIONS = {
   connectTimeout: 2_000,
 } satisfies RedisOptions;
 
-/**
- * The storage's change-feed subscriber is a `duplicate()`. Its first SUBSCRIBE, issued while Redis
- * is down (a server started before Redis), must wait for the connection: with this client's fail-fast
- * retry limit it was rejected, and ioredis only resubscribes channels it had subscribed, so live
- * events from other processes were lost for the life of the process.
- */
-class ServerRedis extends Redis {
-  override duplicate(override?: Partial<RedisOptions>): Redis {
-    return new Redis({ ...this.options, maxRetriesPerRequest: null, ...override });
-  }
-}
-
 export function createServerRedis(url: string, logger: Logger): Redis {
-  const redis = new ServerRedis(url, SERVER_REDIS_OPTIONS);
+  const redis = new Redis(url, SERVER_REDIS_OPTIONS);
   let lastLogged = 0;
   let suppressed = 0;
   redis.on("error", (err: Error) => {
