@@ -14,6 +14,7 @@ const SUITES: Record<string, string> = {
   "bull-board": "./bull-board-baseline.ts",
   ui: "./ui-bundle.ts",
   "ui-live": "./ui-live.ts",
+  "ui-paint": "./ui-paint.ts",
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in SUITES);
