@@ -9,8 +9,10 @@
  * second and prints, per step finish, the epoch time taken just before the step function resolves
  * (`performance.timeOrigin + performance.now()`) with (pipelineId, stepsCompleted after it). In
  * Chromium, a MutationObserver watches the list rows; when a row's "done/total" text or
- * `data-status` changes, a requestAnimationFrame callback after that mutation takes the same kind of
- * epoch time (≈ the paint of that DOM state). latency = paint − finish. Both clocks are
+ * `data-status` changes, it finds the frame that paints it (the current one when the change was made
+ * inside a requestAnimationFrame callback, as the app's coalesced batches are, else the next) and
+ * takes the same kind of epoch time in the first task after that frame's rendering (an upper bound
+ * of the paint). latency = paint − finish. Both clocks are
  * high-resolution epoch clocks on the same machine; the page↔Node offset is estimated by round trip
  * and reported. A finish whose own state ("n/total") never reached the screen because a later one
  * was rendered in the same frame is "coalesced": its latency is to the first paint showing ≥ n.
@@ -102,7 +104,20 @@ function installPaintProbe(): void {
       });
     }
   };
-  const readRows = (rows: Set<Element>) => {
+  // Which frame paints a change: a mutation made inside a requestAnimationFrame callback (the app
+  // renders its coalesced batches there, with flushSync) is painted by that same frame; any other
+  // mutation by the next one. rAF callbacks are wrapped so their mutations are taken synchronously
+  // (takeRecords) while we still know we are inside the frame.
+  const afterRendering = (changed: Omit<Paint, "raf" | "after">[], raf: number) => {
+    // A task posted during a frame's rAF phase runs after that frame's rendering: the paint's upper bound.
+    const channel = new MessageChannel();
+    channel.port1.onmessage = () => {
+      const after = now();
+      for (const c of changed) paints.push({ ...c, raf, after });
+    };
+    channel.port2.postMessage(null);
+  };
+  const readRows = (rows: Set<Element>, inFrame: boolean) => {
     const changed: Omit<Paint, "raf" | "after">[] = [];
     for (const row of rows) {
       const id = row.getAttribute("data-pipeline-id");
@@ -116,18 +131,10 @@ function installPaintProbe(): void {
       changed.push({ id, done: Number(m[1]), total: Number(m[2]), status });
     }
     if (changed.length === 0) return;
-    requestAnimationFrame(() => {
-      const raf = now();
-      // A task posted from rAF runs after that frame's rendering: the paint's upper bound.
-      const channel = new MessageChannel();
-      channel.port1.onmessage = () => {
-        const after = now();
-        for (const c of changed) paints.push({ ...c, raf, after });
-      };
-      channel.port2.postMessage(null);
-    });
+    if (inFrame) afterRendering(changed, now());
+    else requestAnimationFrame(() => afterRendering(changed, now()));
   };
-  new MutationObserver((mutations) => {
+  const rowsOf = (mutations: MutationRecord[]) => {
     const rows = new Set<Element>();
     for (const m of mutations) {
       const el = m.target instanceof Element ? m.target : m.target.parentElement;
@@ -139,8 +146,22 @@ function installPaintProbe(): void {
         for (const r of node.querySelectorAll('[data-testid="pipeline-row"]')) rows.add(r);
       }
     }
-    if (rows.size) readRows(rows);
-  }).observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-status", "data-pipeline-id"] });
+    return rows;
+  };
+  const observer = new MutationObserver((mutations) => {
+    const rows = rowsOf(mutations);
+    if (rows.size) readRows(rows, false);
+  });
+  observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-status", "data-pipeline-id"] });
+  const nativeRaf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (callback: FrameRequestCallback) => nativeRaf((time) => {
+    try {
+      callback(time);
+    } finally {
+      const rows = rowsOf(observer.takeRecords());
+      if (rows.size) readRows(rows, true);
+    }
+  });
 }
 
 // ---- parent ----------------------------------------------------------------------------------------
@@ -305,7 +326,7 @@ async function measure(): Promise<string> {
     const row = (label: string, xs: number[], bold = false) =>
       `| ${label} | ${ms(quantile(xs, 0.5))} | ${bold ? `**${ms(quantile(xs, 0.95))}**` : ms(quantile(xs, 0.95))} | ${ms(quantile(xs, 0.99))} | ${ms(xs.at(-1) ?? NaN)} | ${ms(xs[0] ?? NaN)} |`;
     const loadAfter = loadavg();
-    const p95 = quantile(j.latencies, 0.95);
+    const p95 = quantile(j.afterLatencies, 0.95);
     const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(" / ");
     return [
       `### run at ${new Date().toISOString()}`,
@@ -315,10 +336,10 @@ async function measure(): Promise<string> {
       "",
       "| latency | p50 | p95 | p99 | max | min |",
       "|---|---:|---:|---:|---:|---:|",
-      row("**finish → rAF after the row's DOM change (≈ paint)**", j.latencies, true),
-      row("finish → first task after that frame (paint upper bound)", j.afterLatencies),
+      row("finish → the frame that paints the row's change begins painting", j.latencies),
+      row("**finish → first task after that frame's rendering (paint, upper bound)**", j.afterLatencies, true),
       row(`part: finish → \`pipeline:update\` message in the page (${j.toArrival.length})`, j.toArrival),
-      row("part: message → rAF after the row showed it", j.arrivalToPaint),
+      row("part: message → the frame that paints it", j.arrivalToPaint),
       "",
       `Finishes painted as their own state: ${j.own}; coalesced (a later step of the same run was painted first; latency taken to that paint): ${j.coalesced}; never painted: ${j.missing}.`,
       "",
