@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: runs every benchmark in this process order and writes bench/results.md.
+ * `npm run bench`: runs every benchmark in this process order and writes bench/results/latest-all.md.
  * Each module exports `run(): Promise<string>` returning its markdown section; targets and
  * baselines are measured in the same run (ratios, not absolute numbers from another day).
  * `npm run bench -- core redis` runs only those.
@@ -39,7 +39,8 @@ const header = [
   "Regenerate with `npm run bench` (a subset: `npm run bench -- core redis`).",
   "",
 ].join("\n");
-const out = wanted.length ? `bench/results-${names.join("-")}.md` : "bench/results.md";
+// bench/results.md is the hand-kept summary of targets; a run's full output goes beside the per-area files.
+const out = `bench/results/latest-${wanted.length ? names.join("-") : "all"}.md`;
 writeFileSync(out, `${header}\n${sections.join("\n")}\n`);
 console.log(`wrote ${out}`);
 process.exit(0);
