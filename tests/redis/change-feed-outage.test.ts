@@ -5,7 +5,7 @@
  * "reconnected", and a Redis that restarts empty mid-run (versions start over) does not silence
  * that run's updates to another process's listeners.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { ownRedis } from "../own-redis";
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
@@ -17,35 +17,11 @@ import { makeRun } from "../../lib/tracking/storage/contract/helpers";
 import { silentLogger, sleep } from "./helpers";
 
 const PORT = 6396; // the redis engineer's own ports are 6396-6399
-let server: ChildProcess | null = null;
+const redisServer = ownRedis(PORT);
+const startServer = () => redisServer.start();
+const stopServer = () => redisServer.kill();
 const cleanups: (() => Promise<void> | void)[] = [];
 
-async function startServer(): Promise<void> {
-  server = spawn("redis-server", ["--port", String(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no", "--daemonize", "no"],
-    { stdio: "ignore" });
-  const probe = new Redis(PORT, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  probe.on("error", () => undefined);
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return;
-    } catch {
-      await sleep(20);
-    }
-  }
-  throw new Error("redis-server did not start");
-}
-
-async function stopServer(): Promise<void> {
-  const s = server;
-  server = null;
-  if (!s || s.exitCode !== null) return;
-  const exited = new Promise((r) => s.once("exit", r));
-  s.kill("SIGKILL");
-  await exited;
-}
 
 /** A client like the server's: commands fail fast while disconnected, reconnects are quick. */
 function client(): Redis {

@@ -3,40 +3,17 @@
  * instead of waiting in ioredis' offline queue, and work again once Redis is back. This test starts
  * its own redis-server (port 6398) and kills it.
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import { ownRedis } from "../own-redis";
 import { afterAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { PipelineTrackingManager, RedisPipelineStorage, StorageUnavailableError, type PipelineStatus } from "../../lib";
 import { silentLogger, sleep } from "./helpers";
 
 const PORT = 6398; // the redis engineer's own ports are 6396-6399
-let server: ChildProcess | null = null;
+const redisServer = ownRedis(PORT);
+const startServer = () => redisServer.start();
+const stopServer = () => redisServer.kill();
 
-async function startServer(): Promise<void> {
-  server = spawn("redis-server", ["--port", String(PORT), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-  const probe = new Redis(PORT, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
-  probe.on("error", () => undefined);
-  for (let i = 0; i < 100; i++) {
-    try {
-      await probe.connect();
-      await probe.ping();
-      probe.disconnect();
-      return;
-    } catch {
-      await sleep(20);
-    }
-  }
-  throw new Error("redis-server did not start");
-}
-
-async function stopServer(): Promise<void> {
-  const s = server;
-  server = null;
-  if (!s || s.exitCode !== null) return;
-  const exited = new Promise((r) => s.once("exit", r));
-  s.kill("SIGKILL");
-  await exited;
-}
 
 afterAll(stopServer);
 

@@ -10,7 +10,7 @@ import { PipelineTrackingManager } from "../../lib/tracking/manager";
 import { RedisPipelineStorage } from "../../lib/tracking/storage/redis";
 import { createServerRedis } from "../../server/redis-client";
 import { silentLogger, startTestServer, type TestServer } from "./helpers";
-import { ownRedis } from "./own-redis";
+import { ownRedis } from "../own-redis";
 
 const redisServer = ownRedis(6380);
 const PREFIX = `pwtest:server2:${randomBytes(4).toString("hex")}:`;

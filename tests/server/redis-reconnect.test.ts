@@ -12,7 +12,7 @@ import type { PipelineSummary } from "../../lib/tracking/models";
 import { RedisPipelineStorage } from "../../lib/tracking/storage/redis";
 import { createServerRedis } from "../../server/redis-client";
 import { connectClient, silentLogger, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
-import { ownRedis } from "./own-redis";
+import { ownRedis } from "../own-redis";
 
 const redisServer = ownRedis(6381);
 const PREFIX = `pwtest:server2:${randomBytes(4).toString("hex")}:`;

@@ -10,7 +10,7 @@ import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ownRedis } from "./own-redis";
+import { ownRedis } from "../own-redis";
 
 const ENTRY = "dist/server/index.js";
 const redisServer = ownRedis(6383);

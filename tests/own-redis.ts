@@ -1,5 +1,5 @@
 /**
- * A redis-server of the test's own (ports 6380-6384 belong to the server tests), so a test can kill
+ * A redis-server of the test's own (each suite keeps to its own ports: 6380-6384 server tests, 6396-6399 Redis tests), so a test can kill
  * and restart it without touching the shared one. No persistence: a restart starts empty, like a
  * crashed cache.
  */
