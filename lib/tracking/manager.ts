@@ -129,8 +129,10 @@ export class PipelineTrackingManager extends TrackingQueries {
     };
     const outcome = await finishRun(storage, status, this.instanceId);
     if (!outcome.applied) return outcome.current ? { cancelled: false, status: outcome.current } : null;
-    this.listeners.statusUpdate(cloneStatus(status));
-    return { cancelled: true, status };
+    // Read back: the store keeps steps the worker ended since our read (step-order.ts keepsStoredStep).
+    const final = (await storage.getStatus(pipelineId)) ?? outcome.current ?? status;
+    this.listeners.statusUpdate(cloneStatus(final));
+    return { cancelled: true, status: final };
   }
 
   // ---- listeners ------------------------------------------------------------------------------

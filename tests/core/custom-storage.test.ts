@@ -31,8 +31,11 @@ class JsonMapStorage implements TrackingStorage {
     if (!row) return { applied: false, current: null };
     const current = parseStatus(JSON.parse(row));
     if (current.status !== "PENDING" && current.status !== "RUNNING") return { applied: false, current };
-    await this.saveStatus(status, options);
-    return { applied: true, current: status };
+    // A step the row holds as ended stays (the worker may have ended it after a cancel's read).
+    const ended = new Map(current.steps.filter((s) => s.status === "COMPLETED" || s.status === "FAILED").map((s) => [s.stepName, s]));
+    const final = { ...status, steps: status.steps.map((s) => ended.get(s.stepName) ?? s) };
+    await this.saveStatus(final, options);
+    return { applied: true, current: final };
   }
   async saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void> {
     // Read and write with no await between them: an async read-modify-write loses concurrent

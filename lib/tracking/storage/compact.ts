@@ -61,6 +61,21 @@ export function toStoredRun(status: PipelineStatus): StoredRun {
   };
 }
 
+export function fromStoredStep(s: StoredStep): StepStatus {
+  return {
+    stepName: s.stepName,
+    status: s.status,
+    startedAt: date(s.startedAt),
+    completedAt: date(s.completedAt),
+    durationMs: s.durationMs,
+    result: s.result,
+    error: s.error,
+    dependsOn: s.dependsOn.slice(),
+    attempts: s.attempts,
+    workerId: s.workerId,
+  };
+}
+
 /** A fresh `PipelineStatus` that shares nothing mutable with the store (results are frozen). */
 export function fromStoredRun(run: StoredRun): PipelineStatus {
   return {
@@ -71,18 +86,7 @@ export function fromStoredRun(run: StoredRun): PipelineStatus {
     startedAt: new Date(run.startedAt),
     completedAt: date(run.completedAt),
     durationMs: run.durationMs,
-    steps: run.steps.map((s) => ({
-      stepName: s.stepName,
-      status: s.status,
-      startedAt: date(s.startedAt),
-      completedAt: date(s.completedAt),
-      durationMs: s.durationMs,
-      result: s.result,
-      error: s.error,
-      dependsOn: s.dependsOn.slice(),
-      attempts: s.attempts,
-      workerId: s.workerId,
-    })),
+    steps: run.steps.map(fromStoredStep),
     result: run.result,
     error: run.error,
   };

@@ -7,7 +7,7 @@
 import { MetricsAccumulator } from "../metrics";
 import type { MetricsQuery, PipelineMetrics } from "../metrics-types";
 import { STATUSES, isFinished, summarize, type PipelineStatus, type PipelineSummary, type Status, type StepStatus } from "../models";
-import { fromStoredRun, toStoredRun, toStoredStep, type StoredRun } from "./compact";
+import { fromStoredRun, fromStoredStep, toStoredRun, toStoredStep, type StoredRun, type StoredStep } from "./compact";
 import { SealedRun, StepShapes, addSealedToMetrics, expandSealed, sealRun, summarizeSealed, unsealRun } from "./sealed-run";
 import { compareNewestFirst, decodeCursor, encodeCursor, type CursorPosition } from "./cursor";
 import {
@@ -15,7 +15,7 @@ import {
   type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
   type TrackingStorage, type WriteOptions,
 } from "./types";
-import { stepRank } from "./step-order";
+import { keepsStoredStep, stepRank } from "./step-order";
 
 export interface InMemoryStorageOptions {
   /** Default 10 000. */
@@ -33,6 +33,21 @@ interface Entry extends CursorPosition {
 
 const expand = (run: HeldRun): PipelineStatus => (run instanceof SealedRun ? expandSealed(run) : fromStoredRun(run));
 const summaryOf = (run: HeldRun): PipelineSummary => (run instanceof SealedRun ? summarizeSealed(run) : summarize(fromStoredRun(run)));
+
+/** `status` with the steps `run` already holds as ended kept (keepsStoredStep); itself when none differ. */
+function withEndedSteps(status: PipelineStatus, run: StoredRun): PipelineStatus {
+  const ended = new Map<string, StoredStep>();
+  for (const step of run.steps) if (step.status === "COMPLETED" || step.status === "FAILED") ended.set(step.stepName, step);
+  if (ended.size === 0) return status;
+  let changed = false;
+  const steps = status.steps.map((step) => {
+    const held = ended.get(step.stepName);
+    if (!held || !keepsStoredStep(held.status, step.status)) return step;
+    changed = true;
+    return fromStoredStep(held);
+  });
+  return changed ? { ...status, steps } : status;
+}
 
 export class InMemoryPipelineStorage implements TrackingStorage {
   readonly kind = "memory";
@@ -60,8 +75,9 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     const entry = this.byId.get(status.pipelineId);
     if (!entry) return { applied: false, current: null };
     if (isFinished(entry.run.status)) return { applied: false, current: expand(entry.run) };
-    this.write(status, options);
-    return { applied: true, current: status };
+    const final = entry.run instanceof SealedRun ? status : withEndedSteps(status, entry.run);
+    this.write(final, options);
+    return { applied: true, current: final };
   }
 
   private write(status: PipelineStatus, options: WriteOptions | undefined): void {

@@ -90,10 +90,21 @@ return out
  * `finish` builds the terminal compare-and-set (finishStatus): a run is written only if it is stored
  * and still PENDING or RUNNING, checked in the same script as the write, so a cancel and a finish
  * from two processes cannot both win and a deleted run is never recreated. A refused run answers 0
- * (not stored) or -1 (already finished) and announces nothing.
+ * (not stored) or -1 (already finished) and announces nothing. A step it holds as ended (COMPLETED
+ * or FAILED) is kept, with its contribution, over another state in the final write (step-order.ts
+ * keepsStoredStep): a cancel from another process may carry CANCELLED for a step ended since its read.
  */
 function saveStatus(finish: boolean): string {
   return `
+-- "C" or "F" when a stored step value ended (rank 2, COMPLETED or FAILED) and the given one is
+-- another state, else false. The status is the first ',"status":"' of the JSON (stepJson writes it
+-- right after the name, whose JSON literal cannot hold an unescaped quote).
+local function endedStep(stored, given)
+  if not stored or stored == given or string.byte(stored, 1) ~= 50 then return false end
+  local was = string.match(stored, ',"status":"(%u+)"')
+  if (was ~= 'COMPLETED' and was ~= 'FAILED') or was == string.match(given, ',"status":"(%u+)"') then return false end
+  return was == 'COMPLETED' and 'C' or 'F'
+end
 local function saveRun(id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, sn, sc, sv)
   local K = P_RUN .. '{' .. id .. '}'
   local o = redis.pcall('HMGET', K, 'st', 'nm', 'hn', 'names', 'xm', 'mc', 't', 'v')
@@ -133,6 +144,12 @@ local function saveRun(id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, sn,
     local oldc = old[2 * i] or false
     local newc = false
     if sc[i] ~= '' then newc = mdx .. '|' .. sc[i] end
+    local held = ${finish ? "endedStep(old[2 * i - 1], sv[i])" : "false"}
+    if held then
+      -- keep the stored step, its contribution and its status char
+      sv[i] = old[2 * i - 1]; newc = oldc
+      ss = string.sub(ss, 1, i - 1) .. held .. string.sub(ss, i + 1); fields[6] = ss
+    end
     if oldc ~= newc then
       diffStep(n, oldc, newc)
       if newc then table.insert(fields, 'c:' .. n); table.insert(fields, newc)

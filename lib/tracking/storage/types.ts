@@ -61,7 +61,11 @@ export interface WriteOptions {
 export interface FinishOutcome {
   /** True when the final state was written; false when the run was missing or had already finished. */
   applied: boolean;
-  /** The given status when applied; else the stored final state, or null when the run is not stored. */
+  /**
+   * When applied, the given status (a storage keeps steps it already held as ended, step-order.ts
+   * keepsStoredStep, and may or may not answer them here); else the stored final state, or null
+   * when the run is not stored.
+   */
   current: PipelineStatus | null;
 }
 
@@ -74,6 +78,8 @@ export interface TrackingStorage {
    * A run's terminal transition as one compare-and-set: writes `status` (COMPLETED, FAILED or
    * CANCELLED) only if the stored run exists and is still PENDING or RUNNING, so a cancel and a finish
    * racing across processes end with exactly one winner, and a deleted run is never recreated.
+   * A step stored as COMPLETED or FAILED is kept over any other state given for it (a step never
+   * moves backwards; a cancel from another process may carry steps the worker has ended since).
    * A storage that cannot know the answer (Redis during an outage, the write buffered) writes
    * best-effort and answers applied.
    */

@@ -144,6 +144,31 @@ export function describeRunsContract(current: () => TrackingStorage): void {
       expect(await storage.countByStatus()).toEqual(Object.fromEntries(STATUSES.map((st) => [st, 0])));
     });
 
+    it("keeps a step already stored as ended (COMPLETED/FAILED) over the CANCELLED a cancel read earlier", async () => {
+      const t0 = new Date(Date.now() - 1000);
+      const run = makeRun(uniqueId("fin-keep"), {
+        status: "RUNNING", startedAt: t0,
+        steps: [makeStep("a", { status: "RUNNING", startedAt: t0, attempts: 1 }), makeStep("b", { status: "RUNNING", startedAt: t0, attempts: 1 }), makeStep("c")],
+      });
+      await storage.saveStatus(run);
+      // The cancel's read: every step unfinished. Then the worker ends "a" and fails "b" before the cancel's write.
+      const cancel = finish(run, "CANCELLED");
+      const a = makeStep("a", { status: "COMPLETED", startedAt: t0, completedAt: new Date(t0.getTime() + 400), durationMs: 400, result: { rows: 7 }, attempts: 1, workerId: "w1" });
+      const b = makeStep("b", { status: "FAILED", startedAt: t0, completedAt: new Date(t0.getTime() + 300), durationMs: 300, error: "bad", attempts: 1, workerId: "w2" });
+      await storage.saveStep(run.pipelineId, a);
+      await storage.saveStep(run.pipelineId, b);
+      expect((await storage.finishStatus(cancel)).applied).toBe(true);
+      const stored = await storage.getStatus(run.pipelineId);
+      expect(stored).toEqual({ ...cancel, steps: [a, b, cancel.steps[2]] });
+      expect(stored!.status).toBe("CANCELLED");
+      const [item] = (await storage.listPage({ q: run.pipelineId })).items;
+      expect(item).toMatchObject({ pipelineId: run.pipelineId, status: "CANCELLED", stepsTotal: 3, stepsCompleted: 1, stepsFailed: 1 });
+      expect(await storage.countByStatus()).toMatchObject({ RUNNING: 0, CANCELLED: 1 });
+      const day = await storage.getMetrics({ days: 1 });
+      expect(day.steps.find((s) => s.stepName === "a")).toMatchObject({ count: 1, failed: 0, maxDurationMs: 400 });
+      expect(day.steps.find((s) => s.stepName === "b")).toMatchObject({ count: 1, failed: 1, maxDurationMs: 300 });
+    });
+
     it("lets exactly one of several concurrent ends win", async () => {
       const run = makeRun(uniqueId("fin-race"), { status: "RUNNING", steps: [makeStep("a", { status: "RUNNING", startedAt: new Date(), attempts: 1 })] });
       await storage.saveStatus(run);
