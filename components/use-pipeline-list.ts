@@ -5,7 +5,7 @@
  * stop matching the filter highlighted and then removed, status counts kept fresh, and a full
  * resync after every socket (re)connect.
  */
-import { useCallback, useEffect, useRef, useState } from "react";
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { PipelineSummary } from "@/lib/tracking/models";
 import { fetchJson, pipelinesUrl, type PipelinePage } from "./api-client";
 import { insertSorted, isFiltering, matchesFilter, mergeSnapshot, RowIndex, type ListFilter } from "./list-merge";
@@ -114,7 +114,13 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, viewp
     setCounts(initial.counts);
     setLoadError(null);
   }
-  useEffect(() => {
+  // The refs follow a new first page in the same commit (a layout effect), and only when it is new:
+  // a live batch can arrive before passive effects run (it renders synchronously inside its frame),
+  // and resetting the refs after it would make the next batch insert its runs a second time.
+  const refsSource = useRef(initial);
+  useLayoutEffect(() => {
+    if (refsSource.current === initial) return;
+    refsSource.current = initial;
     itemsRef.current = initial.items;
     heldRef.current = [];
     cursorRef.current = initial.nextCursor;
