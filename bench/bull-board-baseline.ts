@@ -15,9 +15,7 @@ import { createInterface } from "node:readline";
 import autocannon from "autocannon";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
-import { pino } from "pino";
-import type { PipelineStatus, Status } from "../lib/tracking/models";
-import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import { seedFinishedRuns, stopChild as stop } from "./fixtures";
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const BULL_PREFIX = "pwbench:bull";
@@ -89,41 +87,9 @@ async function seedBull(): Promise<{ seconds: number; completed: number; failed:
 
 /** COUNT finished runs over the last 7 days, the same shapes as bench/server-api.ts seeds. */
 async function seedOurs(redis: Redis): Promise<number> {
-  const storage = new RedisPipelineStorage(redis, { keyPrefix: OUR_PREFIX, logger: pino({ level: "warn" }) });
-  const started = performance.now();
-  const statuses: Status[] = ["COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "CANCELLED"];
-  const nowMs = Date.now();
-  for (let i = 0; i < COUNT; i += 2_000) {
-    const writes: Promise<void>[] = [];
-    for (let j = i; j < Math.min(COUNT, i + 2_000); j++) {
-      const start = nowMs - Math.floor(((COUNT - j) / COUNT) * 7 * 86_400_000);
-      const status = statuses[j % statuses.length]!;
-      const run: PipelineStatus = {
-        pipelineId: `bench-${NAMES[j % 3]}_${j.toString(36)}`, pipelineName: NAMES[j % 3]!,
-        status, pipelineType: "sequential", startedAt: new Date(start), completedAt: new Date(start + 1_000 + (j % 50) * 100),
-        durationMs: 1_000 + (j % 50) * 100, result: { rows: j }, error: status === "FAILED" ? `Error ${j % 7}: something broke` : null,
-        steps: ["extract", "transform", "load"].map((stepName, k) => ({
-          stepName, status: status === "FAILED" && k === 2 ? "FAILED" : status === "CANCELLED" && k === 2 ? "CANCELLED" : "COMPLETED",
-          startedAt: new Date(start + k * 300), completedAt: new Date(start + (k + 1) * 300), durationMs: 300,
-          result: { k }, error: null, dependsOn: [], attempts: 1, workerId: "bench",
-        })),
-      };
-      writes.push(storage.saveStatus(run));
-    }
-    await Promise.all(writes);
-  }
-  await storage.close();
-  return (performance.now() - started) / 1000;
+  return seedFinishedRuns(redis, OUR_PREFIX, COUNT);
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** bull-board's host (tsx) prints `{"url": ...}` once listening. */
 async function startBullBoard(children: ChildProcess[]): Promise<string> {

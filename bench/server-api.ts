@@ -19,8 +19,8 @@ import { pino } from "pino";
 import { io as connect, type Socket } from "socket.io-client";
 import { WebSocket } from "ws";
 import type { ClientToServerEvents, ServerToClientEvents } from "../lib/events";
-import type { PipelineStatus, Status } from "../lib/tracking/models";
 import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import { seedFinishedRuns } from "./fixtures";
 import type { StepFinished, WriterDone, WriterJob } from "./server-writer";
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -62,32 +62,7 @@ export async function deleteKeys(redis: Redis): Promise<void> {
 
 /** 100 000 finished runs over the last 7 days, saved with many saveStatus calls in flight. */
 export async function seed(redis: Redis): Promise<number> {
-  const storage = new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: pino({ level: "warn" }) });
-  const started = performance.now();
-  const statuses: Status[] = ["COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "CANCELLED"];
-  const nowMs = Date.now();
-  const BATCH = 2_000;
-  for (let i = 0; i < RUNS; i += BATCH) {
-    const writes: Promise<void>[] = [];
-    for (let j = i; j < Math.min(RUNS, i + BATCH); j++) {
-      const start = nowMs - Math.floor(((RUNS - j) / RUNS) * 7 * 86_400_000);
-      const status = statuses[j % statuses.length]!;
-      const run: PipelineStatus = {
-        pipelineId: `bench-${["etl", "report", "sync"][j % 3]}_${j.toString(36)}`, pipelineName: ["etl", "report", "sync"][j % 3]!,
-        status, pipelineType: "sequential", startedAt: new Date(start), completedAt: new Date(start + 1_000 + (j % 50) * 100),
-        durationMs: 1_000 + (j % 50) * 100, result: { rows: j }, error: status === "FAILED" ? `Error ${j % 7}: something broke` : null,
-        steps: ["extract", "transform", "load"].map((stepName, k) => ({
-          stepName, status: status === "FAILED" && k === 2 ? "FAILED" : status === "CANCELLED" && k === 2 ? "CANCELLED" : "COMPLETED",
-          startedAt: new Date(start + k * 300), completedAt: new Date(start + (k + 1) * 300), durationMs: 300,
-          result: { k }, error: null, dependsOn: [], attempts: 1, workerId: "bench",
-        })),
-      };
-      writes.push(storage.saveStatus(run));
-    }
-    await Promise.all(writes);
-  }
-  await storage.close();
-  return (performance.now() - started) / 1000;
+  return seedFinishedRuns(redis, PREFIX, RUNS);
 }
 
 /** Extra node flags for the server process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */

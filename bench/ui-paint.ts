@@ -31,6 +31,7 @@ import { InMemoryBroker } from "../lib/pipeline/broker";
 import { Pipeline } from "../lib/pipeline/pipeline";
 import { PipelineTrackingManager } from "../lib/tracking/manager";
 import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import { stopChild as stop } from "./fixtures";
 
 const PORT = 3460;
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -191,14 +192,6 @@ async function startServer(prefix: string): Promise<ChildProcess> {
   throw new Error("server did not start within 60 s");
 }
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise((r) => child.once("exit", r));
-  child.kill("SIGTERM");
-  const timer = setTimeout(() => child.kill("SIGKILL"), 5_000);
-  await exited;
-  clearTimeout(timer);
-}
 
 /** Runs the worker to its end; resolves with every step finish it printed. */
 function runWorker(prefix: string): { child: ChildProcess; finishes: Promise<Finish[]> } {
