@@ -1,12 +1,9 @@
 "use client";
 /**
  * Live list updates, coalesced per animation frame: a burst of events for the same pipeline costs
- * one render with its latest summary. Deletions are delivered in the same batch. The batch renders
- * synchronously inside the frame callback (flushSync), so it is painted in that same frame rather
- * than the next one (bench/results/ui-paint.md: one frame, ~16 ms, off the paint latency).
+ * one render with its latest summary. Deletions are delivered in the same batch.
  */
 import { useEffect, useRef } from "react";
-import { flushSync } from "react-dom";
 import type { PipelineSummary } from "@/lib/tracking/models";
 import { useSocket } from "./socket-provider";
 
@@ -32,7 +29,7 @@ export function usePipelineUpdates(onBatch: (batch: PipelineUpdateBatch) => void
       const batch = { updates: [...pending.values()], deletedIds: [...deleted] };
       pending.clear();
       deleted.clear();
-      flushSync(() => handler.current(batch));
+      handler.current(batch);
     };
     const schedule = () => {
       if (frame === 0) frame = requestAnimationFrame(flush);

@@ -1,11 +1,9 @@
 "use client";
 /**
  * Joins one pipeline's room (again after every reconnect: rooms do not survive a reconnect) and
- * delivers its `step:update`s coalesced per animation frame, latest per step, rendered within that
- * frame (flushSync) so they are painted in it.
+ * delivers its `step:update`s coalesced per animation frame, latest per step.
  */
 import { useEffect, useRef } from "react";
-import { flushSync } from "react-dom";
 import type { StepStatusJSON } from "@/lib/tracking/models";
 import { useSocket } from "./socket-provider";
 
@@ -24,7 +22,7 @@ export function useStepUpdates(pipelineId: string, onSteps: (steps: StepStatusJS
       frame = 0;
       const steps = [...pending.values()];
       pending.clear();
-      flushSync(() => handler.current(steps));
+      handler.current(steps);
     };
     const onStep = (payload: { pipelineId: string; step: StepStatusJSON }) => {
       if (payload.pipelineId !== pipelineId) return;
