@@ -115,8 +115,8 @@ export function usePipelineList(initial: PipelinePage, filter: ListFilter, viewp
     setLoadError(null);
   }
   // The refs follow a new first page in the same commit (a layout effect), and only when it is new:
-  // a live batch can arrive before passive effects run (it renders synchronously inside its frame),
-  // and resetting the refs after it would make the next batch insert its runs a second time.
+  // resetting them on mount, or after a live batch already moved them on, would hand the next batch
+  // a stale first page and make it insert its runs a second time.
   const refsSource = useRef(initial);
   useLayoutEffect(() => {
     if (refsSource.current === initial) return;
