@@ -5,17 +5,8 @@
  */
 import { describe, expect, it } from "vitest";
 import { InMemoryPipelineStorage, computeMetrics, summarize, type PipelineStatus, type Status, type StepStatus } from "../../lib";
+import { seeded } from "../../lib/tracking/storage/contract/helpers";
 
-/** Deterministic pseudo-random numbers (mulberry32), so a failure replays. */
-function random(seed: number): () => number {
-  let a = seed;
-  return () => {
-    a = (a + 0x6d2b79f5) | 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const NOW = new Date("2026-06-10T15:30:00.000Z");
 const DAY_MS = 86_400_000;
@@ -70,7 +61,7 @@ const oldestFirst = (a: PipelineStatus, b: PipelineStatus) =>
   a.startedAt.getTime() - b.startedAt.getTime() || (a.pipelineId < b.pipelineId ? -1 : a.pipelineId > b.pipelineId ? 1 : 0);
 
 async function filled(count: number, seed: number) {
-  const rnd = random(seed);
+  const rnd = seeded(seed);
   const runs = Array.from({ length: count }, (_, i) => randomRun(rnd, i));
   const storage = new InMemoryPipelineStorage({ maxPipelines: count });
   for (const run of runs) await storage.saveStatus(run);
