@@ -52,6 +52,17 @@ export interface StorageChange {
   status?: PipelineStatus;
 }
 
+/** What a subscriber hears besides changes. */
+export interface FeedEvents {
+  /**
+   * The feed may have lost changes it cannot replay (its data set was replaced: a Redis that
+   * restarted empty, or a change log trimmed past the gap). Runs the subscriber knows of may have
+   * changed or vanished: it should read them again. Changes it can replay after a gap (a dropped
+   * connection) are delivered as ordinary changes instead, before or after this call.
+   */
+  onReset?(): void;
+}
+
 export interface WriteOptions {
   /** Who writes (a tracking manager's instance id); echoed in the change feed. */
   origin?: string;
@@ -104,8 +115,12 @@ export interface TrackingStorage {
   /** Delete finished runs started before `cutoff`; never a PENDING or RUNNING one. */
   cleanupOlderThan(cutoff: Date): Promise<number>;
   getMetrics(query: MetricsQuery): Promise<PipelineMetrics>;
-  /** The change feed: every write, from this process and (for shared storages) from others. */
-  subscribe(handler: (change: StorageChange) => void): () => void;
+  /**
+   * The change feed: every write, from this process and (for shared storages) from others. After a
+   * gap (a reconnect), a shared storage replays what changed meanwhile as ordinary changes (each
+   * run's current version, `deleted` when it is gone), or calls `events.onReset` when it cannot.
+   */
+  subscribe(handler: (change: StorageChange) => void, events?: FeedEvents): () => void;
   /** Flush what is buffered and release connections. */
   close(): Promise<void>;
 }
