@@ -14,7 +14,9 @@ export interface OwnRedis {
   kill(): Promise<void>;
 }
 
-export function ownRedis(port: number): OwnRedis {
+export function ownRedis(basePort: number): OwnRedis {
+  // Interim: TEST_PORT_OFFSET moves every own server, so two checkouts can run side by side.
+  const port = basePort + Number(process.env.TEST_PORT_OFFSET ?? 0);
   let child: ChildProcess | null = null;
   return {
     url: `redis://127.0.0.1:${port}`,
