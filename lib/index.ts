@@ -8,7 +8,7 @@ export { InMemoryBroker, type Broker, type InMemoryBrokerOptions, type StepConte
 export { PipelineDefinitionError, type StepOptions } from "./pipeline/definition";
 export { PipelineScheduler, type ScheduleHandle, type ScheduleOptions } from "./pipeline/scheduler";
 
-export { PipelineTrackingManager, NO_STORAGE_MESSAGE, type TrackingManagerOptions, type CancelOutcome } from "./tracking/manager";
+export { PipelineTrackingManager, NO_STORAGE_MESSAGE, type TrackingManagerOptions, type CancelOutcome, type ChangeStreamEvents, type StatusChange } from "./tracking/manager";
 export { InMemoryPipelineStorage, type InMemoryStorageOptions } from "./tracking/storage/memory";
 export { RedisPipelineStorage, type RedisStorageOptions } from "./tracking/storage/redis";
 export type {

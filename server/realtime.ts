@@ -1,9 +1,9 @@
 /**
- * Live events (contract §4) on the HTTP server's `/socket.io`. Every status change the tracking
- * manager hears — its own runs, and through the storage's change feed those of other processes —
- * becomes a coalesced `pipeline:update` for every client; members of a pipeline's room also get a
- * `step:update` for each step that changed; a delete (API, retention, another process) becomes
- * `pipeline:delete`.
+ * Live events on the HTTP server's `/socket.io`. The tracking manager's change stream is the only
+ * input: every status change it emits (this process's runs, and other processes' through the
+ * storage's change feed, including what a feed replays after a gap) becomes a coalesced
+ * `pipeline:update` for every client; members of a pipeline's room also get a `step:update` for each
+ * step that changed; a run deleted anywhere becomes `pipeline:delete`.
  */
 import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
@@ -90,9 +90,16 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
     (err, pipelineId) => logger.error({ err, pipelineId }, "could not send a pipeline:update"));
   const stepsSent = new Map<string, Map<string, string>>();
 
-  const onStatus = (status: PipelineStatus): void => {
+  const onStatus = ({ status }: { status: PipelineStatus }): void => {
     coalescer.push(status.pipelineId, summarize(status));
     sendStepUpdates(status);
+  };
+  const onDeleted = (pipelineId: string): void => {
+    coalescer.drop(pipelineId);
+    stepsSent.delete(pipelineId);
+    lastSent.delete(pipelineId);
+    turnWrites.hold();
+    io.emit("pipeline:delete", { pipelineId });
   };
 
   function sendStepUpdates(status: PipelineStatus): void {
@@ -112,15 +119,7 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
     }
   }
 
-  tracking.addListener(onStatus);
-  const unsubscribeDeletes = tracking.storage.subscribe((change) => {
-    if (!change.deleted) return;
-    coalescer.drop(change.pipelineId);
-    stepsSent.delete(change.pipelineId);
-    lastSent.delete(change.pipelineId);
-    turnWrites.hold();
-    io.emit("pipeline:delete", { pipelineId: change.pipelineId });
-  });
+  const unsubscribe = [tracking.onChange("status", onStatus), tracking.onChange("deleted", onDeleted)];
 
   io.on("connection", (socket: PipewatchSocket) => {
     const bucket = new TokenBucket();
@@ -153,8 +152,7 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
   return {
     io,
     async close() {
-      tracking.removeListener(onStatus);
-      unsubscribeDeletes();
+      for (const stop of unsubscribe) stop();
       coalescer.flush();
       turnWrites.release();
       io.disconnectSockets(true);

@@ -4,7 +4,10 @@
  * crashed cache.
  */
 import { spawn, type ChildProcess } from "node:child_process";
+import { mkdtempSync } from "node:fs";
 import { connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 
 export interface OwnRedis {
   url: string;
@@ -12,19 +15,37 @@ export interface OwnRedis {
   start(): Promise<void>;
   /** SIGKILL: the server vanishes as in a crash (connections reset, nothing flushed). */
   kill(): Promise<void>;
+  /** SIGTERM: a clean shutdown (with `persist`, its append-only file is complete). */
+  stop(): Promise<void>;
 }
 
-export function ownRedis(basePort: number): OwnRedis {
+export interface OwnRedisOptions {
+  /** Keep the data across restarts in an append-only file (in a temp folder of its own). */
+  persist?: boolean;
+}
+
+export function ownRedis(basePort: number, options: OwnRedisOptions = {}): OwnRedis {
   // Interim: TEST_PORT_OFFSET moves every own server, so two checkouts can run side by side.
   const port = basePort + Number(process.env.TEST_PORT_OFFSET ?? 0);
   let child: ChildProcess | null = null;
+  const persistence = options.persist
+    ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", mkdtempSync(join(tmpdir(), "pw-redis-"))]
+    : ["--appendonly", "no"];
+  const end = async (signal: NodeJS.Signals) => {
+    const running = child;
+    if (!running) return;
+    child = null;
+    const exited = new Promise((r) => running.once("exit", r));
+    running.kill(signal);
+    await exited;
+  };
   return {
     url: `redis://127.0.0.1:${port}`,
     port,
     async start() {
       if (child) return;
       if (await answersPing(port)) throw new Error(`port ${port} already has a Redis (a leftover from an earlier run?)`);
-      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], { stdio: "ignore" });
       const started = child;
       started.once("exit", () => {
         if (child === started) child = null;
@@ -35,14 +56,8 @@ export function ownRedis(basePort: number): OwnRedis {
       }
       throw new Error(`redis-server on port ${port} did not start`);
     },
-    async kill() {
-      const running = child;
-      if (!running) return;
-      child = null;
-      const exited = new Promise((r) => running.once("exit", r));
-      running.kill("SIGKILL");
-      await exited;
-    },
+    kill: () => end("SIGKILL"),
+    stop: () => end("SIGTERM"),
   };
 }
 

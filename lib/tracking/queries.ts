@@ -1,6 +1,5 @@
 /**
- * The read side of PipelineTrackingManager (guide §4): queries validated here and answered by the
- * storage. The manager extends this with configuration, cancel/delete, listeners and recording.
+ * The read side of the tracking manager: queries validated here and answered by the storage.
  */
 import { assertMetricsDays } from "./metrics";
 import type { PipelineMetrics } from "./metrics-types";
@@ -9,16 +8,12 @@ import { MAX_PAGE_LIMIT, type HistoryQuery, type ListFilter, type Page, type Pag
 
 export const NO_STORAGE_MESSAGE = "No tracking storage configured";
 
-export abstract class TrackingQueries {
-  protected currentStorage: TrackingStorage | null = null;
+export class TrackingQueries {
+  /** `storage` throws NO_STORAGE_MESSAGE until one is configured. */
+  constructor(private readonly storageOf: () => TrackingStorage) {}
 
-  get storage(): TrackingStorage {
-    if (!this.currentStorage) throw new Error(NO_STORAGE_MESSAGE);
-    return this.currentStorage;
-  }
-
-  get hasStorage(): boolean {
-    return this.currentStorage !== null;
+  private get storage(): TrackingStorage {
+    return this.storageOf();
   }
 
   async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
@@ -64,7 +59,8 @@ export abstract class TrackingQueries {
     const storage = this.storage;
     assertMetricsDays(days);
     return storage.getMetrics({ days, now });
-  }}
+  }
+}
 
 function checkLimit(limit: number | undefined, max: number): void {
   if (limit === undefined) return;
