@@ -13,7 +13,7 @@ import { ListenerSet, type ListenerEvent, type TrackingListener } from "./listen
 import { TrackingQueries } from "./manager-queries";
 import { cloneStatus, isFinished, type PipelineStatus, type StepStatus } from "./models";
 import { InMemoryPipelineStorage } from "./storage/memory";
-import { RedisPipelineStorage } from "./storage/redis";
+import { RedisPipelineStorage } from "./storage/redis/storage";
 import type { FinishOutcome, StorageChange, TrackingStorage } from "./storage/types";
 
 export { NO_STORAGE_MESSAGE } from "./manager-queries";
