@@ -3,7 +3,7 @@ import type { ChildProcess } from "node:child_process";
 import type { Redis } from "ioredis";
 import { pino } from "pino";
 import type { PipelineStatus, Status } from "../lib/tracking/models";
-import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
 
 const NAMES = ["etl", "report", "sync"] as const;
 const STATUSES: Status[] = ["COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "CANCELLED"];

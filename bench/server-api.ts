@@ -19,7 +19,7 @@ import { pino } from "pino";
 import { io as connect, type Socket } from "socket.io-client";
 import { WebSocket } from "ws";
 import type { ClientToServerEvents, ServerToClientEvents } from "../lib/events";
-import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
 import { seedFinishedRuns } from "./fixtures";
 import type { StepFinished, WriterDone, WriterJob } from "./server-writer";
 

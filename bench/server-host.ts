@@ -6,7 +6,7 @@
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import { PipelineTrackingManager } from "../lib/tracking/manager";
-import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
 import { startServer } from "../server/app-server";
 
 const [redisUrl = "redis://127.0.0.1:6379", keyPrefix = "pwbench:server:"] = process.argv.slice(2);

@@ -9,7 +9,7 @@ import { pino } from "pino";
 import { InMemoryBroker } from "../lib/pipeline/broker";
 import { Pipeline } from "../lib/pipeline/pipeline";
 import { PipelineTrackingManager } from "../lib/tracking/manager";
-import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
 
 export interface WriterJob { runs: number; concurrency: number; steps: number; stepMs: number }
 export interface StepFinished { pipelineId: string; stepsCompleted: number; at: number }

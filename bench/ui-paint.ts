@@ -30,7 +30,7 @@ import { pino } from "pino";
 import { InMemoryBroker } from "../lib/pipeline/broker";
 import { Pipeline } from "../lib/pipeline/pipeline";
 import { PipelineTrackingManager } from "../lib/tracking/manager";
-import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
 import { stopChild as stop } from "./fixtures";
 
 const PORT = 3460;

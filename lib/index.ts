@@ -10,7 +10,7 @@ export { PipelineScheduler, type ScheduleHandle, type ScheduleOptions } from "./
 
 export { PipelineTrackingManager, NO_STORAGE_MESSAGE, type TrackingManagerOptions, type CancelOutcome, type ChangeStreamEvents, type StatusChange } from "./tracking/manager";
 export { InMemoryPipelineStorage, type InMemoryStorageOptions } from "./tracking/storage/memory";
-export { RedisPipelineStorage, type RedisStorageOptions } from "./tracking/storage/redis";
+export { RedisPipelineStorage, type RedisStorageOptions } from "./tracking/storage/redis/storage";
 export type {
   TrackingStorage, ListFilter, PageQuery, Page, HistoryQuery, StorageChange, FeedEvents, WriteOptions, FinishOutcome,
 } from "./tracking/storage/types";

@@ -8,7 +8,7 @@ import { InMemoryBroker } from "../lib/pipeline/broker";
 import { PipelineScheduler } from "../lib/pipeline/scheduler";
 import { PipelineTrackingManager } from "../lib/tracking/manager";
 import { InMemoryPipelineStorage } from "../lib/tracking/storage/memory";
-import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
+import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
 import { startServer } from "./app-server";
 import { ConfigError, readConfig, type ServerConfig } from "./config";
 import { backfillHistory } from "./demo/backfill";

@@ -17,7 +17,7 @@ import { cloneStatus, isFinished, type PipelineStatus, type Status } from "./mod
 import { NO_STORAGE_MESSAGE, TrackingQueries } from "./queries";
 import { CANCELLED_MESSAGE, cancelStep, finishRun, RunRecorder, type EndOutcome, type RecordedEnd, type RunHandle } from "./recorder";
 import { InMemoryPipelineStorage } from "./storage/memory";
-import { RedisPipelineStorage } from "./storage/redis";
+import { RedisPipelineStorage } from "./storage/redis/storage";
 import type { HistoryQuery, ListFilter, Page, PageQuery, TrackingStorage } from "./storage/types";
 
 export { NO_STORAGE_MESSAGE } from "./queries";

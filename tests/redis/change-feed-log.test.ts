@@ -1,7 +1,7 @@
 /** The change feed's outage log on a fake clock: first error, one summary per interval with a count, one "reconnected". */
 import { describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { FeedOutageLog, parseChange } from "../../lib/tracking/storage/redis-change-feed";
+import { FeedOutageLog, parseChange } from "../../lib/tracking/storage/redis/feed/change-feed";
 
 describe("FeedOutageLog", () => {
   it("logs the first error, then at most one summary per interval, and one info when back", () => {

@@ -8,7 +8,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PipelineTrackingManager } from "../../lib/tracking/manager";
 import type { PipelineSummary } from "../../lib/tracking/models";
-import { RedisPipelineStorage } from "../../lib/tracking/storage/redis";
+import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
 import { connectClient, silentLogger, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PipelineTrackingManager } from "../../lib/tracking/manager";
-import { RedisPipelineStorage } from "../../lib/tracking/storage/redis";
+import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
 import { createServerRedis } from "../../server/redis-client";
 import { silentLogger, startTestServer, type TestServer } from "./helpers";
 import { ownRedis } from "../own-redis";

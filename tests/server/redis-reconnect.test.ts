@@ -9,7 +9,7 @@ import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PipelineTrackingManager } from "../../lib/tracking/manager";
 import type { PipelineSummary } from "../../lib/tracking/models";
-import { RedisPipelineStorage } from "../../lib/tracking/storage/redis";
+import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
 import { createServerRedis } from "../../server/redis-client";
 import { connectClient, silentLogger, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
 import { ownRedis } from "../own-redis";

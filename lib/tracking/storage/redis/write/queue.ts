@@ -14,8 +14,8 @@
  * executed but whose reply was lost is harmless.
  */
 import type { Redis } from "ioredis";
-import type { Logger } from "../../logger";
-import { CONNECTION_ERROR, errorText, mergeBySeq, sendBatch, settle, settleError, type Pending } from "./redis-write-batch";
+import type { Logger } from "../../../../logger";
+import { CONNECTION_ERROR, errorText, mergeBySeq, sendBatch, settle, settleError, type Pending } from "./batch";
 
 export interface QueuedWrite {
   command: string;

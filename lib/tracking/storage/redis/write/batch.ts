@@ -1,11 +1,11 @@
 /**
- * One batch of the write queue (redis-write-queue.ts) on the wire: consecutive mergeable writes (same
+ * One batch of the write queue (redis/write/queue.ts) on the wire: consecutive mergeable writes (same
  * command and leading args, each with a packed record) become one call whose records are concatenated
  * (up to MAX_MERGED of them), the calls go out as one pipeline, and each write is settled with its own
  * reply; writes that failed for a connection reason come back to be resent.
  */
 import type { Redis } from "ioredis";
-import type { Logger } from "../../logger";
+import type { Logger } from "../../../../logger";
 
 /** One merged call stays short in Redis (a script blocks the server while it runs). */
 const MAX_MERGED = 128;

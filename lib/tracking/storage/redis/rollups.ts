@@ -8,9 +8,9 @@
  * Durations go into a log-spaced histogram: bucket 0 holds [0, 1) ms, bucket b ≥ 1 holds
  * [1.02^(b-1), 1.02^b) ms and answers its geometric middle, so a percentile is within 1 % (or 0.5 ms).
  */
-import { failureReason, utcDate, windowStart } from "../metrics";
-import type { MetricsQuery, PipelineMetrics, StepMetrics } from "../metrics-types";
-import type { PipelineStatus, StepStatus } from "../models";
+import { failureReason, utcDate, windowStart } from "../../metrics";
+import type { MetricsQuery, PipelineMetrics, StepMetrics } from "../../metrics-types";
+import type { PipelineStatus, StepStatus } from "../../models";
 
 const DAY_MS = 86_400_000;
 const GROWTH = 1.02;
@@ -73,7 +73,7 @@ export interface DayRollup {
 /**
  * Counts by bucket number, dense (holes are 0): bucket numbers are small (a day's duration is bucket
  * ~920), and summing or ranking a dense array costs no Map operations and no sort; that was most
- * of getMetrics' time once the rollups themselves were kept parsed (redis-metrics-reader.ts).
+ * of getMetrics' time once the rollups themselves were kept parsed (redis/read/metrics.ts).
  */
 type Histogram = number[];
 

@@ -1,33 +1,33 @@
 /**
  * RedisPipelineStorage (guide §5.2, §10; contract §1): many worker and dashboard processes share
  * one Redis. One hash per run plus sorted-set indexes by start time (keys.ts); every transition is
- * one Lua script (redis-scripts.ts) that also moves the metrics rollups (redis-rollups.ts) and
+ * one Lua script (redis/scripts.ts) that also moves the metrics rollups (redis/rollups.ts) and
  * announces the write on a pub/sub channel. Writes are batched and survive outages through
- * redis-write-queue.ts; reads wait for this process's earlier writes, so a process reads its own.
+ * redis/write/queue.ts; reads wait for this process's earlier writes, so a process reads its own.
  *
  * The client is the caller's: `close()` releases only the subscriber connection this storage made.
  * The client's own `keyPrefix` option is not supported (use `keyPrefix` here).
  */
 import type { Redis } from "ioredis";
-import { defaultLogger, type Logger } from "../../logger";
-import { assertMetricsDays } from "../metrics";
-import type { MetricsQuery, PipelineMetrics } from "../metrics-types";
-import { isFinished, isValidPipelineId, type PipelineStatus, type Status, type StepStatus } from "../models";
-import { decodeCursor } from "./cursor";
+import { defaultLogger, type Logger } from "../../../logger";
+import { assertMetricsDays } from "../../metrics";
+import type { MetricsQuery, PipelineMetrics } from "../../metrics-types";
+import { isFinished, isValidPipelineId, type PipelineStatus, type Status, type StepStatus } from "../../models";
+import { decodeCursor } from "../cursor";
 import { DEFAULT_KEY_PREFIX, RedisKeys } from "./keys";
-import { RedisChangeFeed } from "./redis-change-feed";
-import { RedisListReader } from "./redis-lists";
-import { RollupReader } from "./redis-metrics-reader";
-import { IndexWalker } from "./redis-paging";
-import { CorruptRecordError, decodeRun, runRecord, stepRecord } from "./redis-records";
-import { assembleMetrics, dayStamp, runContribution, stepContribution, windowDays } from "./redis-rollups";
-import { buildScripts, type ScriptName } from "./redis-scripts";
-import { RedisReadGuard } from "./redis-read-guard";
-import { RedisWriteQueue } from "./redis-write-queue";
+import { RedisChangeFeed } from "./feed/change-feed";
+import { RedisListReader } from "./read/lists";
+import { RollupReader } from "./read/metrics";
+import { IndexWalker } from "./read/index-walk";
+import { CorruptRecordError, decodeRun, runRecord, stepRecord } from "./records";
+import { assembleMetrics, dayStamp, runContribution, stepContribution, windowDays } from "./rollups";
+import { buildScripts, type ScriptName } from "./scripts";
+import { RedisReadGuard } from "./read/guard";
+import { RedisWriteQueue } from "./write/queue";
 import {
   DEFAULT_PAGE_LIMIT,
   type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
-} from "./types";
+} from "../types";
 
 export interface RedisStorageOptions {
   /** Default "pipewatch:". Printable ASCII without quotes or backslashes. */
@@ -100,7 +100,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   }
 
   /**
-   * The check and the write are one script (redis-scripts.ts). Best-effort instead where the
+   * The check and the write are one script (redis/scripts.ts). Best-effort instead where the
    * answer cannot be known: a write buffered during an outage, or of a run whose start this storage
    * wrote before a reconnect (a Redis restarted without persistence may have lost it), is written
    * unconditionally and answers applied, as a plain save would (so such a run is never lost, and a
@@ -160,7 +160,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     });
   }
 
-  /** Without a search: one script call that also reaps (redis-lists.ts). */
+  /** Without a search: one script call that also reaps (redis/read/lists.ts). */
   async listPage(query: PageQuery = {}): Promise<Page> {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const after = query.cursor ? decodeCursor(query.cursor) : null;
@@ -171,7 +171,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     });
   }
 
-  /** One script call that also reaps, or none when a page requested with it counts too (redis-lists.ts). */
+  /** One script call that also reaps, or none when a page requested with it counts too (redis/read/lists.ts). */
   async countByStatus(): Promise<Record<Status, number>> {
     return this.lists.countByStatus((load) => this.guard.read(load), () => this.queue.barrier(READ_WAIT_MS));
   }

@@ -4,12 +4,12 @@
  * that does not decode (corrupt JSON, a foreign value under the prefix) throws `CorruptRecordError`
  * for that record only; lists skip it and log.
  */
-import { toJsonSafe } from "../json-safe";
+import { toJsonSafe } from "../../json-safe";
 import {
   PIPELINE_ID_PATTERN, SUMMARY_ERROR_CHARS, STATUSES, parseStatus,
   type PipelineStatus, type PipelineSummary, type Status, type StepStatus,
-} from "../models";
-import { stepRank } from "./step-order";
+} from "../../models";
+import { stepRank } from "../step-order";
 
 export class CorruptRecordError extends Error {
   constructor(readonly pipelineId: string, reason: string) {
@@ -33,7 +33,7 @@ function safeJson(value: unknown): string {
   }
 }
 
-/** Separators of the packed script arguments (redis-scripts.ts): unit, record, group. */
+/** Separators of the packed script arguments (redis/scripts.ts): unit, record, group. */
 const US = "\x1f";
 const RS = "\x1e";
 const GS = "\x1d";
@@ -93,7 +93,7 @@ export function stepRecord(pipelineId: string, step: StepStatus, contribution: s
 
 export interface RunRecordParts {
   status: PipelineStatus;
-  /** The run's rollup contribution (redis-rollups.ts). */
+  /** The run's rollup contribution (redis/rollups.ts). */
   contribution: string;
   /** Epoch ms when the record expires, 0 for never. */
   expireAt: number;

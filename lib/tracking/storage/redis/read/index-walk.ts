@@ -4,7 +4,7 @@
  * merge into one stream (a name search reads every matching name's index), duplicates dropped.
  */
 import type { Redis } from "ioredis";
-import { compareNewestFirst, type CursorPosition } from "./cursor";
+import { compareNewestFirst, type CursorPosition } from "../../cursor";
 
 export interface IndexEntry {
   pipelineId: string;

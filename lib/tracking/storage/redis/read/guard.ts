@@ -3,7 +3,7 @@
  * instead of after ioredis' offline queue gives up (seconds, then a 500).
  */
 import type { Redis } from "ioredis";
-import { StorageUnavailableError } from "./errors";
+import { StorageUnavailableError } from "../../errors";
 
 /** How long a read waits for a client still making its first connection. */
 const READY_WAIT_MS = 1000;

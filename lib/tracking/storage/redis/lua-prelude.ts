@@ -1,5 +1,5 @@
 /**
- * The Lua every Redis script starts with (redis-scripts.ts explains why the scripts look the way
+ * The Lua every Redis script starts with (redis/scripts.ts explains why the scripts look the way
  * they do): key prefixes generated from keys.ts, decoding of transported strings, rollup deltas
  * summed per call and written once (flushRollups), index removal and change announcements.
  */
@@ -88,7 +88,7 @@ local function endsWith(s, suffix) return string.sub(s, -#suffix) == suffix end
 
 -- Every day whose rollups a call changed gets a fresh "~v" in its counters hash (m:<day>), from one
 -- counter (m:seq) that never repeats, not even for a day that expired and came back: a reader that
--- cached a day's parsed rollups reuses them while "~v" is unchanged (redis-metrics-reader.ts).
+-- cached a day's parsed rollups reuses them while "~v" is unchanged (redis/read/metrics.ts).
 local function bumpDays()
   local days, order = {}, {}
   for _, k in ipairs(R_KEYS) do

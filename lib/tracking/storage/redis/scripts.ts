@@ -13,12 +13,12 @@
  *    out with 17 significant digits, so nothing is rounded away.
  *  - writes travel packed: one string of records per call (fields split by the ASCII unit separator,
  *    records by the record separator; values that may hold control characters travel as JSON string
- *    literals, see redis-records.ts), because the Node side of recording is dominated by per-command
+ *    literals, see redis/records.ts), because the Node side of recording is dominated by per-command
  *    and per-argument costs. Consecutive saves of runs or steps share one call and one PUBLISH.
  */
-import { STATUSES } from "../models";
-import { prelude } from "./redis-lua-prelude";
-import { countByStatus, listPage, rollupDays } from "./redis-read-scripts";
+import { STATUSES } from "../../models";
+import { prelude } from "./lua-prelude";
+import { countByStatus, listPage, rollupDays } from "./read-scripts";
 import type { KeyParts } from "./keys";
 
 /**

@@ -26,7 +26,7 @@
  *                              h<0-23>, ds/dc (duration sum/count), b<bucket> (duration histogram),
  *                              ~v (changes with every write to any of the day's three hashes; from m:seq)
  *   <p>m:seq                   counter behind every ~v, so a day that expires and comes back never
- *                              repeats one (readers keep parsed days by ~v: redis-metrics-reader.ts)
+ *                              repeats one (readers keep parsed days by ~v: redis/read/metrics.ts)
  *   <p>m:<day>:reasons         hash, failure reason → count
  *   <p>m:<day>:steps           hash, per step: c|<step> f|<step> s|<step> m|<step> b<bucket>|<step>
  *   <p>changes                 pub/sub channel: "@<epoch>" then one line per change,

@@ -10,9 +10,9 @@
  * subscriber the versions started over.
  */
 import type { Redis, RedisOptions } from "ioredis";
-import type { Logger } from "../../logger";
-import { isValidPipelineId } from "../models";
-import type { StorageChange } from "./types";
+import type { Logger } from "../../../../logger";
+import { isValidPipelineId } from "../../../models";
+import type { StorageChange } from "../../types";
 
 /** While the feed's connection stays down, one summary of its errors at most this often. */
 export const FEED_ERROR_SUMMARY_MS = 30_000;
