@@ -35,8 +35,10 @@ interface RunSpec {
   steps: StepSpec[];
 }
 
-const port = Number(process.env.PORT ?? 3210);
-const controlPort = Number(process.env.CONTROL_PORT ?? port + 1);
+// Both come from whoever starts the harness (playwright.config.ts takes them from the OS).
+if (!process.env.PORT || !process.env.CONTROL_PORT) throw new Error("e2e/server.ts needs PORT and CONTROL_PORT");
+const port = Number(process.env.PORT);
+const controlPort = Number(process.env.CONTROL_PORT);
 const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" });
 // Room for the UI benchmark's 10 000 bulk runs next to what the specs create.
 const storage = new InMemoryPipelineStorage({ maxPipelines: 20_000 });

@@ -14,8 +14,10 @@ export interface ServerToClientEvents {
 }
 
 export interface ClientToServerEvents {
-  subscribe: (payload: { pipelineId: string }) => void;
-  unsubscribe: (payload: { pipelineId: string }) => void;
+  /** Joins the pipeline's room; `ack`, when sent, answers true once joined (false: refused). */
+  subscribe: (payload: { pipelineId: string }, ack?: (ok: boolean) => void) => void;
+  /** Leaves the pipeline's room; `ack`, when sent, answers true once left (false: refused). */
+  unsubscribe: (payload: { pipelineId: string }, ack?: (ok: boolean) => void) => void;
 }
 
 export const SOCKET_PATH = "/socket.io";

@@ -49,27 +49,76 @@ function ping(port, host = "127.0.0.1") {
   });
 }
 
-/** Tests talk to a real Redis: the one at TEST_REDIS_URL, else 127.0.0.1:6379, else one we start. */
+/** Whether the Redis on `port` answers and is the process `pid` (not another one that took the port). */
+function servedBy(port, pid) {
+  return new Promise((resolve) => {
+    const socket = net.connect({ port, host: "127.0.0.1" });
+    let reply = "";
+    const done = (ok) => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(500, () => done(false));
+    socket.on("error", () => done(false));
+    socket.on("connect", () => socket.write("INFO server\r\n"));
+    socket.on("data", (d) => {
+      reply += d.toString();
+      const match = /process_id:(\d+)\r\n/.exec(reply);
+      if (match) done(Number(match[1]) === pid);
+      else if (reply.startsWith("-")) done(false);
+    });
+  });
+}
+
+/** A port the OS just handed out (and that was closed again), for a server started next. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.once("error", reject);
+    server.listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/** Starts a redis-server of our own on a free port; tries another port when one was taken meanwhile. */
+async function startOwnRedis() {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const port = await freePort();
+    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    let exited = false;
+    child.once("exit", () => (exited = true));
+    for (let i = 0; i < 50 && !exited; i++) {
+      if (await servedBy(port, child.pid)) return { child, port };
+      await new Promise((r) => setTimeout(r, 100)); // poll interval while it starts
+    }
+    if (!exited) child.kill("SIGKILL");
+  }
+  return null;
+}
+
+/**
+ * Tests talk to a real Redis: the one at TEST_REDIS_URL; else the one on 127.0.0.1:6379, in
+ * database 15 (never 0, where real data may live); else one we start on a port from the OS.
+ */
 async function ensureRedis() {
   if (env.TEST_REDIS_URL) return null;
   if (await ping(6379)) {
-    env.TEST_REDIS_URL = "redis://127.0.0.1:6379";
+    env.TEST_REDIS_URL = "redis://127.0.0.1:6379/15";
     return null;
   }
-  const port = 6390;
-  if (!(await ping(port))) {
-    const which = spawnSync("sh", ["-c", "command -v redis-server"]);
-    if (which.status !== 0) {
-      console.error("No Redis answers on 127.0.0.1:6379 and redis-server is not installed (apt-get install -y redis-server).");
-      return null;
-    }
-    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
-    for (let i = 0; i < 50 && !(await ping(port)); i++) await new Promise((r) => setTimeout(r, 100));
-    env.TEST_REDIS_URL = `redis://127.0.0.1:${port}`;
-    return child;
+  if (spawnSync("sh", ["-c", "command -v redis-server"]).status !== 0) {
+    console.error("No Redis answers on 127.0.0.1:6379 and redis-server is not installed (apt-get install -y redis-server).");
+    return null;
   }
-  env.TEST_REDIS_URL = `redis://127.0.0.1:${port}`;
-  return null;
+  const own = await startOwnRedis();
+  if (!own) {
+    console.error("Could not start a redis-server of our own.");
+    return null;
+  }
+  env.TEST_REDIS_URL = `redis://127.0.0.1:${own.port}`;
+  return own.child;
 }
 
 /** On a fresh machine (as root, Debian), install what the tests need: Chromium, redis-server. */

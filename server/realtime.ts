@@ -131,21 +131,24 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
       }
       return false;
     };
-    socket.on("subscribe", (payload) => {
-      if (!admit()) return;
+    socket.on("subscribe", (payload, ack) => {
+      // The ack is optional (older clients send none) and, from a hostile client, may be anything.
+      const reply = (ok: boolean) => void (typeof ack === "function" && ack(ok));
+      if (!admit()) return reply(false);
       const parsed = roomPayloadSchema.safeParse(payload);
-      if (!parsed.success || socket.rooms.size > MAX_ROOMS_PER_SOCKET) return;
+      if (!parsed.success || socket.rooms.size > MAX_ROOMS_PER_SOCKET) return reply(false);
       const room = pipelineRoom(parsed.data.pipelineId);
-      if (!socket.rooms.has(room)) {
-        // A new member must get every step on the next change, not only the ones that differ.
-        stepsSent.delete(parsed.data.pipelineId);
-        void socket.join(room);
-      }
+      if (socket.rooms.has(room)) return reply(true);
+      // A new member must get every step on the next change, not only the ones that differ.
+      stepsSent.delete(parsed.data.pipelineId);
+      void Promise.resolve(socket.join(room)).then(() => reply(true), () => reply(false));
     });
-    socket.on("unsubscribe", (payload) => {
-      if (!admit()) return;
+    socket.on("unsubscribe", (payload, ack) => {
+      const reply = (ok: boolean) => void (typeof ack === "function" && ack(ok));
+      if (!admit()) return reply(false);
       const parsed = roomPayloadSchema.safeParse(payload);
-      if (parsed.success) void socket.leave(pipelineRoom(parsed.data.pipelineId));
+      if (!parsed.success) return reply(false);
+      void Promise.resolve(socket.leave(pipelineRoom(parsed.data.pipelineId))).then(() => reply(true), () => reply(false));
     });
   });
 

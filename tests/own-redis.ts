@@ -1,6 +1,6 @@
 /**
- * A redis-server of the test's own (each suite keeps to its own ports: 6380-6384 server tests, 6396-6399 Redis tests), so a test can kill
- * and restart it without touching the shared one. No persistence: a restart starts empty, like a
+ * A redis-server of the test's own, on a port from the OS, so a test can kill and restart it
+ * without touching the shared one. No persistence unless asked: a restart starts empty, like a
  * crashed cache.
  */
 import { spawn, type ChildProcess } from "node:child_process";
@@ -8,10 +8,12 @@ import { mkdtempSync } from "node:fs";
 import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { freePort } from "./free-port";
 
 export interface OwnRedis {
   url: string;
   port: number;
+  /** Starts (or restarts, after kill) the server on `port`; resolves once it answers. */
   start(): Promise<void>;
   /** SIGKILL: the server vanishes as in a crash (connections reset, nothing flushed). */
   kill(): Promise<void>;
@@ -24,9 +26,15 @@ export interface OwnRedisOptions {
   persist?: boolean;
 }
 
-export function ownRedis(basePort: number, options: OwnRedisOptions = {}): OwnRedis {
-  // Interim: TEST_PORT_OFFSET moves every own server, so two checkouts can run side by side.
-  const port = basePort + Number(process.env.TEST_PORT_OFFSET ?? 0);
+/** Thrown by start() when another process took the port between freePort() and the spawn. */
+export class PortTakenError extends Error {}
+
+/**
+ * Reserves a port for a server that is not running yet (for a test whose client must exist before
+ * its Redis does); start() brings it up. Most tests want startOwnRedis().
+ */
+export async function ownRedis(options: OwnRedisOptions = {}): Promise<OwnRedis> {
+  const port = await freePort();
   let child: ChildProcess | null = null;
   const persistence = options.persist
     ? ["--appendonly", "yes", "--appendfsync", "always", "--dir", mkdtempSync(join(tmpdir(), "pw-redis-"))]
@@ -44,16 +52,20 @@ export function ownRedis(basePort: number, options: OwnRedisOptions = {}): OwnRe
     port,
     async start() {
       if (child) return;
-      if (await answersPing(port)) throw new Error(`port ${port} already has a Redis (a leftover from an earlier run?)`);
-      child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], { stdio: "ignore" });
-      const started = child;
+      const started = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], { stdio: "ignore" });
+      child = started;
+      let exited = false;
       started.once("exit", () => {
+        exited = true;
         if (child === started) child = null;
       });
-      for (let i = 0; i < 100; i++) {
-        if (await answersPing(port)) return;
-        await new Promise((r) => setTimeout(r, 20));
+      for (let i = 0; i < 250 && !exited; i++) {
+        // Asks for the process id, so another Redis that grabbed the port is never taken for ours.
+        if (await servedBy(port, started.pid)) return;
+        await new Promise((r) => setTimeout(r, 20)); // poll interval while redis-server starts up
       }
+      if (exited) throw new PortTakenError(`redis-server could not listen on port ${port} (taken by another process?)`);
+      started.kill("SIGKILL");
       throw new Error(`redis-server on port ${port} did not start`);
     },
     kill: () => end("SIGKILL"),
@@ -61,16 +73,36 @@ export function ownRedis(basePort: number, options: OwnRedisOptions = {}): OwnRe
   };
 }
 
-function answersPing(port: number): Promise<boolean> {
+/** A running redis-server of the test's own; picks another port when the first one was taken meanwhile. */
+export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnRedis> {
+  for (let attempt = 1; ; attempt++) {
+    const server = await ownRedis(options);
+    try {
+      await server.start();
+      return server;
+    } catch (err) {
+      if (!(err instanceof PortTakenError) || attempt >= 5) throw err;
+    }
+  }
+}
+
+/** Whether the Redis on `port` answers and is the process `pid`. */
+function servedBy(port: number, pid: number | undefined): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = connect({ port, host: "127.0.0.1" });
+    let reply = "";
     const done = (ok: boolean) => {
       socket.destroy();
       resolve(ok);
     };
     socket.setTimeout(500, () => done(false));
     socket.on("error", () => done(false));
-    socket.on("connect", () => socket.write("PING\r\n"));
-    socket.on("data", (d) => done(d.toString().startsWith("+PONG")));
+    socket.on("connect", () => socket.write("INFO server\r\n"));
+    socket.on("data", (d) => {
+      reply += d.toString();
+      const match = /process_id:(\d+)\r\n/.exec(reply);
+      if (match) done(Number(match[1]) === pid);
+      else if (reply.startsWith("-")) done(false);
+    });
   });
 }

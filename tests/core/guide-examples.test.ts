@@ -10,6 +10,7 @@ import {
   RedisPipelineStorage, TrackingEventBroadcaster, renderStatus,
   type HookEvents, type PipelineStatus,
 } from "../../lib";
+import { TEST_REDIS_URL } from "../test-redis-url";
 import { deferred, memoryTracking, silentLogger } from "./helpers";
 
 const DAY_MS = 86_400_000;
@@ -49,7 +50,7 @@ describe("guide §2.1 initialization", () => {
     const broker = new InMemoryBroker();
     expect(new PipelineTrackingManager().withAutoStorage(broker).storage).toBeInstanceOf(InMemoryPipelineStorage);
 
-    const redisClient = new Redis({ lazyConnect: true });
+    const redisClient = new Redis(TEST_REDIS_URL, { lazyConnect: true });
     try {
       const redisBroker = new InMemoryBroker({ redis: redisClient });
       const auto = new PipelineTrackingManager().withAutoStorage(redisBroker);

@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { Redis } from "ioredis";
 import ts from "typescript";
 import { afterAll, describe, expect, it } from "vitest";
+import { TEST_REDIS_URL } from "../test-redis-url";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 // Under node_modules so the blocks resolve the project's packages; ignored by git, tsc and eslint.
@@ -38,7 +39,7 @@ const needsRedis = (code: string) => code.includes("RedisPipelineStorage(");
 
 /** `npm test` always has a Redis; without one a Redis block fails with this message rather than being skipped. */
 async function redisProblem(): Promise<string | null> {
-  const url = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+  const url = TEST_REDIS_URL;
   const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => null });
   redis.on("error", () => undefined);
   try {
@@ -82,7 +83,7 @@ describe("README Library tour", () => {
     const file = join(WORK, `run-${i}.mts`);
     writeFileSync(file, `${localize(code)}\nexport {};\n`);
     const res = spawnSync(process.execPath, ["--import", "tsx", file], {
-      cwd: ROOT, encoding: "utf8", timeout: 15_000, env: { ...process.env, LOG_LEVEL: "silent" },
+      cwd: ROOT, encoding: "utf8", timeout: 15_000, env: { ...process.env, TEST_REDIS_URL, LOG_LEVEL: "silent" },
     });
     expect(res.stderr, "stderr").not.toMatch(/Error/);
     expect(res.status, res.stderr).toBe(0);

@@ -3,6 +3,7 @@ import { Writable } from "node:stream";
 import { describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { pino } from "pino";
+import { freePort } from "../free-port";
 import { InMemoryBroker, PipelineTrackingManager, RedisPipelineStorage } from "../../lib";
 
 describe("withAutoStorage", () => {
@@ -10,8 +11,8 @@ describe("withAutoStorage", () => {
     const lines: string[] = [];
     const sink = new Writable({ write(chunk, _enc, done) { lines.push(String(chunk)); done(); } });
     const logger = pino({ level: "error" }, sink);
-    // Nothing listens on 6399 (the redis engineer's port range): every write is an outage.
-    const redis = new Redis(6399, "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
+    // Nothing listens on a port the OS just handed out and that was closed again: every write is an outage.
+    const redis = new Redis(await freePort(), "127.0.0.1", { lazyConnect: true, retryStrategy: () => null, maxRetriesPerRequest: 0 });
     redis.on("error", () => undefined);
     await redis.connect().catch(() => undefined);
     const tracking = new PipelineTrackingManager({ logger }).withAutoStorage(new InMemoryBroker({ redis }));

@@ -1,5 +1,5 @@
 /**
- * The change feed across Redis outages, on a redis-server this file starts on its own port (no
+ * The change feed across Redis outages, on a redis-server this file starts on a port from the OS (no
  * persistence): a subscription made while Redis is down starts working once it is up (whatever the
  * client's retry options), an outage logs one warning (not one per reconnect attempt) and one
  * "reconnected", and a Redis that restarts empty mid-run (versions start over) does not silence
@@ -16,8 +16,8 @@ import { eventually } from "../../lib/tracking/storage/contract/helpers";
 import { makeRun } from "../../lib/tracking/storage/contract/helpers";
 import { silentLogger, sleep } from "./helpers";
 
-const PORT = 6396; // the redis engineer's own ports are 6396-6399
-const redisServer = ownRedis(PORT);
+// Reserved, not started: clients are made before the server comes up.
+const redisServer = await ownRedis();
 const startServer = () => redisServer.start();
 const stopServer = () => redisServer.kill();
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -25,7 +25,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 
 /** A client like the server's: commands fail fast while disconnected, reconnects are quick. */
 function client(): Redis {
-  const redis = new Redis(PORT, "127.0.0.1", { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(50 * times, 200) });
+  const redis = new Redis(redisServer.port, "127.0.0.1", { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(50 * times, 200) });
   redis.on("error", () => undefined);
   cleanups.push(() => redis.disconnect());
   return redis;

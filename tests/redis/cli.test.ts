@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { RedisPipelineStorage, type PipelineStatus, type Status } from "../../lib";
+import { freePort } from "../free-port";
 import { REDIS_URL, connect, deleteKeys, silentLogger, uniquePrefix } from "./helpers";
 
 let redis: Redis;
@@ -54,6 +55,7 @@ afterAll(async () => {
 
 describe("npm run status", () => {
   it("prints a run, a table, a filtered table; fails clearly on bad input and an unreachable Redis", async () => {
+    const deadPort = await freePort(); // nothing listens there: just handed out by the OS and closed
     const [show, list, failed, limited, unknown, badStatus, badLimit, none, down] = await Promise.all([
       cli(["cli-bad"]),
       cli(["--list"]),
@@ -63,7 +65,7 @@ describe("npm run status", () => {
       cli(["--list", "--status", "DONE"]),
       cli(["--list", "--limit", "0"]),
       cli([]),
-      cli(["cli-ok"], { REDIS_URL: "redis://127.0.0.1:6392" }),
+      cli(["cli-ok"], { REDIS_URL: `redis://127.0.0.1:${deadPort}` }),
     ]);
     expect(show.code).toBe(0);
     expect(show.out).toContain("Pipeline: cli-bad (cli)");
@@ -80,7 +82,7 @@ describe("npm run status", () => {
     expect(limited.out.trim().split("\n")).toHaveLength(3);
 
     for (const [r, message] of [[unknown, /no pipeline with id "cli-nope"/], [badStatus, /--status must be one of/],
-      [badLimit, /--limit must be an integer/], [none, /usage:/], [down, /cannot reach Redis at redis:\/\/127\.0\.0\.1:6392/]] as const) {
+      [badLimit, /--limit must be an integer/], [none, /usage:/], [down, new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${deadPort}`)]] as const) {
       expect(r.code).toBe(1);
       expect(r.err).toMatch(message);
     }

@@ -1,9 +1,10 @@
-/** Shared by the Redis tests: a real Redis (TEST_REDIS_URL), a unique key prefix per file, cleanup. */
+/** Shared by the Redis tests: a real Redis (TEST_REDIS_URL, see tests/test-redis-url.ts), a unique key prefix per file, cleanup. */
 import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
+import { TEST_REDIS_URL } from "../test-redis-url";
 
-export const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
+export const REDIS_URL = TEST_REDIS_URL;
 
 /** "pwtest:rp2:<random>:<area>:", the Redis tests' own namespace. */
 export function uniquePrefix(area: string): string {

@@ -1,16 +1,16 @@
 /**
  * Reads while Redis is down fail fast with StorageUnavailableError (a server maps it to 503)
  * instead of waiting in ioredis' offline queue, and work again once Redis is back. This test starts
- * its own redis-server (port 6398) and kills it.
+ * its own redis-server (on a port from the OS) and kills it.
  */
+import { freePort } from "../free-port";
 import { ownRedis } from "../own-redis";
 import { afterAll, describe, expect, it } from "vitest";
 import { Redis } from "ioredis";
 import { PipelineTrackingManager, RedisPipelineStorage, StorageUnavailableError, type PipelineStatus } from "../../lib";
 import { silentLogger, sleep } from "./helpers";
 
-const PORT = 6398; // the redis engineer's own ports are 6396-6399
-const redisServer = ownRedis(PORT);
+const redisServer = await ownRedis(); // reserved; the test starts and kills it
 const startServer = () => redisServer.start();
 const stopServer = () => redisServer.kill();
 
@@ -35,7 +35,7 @@ describe("RedisPipelineStorage reads during an outage", () => {
   it("fail fast with StorageUnavailableError, then work again after the reconnect", async () => {
     await startServer();
     // Default ioredis options: the offline queue and 20 retries per request that made reads hang.
-    const redis = new Redis(PORT, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 200) });
+    const redis = new Redis(redisServer.port, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 200) });
     redis.on("error", () => undefined);
     const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:rp2:outage:", logger: silentLogger() });
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);
@@ -68,8 +68,8 @@ describe("RedisPipelineStorage reads during an outage", () => {
   }, 20_000);
 
   it("a client that cannot connect at all fails reads within about a second", async () => {
-    // Nothing listens on 6399.
-    const redis = new Redis(6399, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 200) });
+    // Nothing listens on a port the OS just handed out and that was closed again.
+    const redis = new Redis(await freePort(), "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 200) });
     redis.on("error", () => undefined);
     const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:rp2:nowhere:", logger: silentLogger() });
     await expectUnavailable("listPipelines on a fresh client", () => storage.listPipelines());

@@ -11,9 +11,9 @@ import { Redis } from "ioredis";
 import { afterEach, describe, expect, it } from "vitest";
 import { PipelineTrackingManager } from "../../lib/tracking/manager";
 import type { PipelineSummary, Status } from "../../lib/tracking/models";
-import { RedisPipelineStorage } from "../../lib/tracking/storage/redis";
+import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
 import { createServerRedis } from "../../server/redis-client";
-import { ownRedis, type OwnRedis } from "../own-redis";
+import { startOwnRedis, type OwnRedis } from "../own-redis";
 import { connectClient, silentLogger, startTestServer, type ClientSocket, type TestServer } from "./helpers";
 
 interface Harness {
@@ -36,9 +36,8 @@ afterEach(async () => {
   harness = null;
 });
 
-async function start(port: number, persist = false): Promise<Harness> {
-  const redisServer = ownRedis(port, { persist });
-  await redisServer.start();
+async function start(persist = false): Promise<Harness> {
+  const redisServer = await startOwnRedis({ persist });
   const prefix = `pwtest:gap:${randomBytes(4).toString("hex")}:`;
   const redis = createServerRedis(redisServer.url, silentLogger);
   const tracking = new PipelineTrackingManager({ logger: silentLogger })
@@ -111,7 +110,7 @@ async function expectClientsEqualApi(h: Harness): Promise<void> {
 
 describe("after a gap in the change feed, every client ends equal to the API", () => {
   it("when the pub/sub connections are killed 5 times during a burst of 50 runs/s", async () => {
-    const h = await start(6384);
+    const h = await start();
     const writer = runBurstWriter(h, 150, 20);
     for (let i = 0; i < 5; i++) {
       await new Promise((r) => setTimeout(r, 400)); // the kills are spread over the burst
@@ -125,7 +124,7 @@ describe("after a gap in the change feed, every client ends equal to the API", (
   }, 60_000);
 
   it("when Redis restarts with its data (append-only file) during a burst", async () => {
-    const h = await start(6385, true);
+    const h = await start(true);
     const writer = runBurstWriter(h, 100, 20);
     await waitUntil("some runs are stored", async () => (await apiRuns(h)).size >= 20);
     await h.redisServer.stop();
@@ -136,7 +135,7 @@ describe("after a gap in the change feed, every client ends equal to the API", (
   }, 60_000);
 
   it("when Redis restarts empty during a burst: the runs that vanished are deleted on every client", async () => {
-    const h = await start(6386);
+    const h = await start();
     const writer = runBurstWriter(h, 100, 20);
     await waitUntil("some runs reached the clients", async () => h.clients.every(({ runs }) => runs.size >= 20));
     await h.redisServer.kill();

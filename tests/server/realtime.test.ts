@@ -1,6 +1,7 @@
 /** Live events (contract §4) with a real socket.io-client against the real server. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PipelineStatus, PipelineSummary, StepStatusJSON } from "../../lib/tracking/models";
+import { pipelineRoom } from "../../server/socket-guards";
 import { createTurnWrites } from "../../server/turn-writes";
 import { connectClient, gatedPipeline, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
 
@@ -81,7 +82,8 @@ describe("pipeline:update from other writers of the storage", () => {
     await server.tracking.storage.saveStatus(once);
     await server.tracking.storage.saveStatus(once);
     await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id);
-    await new Promise((r) => setTimeout(r, 250)); // past the coalescing window's trailing emit
+    // A sleep on purpose: nothing more may arrive, so wait past the coalescing window's trailing emit.
+    await new Promise((r) => setTimeout(r, 250));
     expect(seen.map((s) => s.stepsCompleted)).toEqual([1]);
     await server.tracking.storage.saveStatus({ ...once, steps: run(id, 2).steps });
     await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id && s.stepsCompleted === 2);
@@ -120,31 +122,52 @@ describe("rooms and step:update", () => {
     const id = task.pipelineId;
     const outsiderSteps: unknown[] = [];
     outsider.on("step:update", (p) => outsiderSteps.push(p));
-    member.emit("subscribe", { pipelineId: id });
-    await new Promise((r) => setTimeout(r, 50));
+    expect(await member.emitWithAck("subscribe", { pipelineId: id })).toBe(true);
     const firstDone = waitForEvent<{ pipelineId: string; step: StepStatusJSON }>(member, "step:update",
       (p) => p.pipelineId === id && p.step.stepName === "first" && p.step.status === "COMPLETED");
     await release("first");
     const payload = await firstDone;
     expect(payload.step.result).toEqual({ n: 1 });
     expect(typeof payload.step.completedAt).toBe("string");
-    member.emit("unsubscribe", { pipelineId: id });
-    await new Promise((r) => setTimeout(r, 50));
+    // Anything sent to the room before the leave arrives before the ack.
+    expect(await member.emitWithAck("unsubscribe", { pipelineId: id })).toBe(true);
     const afterLeave: unknown[] = [];
     member.on("step:update", (p) => afterLeave.push(p));
+    // The final step:updates go out with the final status, before its pipeline:update (same socket, in order).
+    const completed = (socket: ClientSocket) => waitForEvent<PipelineSummary>(socket, "pipeline:update",
+      (s) => s.pipelineId === id && s.status === "COMPLETED");
+    const ended = Promise.all([completed(member), completed(outsider)]);
     await release("second");
     await task.waitResult({ timeoutMs: 5_000 });
-    await new Promise((r) => setTimeout(r, 100));
+    await ended;
     expect(afterLeave).toEqual([]);
     expect(outsiderSteps).toEqual([]);
+  });
+
+  it("acknowledges subscribe and unsubscribe when asked; a subscribe without an ack still joins", async () => {
+    const socket = await client();
+    expect(await socket.emitWithAck("subscribe", { pipelineId: "a b" })).toBe(false);
+    expect(await socket.emitWithAck("subscribe", { pipelineId: "ack-1" })).toBe(true);
+    expect(await socket.emitWithAck("subscribe", { pipelineId: "ack-1" })).toBe(true); // already a member
+    socket.emit("subscribe", { pipelineId: "no-ack" });
+    // Handled in order: once this ack is back, the subscribe without one has been handled too.
+    expect(await socket.emitWithAck("unsubscribe", { pipelineId: "ack-1" })).toBe(true);
+    const rooms = server.io.sockets.sockets.get(socket.id!)?.rooms;
+    expect(rooms?.has(pipelineRoom("no-ack"))).toBe(true);
+    expect(rooms?.has(pipelineRoom("ack-1"))).toBe(false);
   });
 
   it("ignores invalid subscribe payloads and survives a flood of them", async () => {
     const socket = await client();
     const hostile: unknown[] = [null, 42, "x", {}, { pipelineId: "" }, { pipelineId: "a b" }, { pipelineId: "x".repeat(201) },
       { pipelineId: { $gt: "" } }, { __proto__: { pipelineId: "p" } }, JSON.parse('{"__proto__":{"polluted":1}}')];
-    for (let i = 0; i < 300; i++) socket.emit("subscribe", hostile[i % hostile.length] as { pipelineId: string });
-    await new Promise((r) => setTimeout(r, 200));
+    const answers: boolean[] = [];
+    // 300 events in a burst: the rate limit refuses most and then disconnects the socket.
+    const cut = new Promise((resolve) => socket.once("disconnect", resolve));
+    for (let i = 0; i < 300; i++) socket.emit("subscribe", hostile[i % hostile.length] as { pipelineId: string }, (ok) => answers.push(ok));
+    expect(await cut).toBe("io server disconnect");
+    expect(answers.length).toBeGreaterThan(0);
+    expect(answers.every((ok) => !ok)).toBe(true);
     expect(({} as Record<string, unknown>).polluted).toBeUndefined();
     const res = await fetch(`${server.url}/api/health`);
     expect(res.status).toBe(200);

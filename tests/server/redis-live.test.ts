@@ -9,9 +9,9 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PipelineTrackingManager } from "../../lib/tracking/manager";
 import type { PipelineSummary } from "../../lib/tracking/models";
 import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
+import { TEST_REDIS_URL as REDIS_URL } from "../test-redis-url";
 import { connectClient, silentLogger, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
 
-const REDIS_URL = process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = `pwtest:server:${randomBytes(4).toString("hex")}:`;
 let redis: Redis;
 let pingClient: Redis;

@@ -1,7 +1,7 @@
 /**
  * Redis going away under the server: the API fails fast with a 503 the dashboard can retry (not a
  * 500 after 15 s), health says unhealthy, and both recover when Redis is back. Uses the server's own
- * Redis options (server/redis-client.ts) against a redis-server of its own on port 6380.
+ * Redis options (server/redis-client.ts) against a redis-server of its own on a port from the OS.
  */
 import { randomBytes } from "node:crypto";
 import type { Redis } from "ioredis";
@@ -10,15 +10,15 @@ import { PipelineTrackingManager } from "../../lib/tracking/manager";
 import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
 import { createServerRedis } from "../../server/redis-client";
 import { silentLogger, startTestServer, type TestServer } from "./helpers";
-import { ownRedis } from "../own-redis";
+import { startOwnRedis, type OwnRedis } from "../own-redis";
 
-const redisServer = ownRedis(6380);
+let redisServer: OwnRedis;
 const PREFIX = `pwtest:server2:${randomBytes(4).toString("hex")}:`;
 let redis: Redis;
 let server: TestServer;
 
 beforeAll(async () => {
-  await redisServer.start();
+  redisServer = await startOwnRedis();
   redis = createServerRedis(redisServer.url, silentLogger);
   const tracking = new PipelineTrackingManager({ logger: silentLogger })
     .withStorage(new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: silentLogger }));
@@ -29,7 +29,7 @@ afterAll(async () => {
   await server?.close();
   await server?.tracking.close();
   redis?.disconnect();
-  await redisServer.kill(); // its own server, no persistence: nothing to clean up
+  await redisServer?.kill(); // its own server, no persistence: nothing to clean up
 });
 
 async function timed(path: string): Promise<{ status: number; ms: number; type: string | null; body: Record<string, unknown> }> {

@@ -1,7 +1,7 @@
 /**
  * Live events survive a Redis restart: the server's change-feed subscriber reconnects and
  * resubscribes, so a run another process records after the restart still reaches a socket client
- * that stayed connected throughout. Own redis-server on port 6381 (killed and restarted here).
+ * that stayed connected throughout. Own redis-server on a port from the OS (killed and restarted here).
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
@@ -12,16 +12,16 @@ import type { PipelineSummary } from "../../lib/tracking/models";
 import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
 import { createServerRedis } from "../../server/redis-client";
 import { connectClient, silentLogger, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
-import { ownRedis } from "../own-redis";
+import { ownRedis, startOwnRedis, type OwnRedis } from "../own-redis";
 
-const redisServer = ownRedis(6381);
+let redisServer: OwnRedis;
 const PREFIX = `pwtest:server2:${randomBytes(4).toString("hex")}:`;
 let redis: Redis;
 let server: TestServer;
 let socket: ClientSocket | undefined;
 
 beforeAll(async () => {
-  await redisServer.start();
+  redisServer = await startOwnRedis();
   redis = createServerRedis(redisServer.url, silentLogger);
   const tracking = new PipelineTrackingManager({ logger: silentLogger })
     .withStorage(new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: silentLogger }));
@@ -33,7 +33,7 @@ afterAll(async () => {
   await server?.close();
   await server?.tracking.close();
   redis?.disconnect();
-  await redisServer.kill();
+  await redisServer?.kill();
 });
 
 function runRemoteWriter(pipelineId: string): Promise<void> {
@@ -93,7 +93,7 @@ describe("after a Redis restart", () => {
 
 describe("when Redis is down while the server starts", () => {
   it("subscribes to the change feed once Redis comes up (the SUBSCRIBE waits instead of failing for good)", async () => {
-    const late = ownRedis(6382);
+    const late = await ownRedis(); // nothing listens there until late.start()
     const lateRedis = createServerRedis(late.url, silentLogger);
     const storage = new RedisPipelineStorage(lateRedis, { keyPrefix: PREFIX, logger: silentLogger });
     const unsubscribe = storage.subscribe(() => undefined);

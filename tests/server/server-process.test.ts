@@ -10,21 +10,21 @@ import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ownRedis } from "../own-redis";
+import { startOwnRedis, type OwnRedis } from "../own-redis";
 
 const ENTRY = "dist/server/index.js";
-const redisServer = ownRedis(6383);
+let redisServer: OwnRedis;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
   const build = spawnSync("flock", ["/tmp/pipewatch-build.lock", process.execPath, "scripts/build-server.mjs"], { encoding: "utf8", timeout: 60_000 });
   if (build.status !== 0) throw new Error(`server bundle build failed: ${build.stderr}`);
-  await redisServer.start();
+  redisServer = await startOwnRedis();
 }, 60_000);
 
 afterAll(async () => {
   for (const child of children) if (child.exitCode === null) child.kill("SIGKILL");
-  await redisServer.kill(); // its own server: nothing to clean up
+  await redisServer?.kill(); // its own server: nothing to clean up
 });
 
 interface Started { child: ChildProcess; url: string; port: number; logs: Record<string, unknown>[]; exited: Promise<number | null> }
