@@ -1,7 +1,7 @@
 import type { Metadata } from "next";
 import type { ReactNode } from "react";
-import { SocketProvider } from "@/components/socket-provider";
-import { ThemeScript } from "@/components/theme-script";
+import { SocketProvider } from "@/components/shell/socket-provider";
+import { ThemeScript } from "@/components/shell/theme-script";
 import "./globals.css";
 
 export const metadata: Metadata = {

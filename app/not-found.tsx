@@ -1,5 +1,5 @@
 import Link from "next/link";
-import { DashboardFrame } from "@/components/dashboard-frame";
+import { DashboardFrame } from "@/components/shell/dashboard-frame";
 
 /** Unknown URLs render in the root layout only, outside the (dashboard) group: bring its frame along. */
 export default function NotFound() {

@@ -27,7 +27,7 @@ export interface StartServerOptions {
   allowedOrigins?: string[];
   /** Rejects when the storage is unreachable; /api/health answers 503 then. */
   checkStorage?: () => Promise<void>;
-  /** Per-pipeline coalescing window of `pipeline:update`. Default 100 ms. */
+  /** Per-pipeline coalescing window of `pipeline:update`. Default 16 ms (a run's end is never held). */
   coalesceMs?: number;
   /** Register the process metrics (CPU, memory, event loop) too. Default true. */
   processMetrics?: boolean;

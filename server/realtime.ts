@@ -1,16 +1,17 @@
 /**
  * Live events on the HTTP server's `/socket.io`. The tracking manager's change stream is the only
  * input: every status change it emits (this process's runs, and other processes' through the
- * storage's change feed, including what a feed replays after a gap) becomes a coalesced
- * `pipeline:update` for every client; members of a pipeline's room also get a `step:update` for each
- * step that changed; a run deleted anywhere becomes `pipeline:delete`.
+ * storage's change feed, including what a feed replays after a gap) becomes a `pipeline:update` for
+ * every client (coalesced per run over one frame at most; a run's end goes out at once); members of
+ * a pipeline's room also get a `step:update` for each step that changed, and on joining every step
+ * as it stands; a run deleted anywhere becomes `pipeline:delete`.
  */
 import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { Server, type Socket } from "socket.io";
 import { SOCKET_PATH, type ClientToServerEvents, type ServerToClientEvents } from "../lib/events";
 import type { PipelineTrackingManager } from "../lib/tracking/manager";
-import { serializeStep, summarize, type PipelineStatus, type PipelineSummary, type StepStatus } from "../lib/tracking/models";
+import { isFinished, serializeStep, summarize, type PipelineStatus, type PipelineSummary, type StepStatus } from "../lib/tracking/models";
 import type { HostCheck } from "./host-check";
 import { isAllowedOrigin, isValidSession, isValidToken, readCookie, SESSION_COOKIE } from "./auth";
 import { pipelineRoom, roomPayloadSchema, TokenBucket } from "./socket-guards";
@@ -26,7 +27,7 @@ export interface RealtimeOptions {
   dashboardToken?: string | null;
   /** Origins besides the server's own host allowed to open a socket. */
   allowedOrigins?: readonly string[];
-  /** Per-pipeline coalescing window for `pipeline:update`. Default 100 ms. */
+  /** Per-pipeline coalescing window for `pipeline:update` (a run's end is never held). Default 16 ms. */
   coalesceMs?: number;
   /** The DNS-rebinding Host check (server/host-check.ts), applied to the handshake too; null with a token. */
   hostCheck?: HostCheck | null;
@@ -91,7 +92,7 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
   const stepsSent = new Map<string, Map<string, string>>();
 
   const onStatus = ({ status }: { status: PipelineStatus }): void => {
-    coalescer.push(status.pipelineId, summarize(status));
+    coalescer.push(status.pipelineId, summarize(status), isFinished(status.status));
     sendStepUpdates(status);
   };
   const onDeleted = (pipelineId: string): void => {
@@ -101,6 +102,25 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
     turnWrites.hold();
     io.emit("pipeline:delete", { pipelineId });
   };
+
+  /**
+   * A new member of a run's room gets the run as it stands now: a page rendered a moment ago may
+   * already be behind, and the next change could be long in coming. Read after joining, so a change
+   * made meanwhile reaches it through the room as well (the page keeps the further-along step).
+   */
+  async function sendCurrentState(socket: PipewatchSocket, pipelineId: string): Promise<void> {
+    let status: PipelineStatus | null;
+    try {
+      status = await tracking.getStatus(pipelineId);
+    } catch (err) {
+      logger.warn({ err, pipelineId }, "could not read a run for a new subscriber");
+      return;
+    }
+    if (!status || !socket.connected || !socket.rooms.has(pipelineRoom(pipelineId))) return;
+    turnWrites.hold();
+    for (const step of status.steps) socket.emit("step:update", { pipelineId, step: serializeStep(step) });
+    socket.emit("pipeline:update", summarize(status));
+  }
 
   function sendStepUpdates(status: PipelineStatus): void {
     const room = pipelineRoom(status.pipelineId);
@@ -139,9 +159,10 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
       if (!parsed.success || socket.rooms.size > MAX_ROOMS_PER_SOCKET) return reply(false);
       const room = pipelineRoom(parsed.data.pipelineId);
       if (socket.rooms.has(room)) return reply(true);
-      // A new member must get every step on the next change, not only the ones that differ.
-      stepsSent.delete(parsed.data.pipelineId);
-      void Promise.resolve(socket.join(room)).then(() => reply(true), () => reply(false));
+      void Promise.resolve(socket.join(room)).then(() => {
+        reply(true);
+        void sendCurrentState(socket, parsed.data.pipelineId);
+      }, () => reply(false));
     });
     socket.on("unsubscribe", (payload, ack) => {
       const reply = (ok: boolean) => void (typeof ack === "function" && ack(ok));

@@ -1,21 +1,29 @@
 /**
- * Coalesces a burst of updates per key (a pipeline id) without delaying a lone update: the first
- * update of a key goes out at once and opens a window; later ones inside the window only replace
- * the pending value, which is emitted when the window ends. So a key gets at most two emits per
- * window (leading and trailing) however fast it changes, the latest value always goes out at most
- * `windowMs` late, and a change arriving after a quiet window goes out at once. The trailing emit
- * deliberately opens no new window: a run whose steps finish every ~130 ms would otherwise see
- * each finish held back behind the previous step's start.
+ * Coalesces a burst of updates per key (a pipeline id) without holding back anything a screen could
+ * show: the first update of a key goes out at once and opens a window of `windowMs` (default 16 ms,
+ * one 60 Hz frame); later ones inside it only replace the pending value, which is emitted when the
+ * window ends. A final value (`push(key, value, true)`: a run that ended) goes out at once whatever
+ * is pending, and replaces it. So a key gets at most two emits per window however fast it changes,
+ * the latest value always goes out at most one frame late, and an end is never late. The trailing
+ * emit opens no new window: a change arriving after it goes out at once.
  */
+export const FRAME_MS = 16;
+
 export class UpdateCoalescer<T> {
   private readonly windows = new Map<string, { pending: T | undefined; timer: NodeJS.Timeout }>();
 
   /** `onError` hears an emit that threw from a window's timer (where nobody else could catch it). */
-  constructor(private readonly emit: (key: string, value: T) => void, private readonly windowMs = 100,
+  constructor(private readonly emit: (key: string, value: T) => void, private readonly windowMs = FRAME_MS,
     private readonly onError: (err: unknown, key: string) => void = () => undefined) {}
 
-  push(key: string, value: T): void {
+  push(key: string, value: T, final = false): void {
     const window = this.windows.get(key);
+    if (final) {
+      // Whatever was pending is older than the end: it is dropped, not sent after it.
+      if (window) this.drop(key);
+      this.emit(key, value);
+      return;
+    }
     if (window) {
       window.pending = value;
       return;

@@ -3,9 +3,10 @@
  * JSON; `serializeStatus` / `parseStatus` convert between the two and are the only place that does.
  */
 import { z } from "zod";
+import { STATUSES, type Status } from "./status";
 
-export const STATUSES = ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"] as const;
-export type Status = (typeof STATUSES)[number];
+export { STATUSES, isFinished, type Status } from "./status";
+
 export type PipelineType = "sequential" | "dataflow";
 
 export interface StepStatus {
@@ -56,10 +57,6 @@ export interface PipelineSummary {
 
 export const SUMMARY_ERROR_CHARS = 200;
 export const PIPELINE_ID_PATTERN = /^[A-Za-z0-9._:-]{1,200}$/;
-
-export function isFinished(status: Status): boolean {
-  return status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
-}
 
 export function isValidPipelineId(id: unknown): id is string {
   return typeof id === "string" && PIPELINE_ID_PATTERN.test(id);

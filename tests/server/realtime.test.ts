@@ -63,6 +63,27 @@ describe("pipeline:update", () => {
   });
 });
 
+describe("pipeline:update timing", () => {
+  it("sends a run's end at once, even with a coalescing window far longer than the test may wait", async () => {
+    const slow = await startTestServer({ coalesceMs: 60_000 });
+    try {
+      const socket = await connectClient(slow.url);
+      sockets.push(socket);
+      const { pipeline, release } = gatedPipeline(slow.broker, slow.tracking, "short");
+      const task = await pipeline.kiq();
+      const id = task.pipelineId;
+      // RUNNING opens the window; both step finishes and the end fall inside it.
+      await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id && s.status === "RUNNING");
+      const ended = waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id && s.status === "COMPLETED", 5_000);
+      await release("first");
+      await release("second");
+      expect(await ended).toMatchObject({ stepsCompleted: 2 });
+    } finally {
+      await slow.close();
+    }
+  });
+});
+
 describe("pipeline:update from other writers of the storage", () => {
   const run = (pipelineId: string, stepsCompleted: number): PipelineStatus => ({
     pipelineId, pipelineName: "external", status: "RUNNING", pipelineType: "sequential", startedAt: new Date(), completedAt: null,
@@ -155,6 +176,29 @@ describe("rooms and step:update", () => {
     const rooms = server.io.sockets.sockets.get(socket.id!)?.rooms;
     expect(rooms?.has(pipelineRoom("no-ack"))).toBe(true);
     expect(rooms?.has(pipelineRoom("ack-1"))).toBe(false);
+  });
+
+  it("sends a new subscriber the run's steps and summary as they stand, with no further change", async () => {
+    const watcher = await client();
+    const { pipeline, release } = gatedPipeline(server.broker, server.tracking, "joined-late");
+    const task = await pipeline.kiq();
+    const id = task.pipelineId;
+    const firstDone = waitForEvent<PipelineSummary>(watcher, "pipeline:update", (s) => s.pipelineId === id && s.stepsCompleted === 1);
+    await release("first");
+    await firstDone;
+    // The run now waits at "second" and changes no more until released: whatever the newcomer
+    // hears comes from its subscribe.
+    const late = await client();
+    const steps = new Map<string, StepStatusJSON>();
+    late.on("step:update", (p) => p.pipelineId === id && steps.set(p.step.stepName, p.step));
+    const summary = waitForEvent<PipelineSummary>(late, "pipeline:update", (s) => s.pipelineId === id);
+    late.emit("subscribe", { pipelineId: id });
+    expect(await summary).toMatchObject({ status: "RUNNING", stepsCompleted: 1, stepsTotal: 2 });
+    expect(steps.get("first")).toMatchObject({ status: "COMPLETED", result: { n: 1 } });
+    expect(steps.get("second")).toMatchObject({ status: "RUNNING" });
+    await release("second");
+    await waitForEvent<{ pipelineId: string; step: StepStatusJSON }>(late, "step:update",
+      (p) => p.pipelineId === id && p.step.stepName === "second" && p.step.status === "COMPLETED");
   });
 
   it("ignores invalid subscribe payloads and survives a flood of them", async () => {

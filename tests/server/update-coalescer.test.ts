@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { UpdateCoalescer } from "../../server/update-coalescer";
+import { FRAME_MS, UpdateCoalescer } from "../../server/update-coalescer";
 
 describe("UpdateCoalescer", () => {
   beforeEach(() => vi.useFakeTimers());
@@ -23,6 +23,42 @@ describe("UpdateCoalescer", () => {
     vi.advanceTimersByTime(100);
     expect(sent.at(-1)).toEqual(["a", 52]);
     expect(sent.length).toBe(5);
+  });
+
+  it("holds a burst for one frame at most by default", () => {
+    const sent: number[] = [];
+    const c = new UpdateCoalescer<number>((_k, v) => sent.push(v));
+    c.push("a", 1);
+    c.push("a", 2);
+    c.push("a", 3);
+    vi.advanceTimersByTime(FRAME_MS - 1);
+    expect(sent).toEqual([1]);
+    vi.advanceTimersByTime(1);
+    expect(sent).toEqual([1, 3]);
+    expect(FRAME_MS).toBeLessThanOrEqual(17);
+  });
+
+  it("sends a final value at once, whatever is pending, and nothing older after it", () => {
+    const sent: [string, string][] = [];
+    const c = new UpdateCoalescer<string>((k, v) => sent.push([k, v]), 100);
+    // A run shorter than the window: started and ended inside it.
+    c.push("short", "RUNNING");
+    c.push("short", "RUNNING 1/2");
+    c.push("short", "COMPLETED", true);
+    expect(sent).toEqual([["short", "RUNNING"], ["short", "COMPLETED"]]);
+    expect(c.openWindows).toBe(0);
+    vi.advanceTimersByTime(1_000);
+    expect(sent).toEqual([["short", "RUNNING"], ["short", "COMPLETED"]]);
+    // A lone final value, with no window open, goes out at once too and opens none.
+    c.push("other", "FAILED", true);
+    expect(sent.at(-1)).toEqual(["other", "FAILED"]);
+    expect(c.openWindows).toBe(0);
+    // Other keys' windows are left alone.
+    c.push("x", "1");
+    c.push("x", "2");
+    c.push("y", "CANCELLED", true);
+    vi.advanceTimersByTime(100);
+    expect(sent.slice(-3)).toEqual([["x", "1"], ["y", "CANCELLED"], ["x", "2"]]);
   });
 
   it("flush sends what is pending; drop forgets a key", () => {

@@ -1,6 +1,6 @@
 /** The live list's merge arithmetic: what a batch or a resync does to the loaded rows. */
 import { describe, expect, it } from "vitest";
-import { insertSorted, matchesFilter, mergeSnapshot, RowIndex } from "../../components/list-merge";
+import { insertSorted, matchesFilter, mergeSnapshot, RowIndex } from "../../components/list/list-merge";
 import type { PipelineSummary, Status } from "../../lib/tracking/models";
 
 const summary = (id: string, second: number, status: Status = "RUNNING", name: string | null = "etl"): PipelineSummary => ({

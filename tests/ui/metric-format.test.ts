@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { formatDuration } from "../../components/duration-format";
-import { formatPercent, formatRate, formatSignificant } from "../../components/metric-format";
+import { formatDuration } from "../../components/ui/duration-format";
+import { formatPercent, formatRate, formatSignificant } from "../../components/metrics/metric-format";
 
 describe("KPI formatting", () => {
   it("picks the throughput unit by magnitude", () => {

@@ -1,4 +1,4 @@
-import { ListSkeleton } from "@/components/list-skeleton";
+import { ListSkeleton } from "@/components/list/list-skeleton";
 
 export default function Loading() {
   return <ListSkeleton />;

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
-import { PipelineList } from "@/components/pipeline-list";
-import { isStatus } from "@/components/status-style";
+import { PipelineList } from "@/components/list/pipeline-list";
+import { isStatus } from "@/components/ui/status-style";
 import { getRuntime } from "@/server/runtime";
 
 export const dynamic = "force-dynamic";

@@ -1,10 +1,10 @@
 import type { Metadata } from "next";
-import { FailureReasons } from "@/components/failure-reasons";
-import { KpiCards } from "@/components/kpi-cards";
-import { BusiestHoursChart, DailyVolumeChart, SuccessRateChart } from "@/components/lazy-charts";
-import { MetricsAutoRefresh } from "@/components/metrics-auto-refresh";
-import { MetricsRangePicker } from "@/components/metrics-range-picker";
-import { SlowestStepsTable } from "@/components/slowest-steps-table";
+import { FailureReasons } from "@/components/metrics/failure-reasons";
+import { KpiCards } from "@/components/metrics/kpi-cards";
+import { BusiestHoursChart, DailyVolumeChart, SuccessRateChart } from "@/components/metrics/lazy-charts";
+import { MetricsAutoRefresh } from "@/components/metrics/metrics-auto-refresh";
+import { MetricsRangePicker } from "@/components/metrics/metrics-range-picker";
+import { SlowestStepsTable } from "@/components/metrics/slowest-steps-table";
 import { getRuntime } from "@/server/runtime";
 
 export const dynamic = "force-dynamic";

@@ -1,5 +1,5 @@
 "use client";
-import { ErrorPanel } from "@/components/error-panel";
+import { ErrorPanel } from "@/components/ui/error-panel";
 
 export default function PipelineError({ error, reset }: { error: Error & { digest?: string }; reset: () => void }) {
   return <ErrorPanel error={error} reset={reset} />;

@@ -1,6 +1,6 @@
 import type { Metadata } from "next";
 import { notFound } from "next/navigation";
-import { PipelineDetail } from "@/components/pipeline-detail";
+import { PipelineDetail } from "@/components/run/pipeline-detail";
 import { isValidPipelineId, serializeStatus } from "@/lib/tracking/models";
 import { getRuntime } from "@/server/runtime";
 

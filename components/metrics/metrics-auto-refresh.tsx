@@ -2,7 +2,7 @@
 /** Metrics are aggregates, not a stream: re-render them from the server every 30 s and after a reconnect. */
 import { useRouter } from "next/navigation";
 import { useEffect } from "react";
-import { useResync } from "./use-resync";
+import { useResync } from "../live/use-resync";
 
 const REFRESH_MS = 30_000;
 

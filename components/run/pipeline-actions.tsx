@@ -2,7 +2,7 @@
 /** Cancel (while running), export JSON, delete (confirmed). */
 import { useState } from "react";
 import type { PipelineStatusJSON } from "@/lib/tracking/models";
-import { fetchJson } from "./api-client";
+import { fetchJson } from "../api/api-client";
 import { DeleteRunDialog } from "./delete-run-dialog";
 import { ExportMenu } from "./export-menu";
 

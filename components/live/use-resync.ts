@@ -1,7 +1,7 @@
 "use client";
 /** Calls `resync` after every socket (re)connect: what changed while disconnected is fetched anew. */
 import { useEffect, useRef } from "react";
-import { useSocket } from "./socket-provider";
+import { useSocket } from "../shell/socket-provider";
 
 export function useResync(resync: () => void): void {
   const { connectCount } = useSocket();

@@ -1,17 +1,11 @@
-/**
- * The five statuses and how each one looks. Kept apart from lib/tracking/models (which pulls in
- * zod) so client bundles import only types from lib/.
- */
-import type { Status } from "@/lib/tracking/models";
+/** How each status looks. The statuses themselves come from lib/tracking/status. */
+import { STATUSES, type Status } from "@/lib/tracking/status";
 
-export const STATUS_ORDER: readonly Status[] = ["RUNNING", "PENDING", "COMPLETED", "FAILED", "CANCELLED"];
+/** Tab and legend order: running runs first, the rest as declared. */
+export const STATUS_ORDER: readonly Status[] = ["RUNNING", ...STATUSES.filter((s) => s !== "RUNNING")];
 
 export function isStatus(value: unknown): value is Status {
-  return typeof value === "string" && (STATUS_ORDER as readonly string[]).includes(value);
-}
-
-export function isFinishedStatus(status: Status): boolean {
-  return status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
+  return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
 }
 
 /** Badge colours: text + background, readable in light and dark. */

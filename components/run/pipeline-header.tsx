@@ -1,9 +1,9 @@
 "use client";
 import type { ReactNode } from "react";
 import type { PipelineStatusJSON } from "@/lib/tracking/models";
-import { formatUtc } from "./duration-format";
-import { LiveDuration } from "./live-duration";
-import { STATUS_BADGE } from "./status-style";
+import { formatUtc } from "../ui/duration-format";
+import { LiveDuration } from "../ui/live-duration";
+import { STATUS_BADGE } from "../ui/status-style";
 
 function Field({ label, children }: { label: string; children: ReactNode }) {
   return (

@@ -7,7 +7,7 @@
 import * as Dialog from "@radix-ui/react-dialog";
 import { useRouter } from "next/navigation";
 import { useState } from "react";
-import { ApiError, fetchJson } from "./api-client";
+import { ApiError, fetchJson } from "../api/api-client";
 
 interface Props {
   pipelineId: string;

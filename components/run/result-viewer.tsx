@@ -3,7 +3,7 @@
  * A step's result as JSON text, built only when expanded and capped, so a large result never
  * freezes the tab. Results stored truncated (`{ truncated, bytes, preview }`) say so with their size.
  */
-import { formatBytes } from "./duration-format";
+import { formatBytes } from "../ui/duration-format";
 
 const MAX_CHARS = 20_000;
 

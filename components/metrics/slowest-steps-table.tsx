@@ -1,5 +1,5 @@
 import type { StepMetrics } from "@/lib/tracking/metrics-types";
-import { formatDuration } from "./duration-format";
+import { formatDuration } from "../ui/duration-format";
 
 const MAX_ROWS = 15;
 const TH = "px-3 py-2 text-xs font-semibold uppercase tracking-wide text-zinc-500";

@@ -8,7 +8,7 @@
 import { useWindowVirtualizer } from "@tanstack/react-virtual";
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState } from "react";
 import type { Status } from "@/lib/tracking/models";
-import type { PipelinePage } from "./api-client";
+import type { PipelinePage } from "../api/api-client";
 import { EmptyState } from "./empty-state";
 import { PipelineListHeader, PipelineRow } from "./pipeline-row";
 import { SearchBox } from "./search-box";

@@ -3,7 +3,7 @@
  * fetched pages merge into what is loaded. Order is the API's: newest start first, id breaking ties.
  */
 import type { PipelineSummary, Status } from "@/lib/tracking/models";
-import { statusRank } from "./status-style";
+import { statusRank } from "../ui/status-style";
 
 export interface ListFilter {
   status: Status | null;

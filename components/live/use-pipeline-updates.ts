@@ -5,7 +5,8 @@
  */
 import { useEffect, useRef } from "react";
 import type { PipelineSummary } from "@/lib/tracking/models";
-import { useSocket } from "./socket-provider";
+import { useSocket } from "../shell/socket-provider";
+import { createFrameBatch } from "./frame-batch";
 
 export interface PipelineUpdateBatch {
   updates: PipelineSummary[];
@@ -21,33 +22,24 @@ export function usePipelineUpdates(onBatch: (batch: PipelineUpdateBatch) => void
 
   useEffect(() => {
     if (!socket) return;
-    const pending = new Map<string, PipelineSummary>();
-    const deleted = new Set<string>();
-    let frame = 0;
-    const flush = () => {
-      frame = 0;
-      const batch = { updates: [...pending.values()], deletedIds: [...deleted] };
-      pending.clear();
-      deleted.clear();
-      handler.current(batch);
-    };
-    const schedule = () => {
-      if (frame === 0) frame = requestAnimationFrame(flush);
-    };
-    const onUpdate = (summary: PipelineSummary) => {
-      deleted.delete(summary.pipelineId);
-      pending.set(summary.pipelineId, summary);
-      schedule();
-    };
-    const onDelete = ({ pipelineId }: { pipelineId: string }) => {
-      pending.delete(pipelineId);
-      deleted.add(pipelineId);
-      schedule();
-    };
+    const batch = createFrameBatch(
+      () => ({ pending: new Map<string, PipelineSummary>(), deleted: new Set<string>() }),
+      ({ pending, deleted }) => handler.current({ updates: [...pending.values()], deletedIds: [...deleted] }),
+    );
+    const onUpdate = (summary: PipelineSummary) =>
+      batch.add(({ pending, deleted }) => {
+        deleted.delete(summary.pipelineId);
+        pending.set(summary.pipelineId, summary);
+      });
+    const onDelete = ({ pipelineId }: { pipelineId: string }) =>
+      batch.add(({ pending, deleted }) => {
+        pending.delete(pipelineId);
+        deleted.add(pipelineId);
+      });
     socket.on("pipeline:update", onUpdate);
     socket.on("pipeline:delete", onDelete);
     return () => {
-      if (frame) cancelAnimationFrame(frame);
+      batch.cancel();
       socket.off("pipeline:update", onUpdate);
       socket.off("pipeline:delete", onDelete);
     };

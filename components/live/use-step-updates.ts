@@ -5,7 +5,8 @@
  */
 import { useEffect, useRef } from "react";
 import type { StepStatusJSON } from "@/lib/tracking/models";
-import { useSocket } from "./socket-provider";
+import { useSocket } from "../shell/socket-provider";
+import { createFrameBatch } from "./frame-batch";
 
 export function useStepUpdates(pipelineId: string, onSteps: (steps: StepStatusJSON[]) => void): void {
   const { socket } = useSocket();
@@ -16,25 +17,20 @@ export function useStepUpdates(pipelineId: string, onSteps: (steps: StepStatusJS
 
   useEffect(() => {
     if (!socket) return;
-    const pending = new Map<string, StepStatusJSON>();
-    let frame = 0;
-    const flush = () => {
-      frame = 0;
-      const steps = [...pending.values()];
-      pending.clear();
-      handler.current(steps);
-    };
+    const batch = createFrameBatch(
+      () => new Map<string, StepStatusJSON>(),
+      (pending) => handler.current([...pending.values()]),
+    );
     const onStep = (payload: { pipelineId: string; step: StepStatusJSON }) => {
       if (payload.pipelineId !== pipelineId) return;
-      pending.set(payload.step.stepName, payload.step);
-      if (frame === 0) frame = requestAnimationFrame(flush);
+      batch.add((pending) => pending.set(payload.step.stepName, payload.step));
     };
     const join = () => socket.emit("subscribe", { pipelineId });
     socket.on("step:update", onStep);
     socket.on("connect", join);
     if (socket.connected) join();
     return () => {
-      if (frame) cancelAnimationFrame(frame);
+      batch.cancel();
       socket.off("step:update", onStep);
       socket.off("connect", join);
       if (socket.connected) socket.emit("unsubscribe", { pipelineId });

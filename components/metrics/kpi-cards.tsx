@@ -1,5 +1,5 @@
 import type { PipelineMetrics } from "@/lib/tracking/metrics-types";
-import { formatDuration } from "./duration-format";
+import { formatDuration } from "../ui/duration-format";
 import { formatPercent, formatRate } from "./metric-format";
 
 function Kpi({ label, value, hint, testId }: { label: string; value: string; hint: string; testId: string }) {

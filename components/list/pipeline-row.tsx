@@ -2,9 +2,9 @@
 import Link from "next/link";
 import { memo } from "react";
 import type { PipelineSummary } from "@/lib/tracking/models";
-import { LiveDuration } from "./live-duration";
-import { RelativeTime } from "./relative-time";
-import { StatusBadge } from "./status-badge";
+import { LiveDuration } from "../ui/live-duration";
+import { RelativeTime } from "../ui/relative-time";
+import { StatusBadge } from "../ui/status-badge";
 import { StepProgress } from "./step-progress";
 
 /** Column template shared by the header and every row, so they line up without a <table>. */

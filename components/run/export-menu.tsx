@@ -3,7 +3,7 @@
 import * as DropdownMenu from "@radix-ui/react-dropdown-menu";
 import { useState } from "react";
 import type { PipelineStatusJSON } from "@/lib/tracking/models";
-import { fetchPipeline } from "./api-client";
+import { fetchPipeline } from "../api/api-client";
 
 function withoutResults(run: PipelineStatusJSON): PipelineStatusJSON {
   return { ...run, result: null, steps: run.steps.map((s) => ({ ...s, result: null })) };

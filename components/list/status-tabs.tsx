@@ -1,7 +1,7 @@
 "use client";
 import Link from "next/link";
 import type { Status } from "@/lib/tracking/models";
-import { STATUS_ORDER } from "./status-style";
+import { STATUS_ORDER } from "../ui/status-style";
 
 function href(status: Status | null, q: string): string {
   const params = new URLSearchParams();

@@ -3,7 +3,7 @@
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import type { DailyMetrics } from "@/lib/tracking/metrics-types";
 import { AXIS_TICK, ChartFrame, GRID_STROKE, shortDay } from "./chart-frame";
-import { STATUS_COLOR } from "./status-style";
+import { STATUS_COLOR } from "../ui/status-style";
 
 export function DailyVolumeChart({ daily }: { daily: DailyMetrics[] }) {
   const data = daily.map((d) => ({

@@ -2,10 +2,10 @@
 /** Every step with its times, error and (on demand) result. */
 import { Fragment, useState } from "react";
 import type { StepStatusJSON } from "@/lib/tracking/models";
-import { formatUtc } from "./duration-format";
-import { LiveDuration } from "./live-duration";
+import { formatUtc } from "../ui/duration-format";
+import { LiveDuration } from "../ui/live-duration";
 import { ResultViewer } from "./result-viewer";
-import { StatusBadge } from "./status-badge";
+import { StatusBadge } from "../ui/status-badge";
 
 const TH = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-zinc-500";
 const TD = "px-3 py-2 align-top";

@@ -5,10 +5,10 @@
  * grouped by stage, each step naming what it waits for.
  */
 import type { PipelineStatusJSON, StepStatusJSON } from "@/lib/tracking/models";
-import { formatDuration, formatUtc } from "./duration-format";
-import { STATUS_FILL } from "./status-style";
+import { formatDuration, formatUtc } from "../ui/duration-format";
+import { STATUS_FILL } from "../ui/status-style";
 import { stepStages } from "./step-depth";
-import { useNow } from "./use-now";
+import { useNow } from "../ui/use-now";
 
 const ms = (iso: string | null) => (iso ? new Date(iso).getTime() : null);
 const COLUMNS = "grid grid-cols-[200px_1fr_64px] gap-x-4";

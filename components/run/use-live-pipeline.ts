@@ -6,11 +6,12 @@
  */
 import { useCallback, useEffect, useRef, useState } from "react";
 import type { PipelineStatusJSON, PipelineSummary, StepStatusJSON } from "@/lib/tracking/models";
-import { ApiError, fetchPipeline } from "./api-client";
-import { isFinishedStatus, statusRank } from "./status-style";
-import { usePipelineUpdates } from "./use-pipeline-updates";
-import { useResync } from "./use-resync";
-import { useStepUpdates } from "./use-step-updates";
+import { isFinished } from "@/lib/tracking/status";
+import { ApiError, fetchPipeline } from "../api/api-client";
+import { statusRank } from "../ui/status-style";
+import { usePipelineUpdates } from "../live/use-pipeline-updates";
+import { useResync } from "../live/use-resync";
+import { useStepUpdates } from "../live/use-step-updates";
 
 export function useLivePipeline(initial: PipelineStatusJSON) {
   const id = initial.pipelineId;
@@ -69,7 +70,7 @@ export function useLivePipeline(initial: PipelineStatusJSON) {
       known.filter((s) => s.status === "COMPLETED").length !== summary.stepsCompleted ||
       known.filter((s) => s.status === "FAILED").length !== summary.stepsFailed;
     setRun((current) => applySummary(current, summary));
-    if (isFinishedStatus(summary.status) || stepsDisagree) void refetch();
+    if (isFinished(summary.status) || stepsDisagree) void refetch();
   });
 
   useStepUpdates(id, (steps) => setRun((current) => applySteps(current, steps)));
@@ -89,7 +90,7 @@ function applySteps(run: PipelineStatusJSON, updates: StepStatusJSON[]): Pipelin
   const steps = run.steps.map((step) => {
     const update = byName.get(step.stepName);
     // A finished step never moves backwards, whatever order events arrive in.
-    if (!update || (isFinishedStatus(step.status) && !isFinishedStatus(update.status))) return step;
+    if (!update || (isFinished(step.status) && !isFinished(update.status))) return step;
     return update;
   });
   return { ...run, steps };

@@ -7,10 +7,10 @@
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from "react";
 import type { PipelineSummary } from "@/lib/tracking/models";
-import { fetchJson, pipelinesUrl, type PipelinePage } from "./api-client";
+import { fetchJson, pipelinesUrl, type PipelinePage } from "../api/api-client";
 import { insertSorted, isFiltering, matchesFilter, mergeSnapshot, RowIndex, type ListFilter } from "./list-merge";
-import { usePipelineUpdates, type PipelineUpdateBatch } from "./use-pipeline-updates";
-import { useResync } from "./use-resync";
+import { usePipelineUpdates, type PipelineUpdateBatch } from "../live/use-pipeline-updates";
+import { useResync } from "../live/use-resync";
 
 export type { ListFilter } from "./list-merge";
 
