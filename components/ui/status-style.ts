@@ -1,12 +1,8 @@
 /** How each status looks. The statuses themselves come from lib/tracking/status. */
 import { STATUSES, type Status } from "@/lib/tracking/status";
 
-/** Tab and legend order: running runs first, the rest as declared. */
+/** Status tab order: running runs first, the rest as declared. */
 export const STATUS_ORDER: readonly Status[] = ["RUNNING", ...STATUSES.filter((s) => s !== "RUNNING")];
-
-export function isStatus(value: unknown): value is Status {
-  return typeof value === "string" && (STATUSES as readonly string[]).includes(value);
-}
 
 /** Badge colours: text + background, readable in light and dark. */
 export const STATUS_BADGE: Record<Status, string> = {

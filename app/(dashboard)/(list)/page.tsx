@@ -1,6 +1,7 @@
 import type { Metadata } from "next";
 import { PipelineList } from "@/components/list/pipeline-list";
-import { isStatus } from "@/components/ui/status-style";
+import { ParamError } from "@/components/ui/param-error";
+import { checkQuery, correctedQuery, listPageQuerySchema } from "@/server/params";
 import { getRuntime } from "@/server/runtime";
 
 export const dynamic = "force-dynamic";
@@ -12,8 +13,13 @@ type SearchParams = Promise<Record<string, string | string[] | undefined>>;
 
 export default async function PipelinesPage({ searchParams }: { searchParams: SearchParams }) {
   const params = await searchParams;
-  const status = isStatus(params.status) ? params.status : null;
-  const q = typeof params.q === "string" ? params.q.trim().slice(0, 200) : "";
+  const checked = checkQuery(listPageQuerySchema, params);
+  if (!checked.ok) {
+    const query = correctedQuery(listPageQuerySchema, params, checked.issues).toString();
+    return <ParamError issues={checked.issues} correctedHref={query ? `/?${query}` : "/"} />;
+  }
+  const status = checked.value.status ?? null;
+  const q = checked.value.q ?? "";
   const { tracking } = getRuntime();
   const [page, counts] = await Promise.all([
     tracking.listPage({ status: status ?? undefined, q: q || undefined, limit: FIRST_PAGE }),

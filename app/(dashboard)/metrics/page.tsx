@@ -5,17 +5,14 @@ import { BusiestHoursChart, DailyVolumeChart, SuccessRateChart } from "@/compone
 import { MetricsAutoRefresh } from "@/components/metrics/metrics-auto-refresh";
 import { MetricsRangePicker } from "@/components/metrics/metrics-range-picker";
 import { SlowestStepsTable } from "@/components/metrics/slowest-steps-table";
+import { ParamError } from "@/components/ui/param-error";
+import { checkQuery, correctedQuery, metricsQuerySchema } from "@/server/params";
 import { getRuntime } from "@/server/runtime";
 
 export const dynamic = "force-dynamic";
 export const metadata: Metadata = { title: "Metrics" };
 
 type SearchParams = Promise<Record<string, string | string[] | undefined>>;
-
-function parseDays(raw: string | string[] | undefined): number {
-  const days = typeof raw === "string" && /^\d{1,2}$/.test(raw) ? Number(raw) : 7;
-  return days >= 1 && days <= 90 ? days : 7;
-}
 
 function ChartCard({ title, subtitle, children }: { title: string; subtitle: string; children: React.ReactNode }) {
   return (
@@ -28,7 +25,13 @@ function ChartCard({ title, subtitle, children }: { title: string; subtitle: str
 }
 
 export default async function MetricsPage({ searchParams }: { searchParams: SearchParams }) {
-  const days = parseDays((await searchParams).days);
+  const params = await searchParams;
+  const checked = checkQuery(metricsQuerySchema, params);
+  if (!checked.ok) {
+    const query = correctedQuery(metricsQuerySchema, params, checked.issues).toString();
+    return <ParamError issues={checked.issues} correctedHref={query ? `/metrics?${query}` : "/metrics"} />;
+  }
+  const { days } = checked.value;
   const metrics = await getRuntime().tracking.getMetrics({ days });
   return (
     <div className="space-y-6">
