@@ -25,7 +25,7 @@ const cleanups: (() => Promise<void> | void)[] = [];
 
 /** A client like the server's: commands fail fast while disconnected, reconnects are quick. */
 function client(): Redis {
-  const redis = new Redis(PORT, "127.0.0.1", { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(50 * times, 200) });
+  const redis = new Redis(redisServer.port, "127.0.0.1", { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(50 * times, 200) });
   redis.on("error", () => undefined);
   cleanups.push(() => redis.disconnect());
   return redis;

@@ -35,7 +35,7 @@ describe("RedisPipelineStorage reads during an outage", () => {
   it("fail fast with StorageUnavailableError, then work again after the reconnect", async () => {
     await startServer();
     // Default ioredis options: the offline queue and 20 retries per request that made reads hang.
-    const redis = new Redis(PORT, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 200) });
+    const redis = new Redis(redisServer.port, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 200) });
     redis.on("error", () => undefined);
     const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:rp2:outage:", logger: silentLogger() });
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);

@@ -25,7 +25,7 @@ describe("RedisPipelineStorage when Redis restarts", () => {
     const onUnhandled = (err: unknown) => unhandled.push(err);
     process.on("unhandledRejection", onUnhandled);
     await startServer();
-    const redis = new Redis(PORT, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 300) });
+    const redis = new Redis(redisServer.port, "127.0.0.1", { retryStrategy: (times) => Math.min(times * 50, 300) });
     redis.on("error", () => undefined);
     const storage = new RedisPipelineStorage(redis, { keyPrefix: "pwtest:rp2:restart:", logger: silentLogger() });
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);
