@@ -4,7 +4,7 @@
  * crashed cache.
  */
 import { spawn, type ChildProcess } from "node:child_process";
-import { connect } from "node:net";
+import { connect, createServer } from "node:net";
 
 export interface OwnRedis {
   url: string;
@@ -16,7 +16,23 @@ export interface OwnRedis {
 
 export function ownRedis(basePort: number): OwnRedis {
   // Interim: TEST_PORT_OFFSET moves every own server, so two checkouts can run side by side.
-  const port = basePort + Number(process.env.TEST_PORT_OFFSET ?? 0);
+  return ownRedisAt(basePort + Number(process.env.TEST_PORT_OFFSET ?? 0));
+}
+
+/** A redis-server of the test's own on a port the OS picked free just before (no fixed port to collide on). */
+export async function ownRedisOnFreePort(): Promise<OwnRedis> {
+  const port = await new Promise<number>((resolve, reject) => {
+    const probe = createServer();
+    probe.once("error", reject);
+    probe.listen(0, "127.0.0.1", () => {
+      const address = probe.address();
+      probe.close(() => (typeof address === "object" && address ? resolve(address.port) : reject(new Error("no port"))));
+    });
+  });
+  return ownRedisAt(port);
+}
+
+function ownRedisAt(port: number): OwnRedis {
   let child: ChildProcess | null = null;
   return {
     url: `redis://127.0.0.1:${port}`,

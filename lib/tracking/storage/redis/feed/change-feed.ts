@@ -75,11 +75,14 @@ export class RedisChangeFeed {
     sub.on("error", (err: Error) => this.outage.error(err));
     sub.on("ready", () => {
       this.outage.ready();
+      // Where the gap starts, read before SUBSCRIBE: messages that arrive in the same read as its
+      // reply are handled before the promise continues, and would move lastSeq past the gap.
+      const from = { seq: this.lastSeq, epoch: this.epoch };
       sub.subscribe(this.channel).then(() => {
         if (this.sub !== sub) return;
         const gap = this.subscribed;
         this.subscribed = true;
-        this.catchUp = this.catchUp.then(() => this.followUp(sub, gap));
+        this.catchUp = this.catchUp.then(() => this.followUp(sub, gap ? from : null));
       }, (err: unknown) => {
         // A connection lost meanwhile subscribes again on its next "ready"; anything else is logged.
         if (sub.status === "ready") this.logger.error({ err }, "could not subscribe to the change feed");
@@ -123,10 +126,10 @@ export class RedisChangeFeed {
   }
 
   /** After a subscribe: the first one learns where the log stands, a later one replays the gap. */
-  private async followUp(sub: Redis, gap: boolean): Promise<void> {
+  private async followUp(sub: Redis, gap: { seq: number; epoch: string | null } | null): Promise<void> {
     for (let attempt = 1; this.sub === sub; attempt++) {
       try {
-        if (gap) await this.replay();
+        if (gap) await this.replay(gap.seq, gap.epoch);
         else await this.baseline();
         break;
       } catch (err) {
@@ -144,9 +147,9 @@ export class RedisChangeFeed {
     if (page.epoch === this.epoch && page.head > this.lastSeq) this.lastSeq = page.head;
   }
 
-  private async replay(): Promise<void> {
-    const startEpoch = this.epoch;
-    let since = this.lastSeq;
+  /** Delivers every run changed after `since` (the last seq heard in `startEpoch`), page by page. */
+  private async replay(from: number, startEpoch: string | null): Promise<void> {
+    let since = from;
     let page = await this.fetchSince(since, REPLAY_PAGE);
     let reset = false;
     if (page.epoch !== startEpoch) {
