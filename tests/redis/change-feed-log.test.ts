@@ -1,7 +1,8 @@
 /** The change feed's outage log on a fake clock: first error, one summary per interval with a count, one "reconnected". */
 import { describe, expect, it } from "vitest";
 import { pino } from "pino";
-import { FeedOutageLog, parseChange } from "../../lib/tracking/storage/redis/feed/change-feed";
+import { parseChangeLine, parseChangeMessage } from "../../lib/tracking/storage/redis/feed/messages";
+import { FeedOutageLog } from "../../lib/tracking/storage/redis/feed/outage-log";
 
 describe("FeedOutageLog", () => {
   it("logs the first error, then at most one summary per interval, and one info when back", () => {
@@ -24,10 +25,36 @@ describe("FeedOutageLog", () => {
   });
 });
 
-describe("parseChange", () => {
-  it("reads a change line with the message's epoch", () => {
-    expect(parseChange("7|0|origin|a|b|run-1", "123.4")).toEqual({ pipelineId: "run-1", version: 7, origin: "origin|a|b", deleted: false, epoch: "123.4" });
-    expect(parseChange("3|1||run-2")).toEqual({ pipelineId: "run-2", version: 3, origin: null, deleted: true });
-    expect(parseChange("x|0||run")).toBeNull();
+describe("parseChangeLine", () => {
+  it("reads a change line (seq, version, deleted, origin, id) with the message's epoch", () => {
+    expect(parseChangeLine("41|7|0|origin|a|b|run-1", "123.4")).toEqual({
+      seq: 41, change: { pipelineId: "run-1", version: 7, origin: "origin|a|b", deleted: false, epoch: "123.4" },
+    });
+    expect(parseChangeLine("42|3|1||run-2")).toEqual({ seq: 42, change: { pipelineId: "run-2", version: 3, origin: null, deleted: true } });
+  });
+
+  it("refuses lines that are not changes", () => {
+    expect(parseChangeLine("x|1|0||run")).toBeNull(); // seq not a number
+    expect(parseChangeLine("|1|0||run")).toBeNull(); // no seq
+    expect(parseChangeLine("1|x|0||run")).toBeNull(); // version not a number
+    expect(parseChangeLine("1||0||run")).toBeNull(); // no version
+    expect(parseChangeLine("3|1||run-2")).toBeNull(); // the format without a seq
+    expect(parseChangeLine("1|1|0||bad id")).toBeNull(); // not a pipeline id
+    expect(parseChangeLine("")).toBeNull();
+  });
+});
+
+describe("parseChangeMessage", () => {
+  it("reads the epoch line and every change line after it, skipping lines that do not parse", () => {
+    const { epoch, changes } = parseChangeMessage("@1700000000.12\n5|2|0|w1|a\ngarbage\n6|1|1||b");
+    expect(epoch).toBe("1700000000.12");
+    expect(changes).toEqual([
+      { seq: 5, change: { pipelineId: "a", version: 2, origin: "w1", deleted: false, epoch: "1700000000.12" } },
+      { seq: 6, change: { pipelineId: "b", version: 1, origin: null, deleted: true, epoch: "1700000000.12" } },
+    ]);
+  });
+
+  it("reads a message without an epoch line", () => {
+    expect(parseChangeMessage("9|4|0||c")).toEqual({ epoch: undefined, changes: [{ seq: 9, change: { pipelineId: "c", version: 4, origin: null, deleted: false } }] });
   });
 });

@@ -1,9 +1,10 @@
 /**
  * RedisPipelineStorage (guide §5.2, §10; contract §1): many worker and dashboard processes share
  * one Redis. One hash per run plus sorted-set indexes by start time (keys.ts); every transition is
- * one Lua script (redis/scripts.ts) that also moves the metrics rollups (redis/rollups.ts) and
- * announces the write on a pub/sub channel. Writes are batched and survive outages through
- * redis/write/queue.ts; reads wait for this process's earlier writes, so a process reads its own.
+ * one Lua script (lua/*.lua, loaded by scripts.ts) that also moves the metrics rollups (rollups.ts),
+ * logs the change and announces it on a pub/sub channel (feed/change-feed.ts replays what a dropped
+ * subscriber missed). Writes are batched and survive outages through write/queue.ts; reads wait
+ * for this process's earlier writes, so a process reads its own. Reads live in read/.
  *
  * The client is the caller's: `close()` releases only the subscriber connection this storage made.
  * The client's own `keyPrefix` option is not supported (use `keyPrefix` here).
@@ -15,7 +16,7 @@ import type { MetricsQuery, PipelineMetrics } from "../../metrics-types";
 import { isFinished, isValidPipelineId, type PipelineStatus, type Status, type StepStatus } from "../../models";
 import { decodeCursor } from "../cursor";
 import { DEFAULT_KEY_PREFIX, RedisKeys } from "./keys";
-import { RedisChangeFeed } from "./feed/change-feed";
+import { RedisChangeFeed, type ReplayPage } from "./feed/change-feed";
 import { RedisListReader } from "./read/lists";
 import { RollupReader } from "./read/metrics";
 import { IndexWalker } from "./read/index-walk";
@@ -26,7 +27,7 @@ import { RedisReadGuard } from "./read/guard";
 import { RedisWriteQueue } from "./write/queue";
 import {
   DEFAULT_PAGE_LIMIT,
-  type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
+  type FeedEvents, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
 } from "../types";
 
 export interface RedisStorageOptions {
@@ -55,7 +56,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly logger: Logger;
   private readonly queue: RedisWriteQueue;
   private readonly commands: Record<ScriptName, string>;
-  private readonly handlers = new Set<(change: StorageChange) => void>();
+  private readonly subscribers = new Set<{ handler: (change: StorageChange) => void; events: FeedEvents | undefined }>();
   private readonly feed: RedisChangeFeed;
   private readonly guard: RedisReadGuard;
   /** Runs in progress stored by this storage: the write queue's connection epoch at their start. */
@@ -80,17 +81,20 @@ export class RedisPipelineStorage implements TrackingStorage {
     this.logger = options.logger ?? defaultLogger();
     this.queue = new RedisWriteQueue(redis, this.logger, { maxBuffered: options.maxBufferedWrites ?? 100_000 });
     this.guard = new RedisReadGuard(redis, () => this.queue.inOutage);
-    const scripts = buildScripts(this.keys.parts);
+    const scripts = buildScripts(this.keys);
     this.commands = {} as Record<ScriptName, string>;
     for (const [name, def] of Object.entries(scripts) as [ScriptName, { lua: string; numberOfKeys: number }][]) {
-      // One command per prefix: the scripts embed the key layout, so two prefixes are two scripts.
-      const command = `pipewatch_${name}_${hash(prefix)}`;
+      // One command per script text: the scripts embed the key layout, so two prefixes are two scripts.
+      const command = `pipewatch_${name}_${hash(def.lua)}`;
       if (!(command in (redis as unknown as Record<string, unknown>))) redis.defineCommand(command, def);
       this.commands[name] = command;
     }
     this.lists = new RedisListReader(redis, this.keys, this.logger, (script, args) => this.call(script, args), this.queue);
     this.rollups = new RollupReader((args) => this.call("rollupDays", [this.keys.allIndex, ...args]));
-    this.feed = new RedisChangeFeed(redis, this.keys.channel, this.logger, (change) => this.deliver(change));
+    this.feed = new RedisChangeFeed(redis, this.keys.channel, this.logger, {
+      deliver: (change) => this.deliver(change),
+      reset: () => this.reset(),
+    }, (since, limit) => this.changesSince(since, limit));
   }
 
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
@@ -210,10 +214,15 @@ export class RedisPipelineStorage implements TrackingStorage {
     });
   }
 
-  subscribe(handler: (change: StorageChange) => void): () => void {
-    this.handlers.add(handler);
+  /**
+   * Changes missed while the feed's connection was down are replayed from the change log once it is
+   * back (feed/change-feed.ts); `events.onReset` hears of a gap that cannot be replayed whole.
+   */
+  subscribe(handler: (change: StorageChange) => void, events?: FeedEvents): () => void {
+    const subscriber = { handler, events };
+    this.subscribers.add(subscriber);
     this.feed.start();
-    return () => void this.handlers.delete(handler);
+    return () => void this.subscribers.delete(subscriber);
   }
 
   /** Waits (up to `timeoutMs`) until every write issued so far has reached Redis. */
@@ -230,20 +239,36 @@ export class RedisPipelineStorage implements TrackingStorage {
     await this.queue.drain(5000);
     this.queue.close();
     this.guard.close();
-    this.handlers.clear();
+    this.subscribers.clear();
     this.feed.close();
   }
 
   // ---- internals ------------------------------------------------------------------------------
 
   private deliver(change: StorageChange): void {
-    for (const handler of this.handlers) {
+    for (const { handler } of this.subscribers) {
       try {
         handler(change);
       } catch (err) {
         this.logger.error({ err }, "a change-feed subscriber threw");
       }
     }
+  }
+
+  private reset(): void {
+    for (const { events } of this.subscribers) {
+      try {
+        events?.onReset?.();
+      } catch (err) {
+        this.logger.error({ err }, "a change-feed subscriber's onReset threw");
+      }
+    }
+  }
+
+  /** The change log after `since` (null: only where it stands), for the feed's replay after a gap. */
+  private async changesSince(since: number | null, limit: number): Promise<ReplayPage> {
+    const [epoch, head, floor, lines] = (await this.call("changesSince", [this.keys.allIndex, since === null ? "" : since, limit])) as [string, string, string, string];
+    return { epoch, head: Number(head), floor: Number(floor), lines };
   }
 
   /** Remembers in which connection epoch a run in progress was stored here (finishStatus uses it). */

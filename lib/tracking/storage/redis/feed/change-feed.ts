@@ -5,29 +5,61 @@
  * client's retry limit, was never retried, and the process missed every change for its lifetime.
  * The connection reconnects for as long as the storage is open (past a retry strategy that gives up).
  *
- * Messages (keys.ts): "@<epoch>" then one line per change, "<version>|<deleted>|<origin>|<id>". The
- * epoch names the Redis dataset; a new one (Redis restarted without persistence, or flushed) tells a
- * subscriber the versions started over.
+ * Messages (messages.ts) carry each change's seq, and every write also logs the run id under that
+ * seq (keys.ts: the change log). The feed remembers the last seq it heard. Messages published while
+ * its connection was down are lost to pub/sub, so once it is subscribed again it asks the log for
+ * every run changed after that seq (the changesSince script, a page at a time) and delivers each as
+ * an ordinary change with the run's current version: a subscriber that dedupes by version drops what
+ * it already had. When the dataset changed meanwhile (a new epoch: Redis restarted empty, or was
+ * flushed) or the log was trimmed past the gap, it also calls `onReset`: the subscriber may have
+ * missed changes nobody can replay.
  */
 import type { Redis, RedisOptions } from "ioredis";
 import type { Logger } from "../../../../logger";
-import { isValidPipelineId } from "../../../models";
 import type { StorageChange } from "../../types";
+import { parseChangeLine, parseChangeMessage } from "./messages";
+import { FeedOutageLog } from "./outage-log";
 
-/** While the feed's connection stays down, one summary of its errors at most this often. */
-export const FEED_ERROR_SUMMARY_MS = 30_000;
 /** The subscriber's reconnect back-off when the client's own retry strategy gives up. */
 const MAX_RECONNECT_DELAY_MS = 2_000;
+/** Runs per replay call (a script blocks Redis while it runs). */
+export const REPLAY_PAGE = 1000;
+const MAX_REPLAY_RETRY_MS = 2_000;
+
+/** The changesSince script's answer: the dataset's epoch ('' none yet), its head and floor seqs, change lines. */
+export interface ReplayPage {
+  epoch: string;
+  head: number;
+  floor: number;
+  lines: string;
+}
+
+/** Runs the changesSince script: `since` null for the head only. */
+export type ReplayFetch = (since: number | null, limit: number) => Promise<ReplayPage>;
+
+export interface ChangeFeedHandlers {
+  deliver(change: StorageChange): void;
+  reset(): void;
+}
 
 export class RedisChangeFeed {
   private sub: Redis | null = null;
   private readonly outage: FeedOutageLog;
+  /** The dataset the feed follows: null before it knows, '' while Redis holds no epoch yet. */
+  private epoch: string | null = null;
+  /** The highest change seq heard (live or replayed) in that dataset. */
+  private lastSeq = 0;
+  /** Subscribed at least once: the next subscribe follows a gap. */
+  private subscribed = false;
+  private catchUp: Promise<void> = Promise.resolve();
+  private readonly caughtUpWaiters: (() => void)[] = [];
 
   constructor(
     private readonly redis: Redis,
     private readonly channel: string,
     private readonly logger: Logger,
-    private readonly deliver: (change: StorageChange) => void,
+    private readonly handlers: ChangeFeedHandlers,
+    private readonly fetchSince: ReplayFetch,
   ) {
     this.outage = new FeedOutageLog(logger);
   }
@@ -43,7 +75,15 @@ export class RedisChangeFeed {
     sub.on("error", (err: Error) => this.outage.error(err));
     sub.on("ready", () => {
       this.outage.ready();
-      sub.subscribe(this.channel).catch((err: unknown) => {
+      // Where the gap starts, read before SUBSCRIBE: messages that arrive in the same read as its
+      // reply are handled before the promise continues, and would move lastSeq past the gap.
+      const from = { seq: this.lastSeq, epoch: this.epoch };
+      sub.subscribe(this.channel).then(() => {
+        if (this.sub !== sub) return;
+        const gap = this.subscribed;
+        this.subscribed = true;
+        this.catchUp = this.catchUp.then(() => this.followUp(sub, gap ? from : null));
+      }, (err: unknown) => {
         // A connection lost meanwhile subscribes again on its next "ready"; anything else is logged.
         if (sub.status === "ready") this.logger.error({ err }, "could not subscribe to the change feed");
       });
@@ -54,18 +94,86 @@ export class RedisChangeFeed {
   close(): void {
     this.sub?.disconnect();
     this.sub = null;
+    for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
+  }
+
+  /** Resolves once the feed has (re)subscribed and caught up: after the next replay, or the first baseline. */
+  nextCatchUp(): Promise<void> {
+    return new Promise((resolve) => this.caughtUpWaiters.push(resolve));
   }
 
   private onMessage(message: string): void {
-    // A merged batch of writes announces itself as one message, one change per line.
-    let epoch: string | undefined;
-    for (const line of message.split("\n")) {
-      if (line.startsWith("@")) {
-        epoch = line.slice(1);
-        continue;
+    const { epoch, changes } = parseChangeMessage(message);
+    if (epoch !== undefined) this.follow(epoch);
+    for (const { seq, change } of changes) {
+      if (seq > this.lastSeq) this.lastSeq = seq;
+      this.handlers.deliver(change);
+    }
+  }
+
+  /**
+   * Moves to `epoch`; leaving a known dataset for another one is a reset (versions started over).
+   * Answers whether it reset.
+   */
+  private follow(epoch: string): boolean {
+    if (epoch === this.epoch) return false;
+    const known = this.epoch;
+    this.epoch = epoch;
+    this.lastSeq = 0;
+    if (!known) return false;
+    this.handlers.reset();
+    return true;
+  }
+
+  /** After a subscribe: the first one learns where the log stands, a later one replays the gap. */
+  private async followUp(sub: Redis, gap: { seq: number; epoch: string | null } | null): Promise<void> {
+    for (let attempt = 1; this.sub === sub; attempt++) {
+      try {
+        if (gap) await this.replay(gap.seq, gap.epoch);
+        else await this.baseline();
+        break;
+      } catch (err) {
+        // The storage's own connection may still be reconnecting: try again while the feed is open.
+        if (attempt === 1) this.logger.warn({ err }, "could not read the change log after subscribing (retrying)");
+        await new Promise((r) => setTimeout(r, Math.min(100 * attempt, MAX_REPLAY_RETRY_MS)));
       }
-      const change = parseChange(line, epoch);
-      if (change) this.deliver(change);
+    }
+    for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
+  }
+
+  private async baseline(): Promise<void> {
+    const page = await this.fetchSince(null, 0);
+    if (this.epoch === null) this.epoch = page.epoch;
+    if (page.epoch === this.epoch && page.head > this.lastSeq) this.lastSeq = page.head;
+  }
+
+  /** Delivers every run changed after `since` (the last seq heard in `startEpoch`), page by page. */
+  private async replay(from: number, startEpoch: string | null): Promise<void> {
+    let since = from;
+    let page = await this.fetchSince(since, REPLAY_PAGE);
+    let reset = false;
+    if (page.epoch !== startEpoch) {
+      // Another dataset: what the feed knew counts for nothing; replay the new one from its start.
+      // (A live message of the new dataset may have switched over already, and reset then.)
+      if (this.epoch === startEpoch) reset = this.follow(page.epoch);
+      if (since !== 0) {
+        since = 0;
+        page = await this.fetchSince(since, REPLAY_PAGE);
+      }
+    }
+    // The log lost entries after `since`: deliver what it holds, and say that some are missing.
+    if (since < page.floor && !reset) this.handlers.reset();
+    for (;;) {
+      const lines = page.lines ? page.lines.split("\n") : [];
+      for (const line of lines) {
+        const parsed = parseChangeLine(line, page.epoch || undefined);
+        if (!parsed) continue;
+        since = Math.max(since, parsed.seq);
+        if (page.epoch === this.epoch && parsed.seq > this.lastSeq) this.lastSeq = parsed.seq;
+        this.handlers.deliver(parsed.change);
+      }
+      if (lines.length < REPLAY_PAGE) return;
+      page = await this.fetchSince(since, REPLAY_PAGE);
     }
   }
 }
@@ -88,57 +196,4 @@ function duplicateForFeed(redis: Redis): Redis {
     },
   };
   return redis.duplicate(overrides);
-}
-
-/**
- * A connection that is down fails every reconnect attempt (a few per second): the first error is
- * logged, then at most one summary (with a count) per FEED_ERROR_SUMMARY_MS, and one info line when
- * the connection is back.
- */
-export class FeedOutageLog {
-  private downSince = 0;
-  private lastLogged = 0;
-  private unlogged = 0;
-  private total = 0;
-
-  constructor(private readonly logger: Logger, private readonly intervalMs = FEED_ERROR_SUMMARY_MS, private readonly now = Date.now) {}
-
-  error(err: Error): void {
-    const now = this.now();
-    this.total++;
-    if (this.downSince === 0) {
-      this.downSince = now;
-      this.lastLogged = now;
-      this.logger.warn({ err }, "Redis change-feed connection error (retrying; further errors are summarized)");
-      return;
-    }
-    this.unlogged++;
-    if (now - this.lastLogged < this.intervalMs) return;
-    this.logger.warn({ err: err.message, errors: this.unlogged, downForMs: now - this.downSince }, "Redis change-feed connection still failing");
-    this.lastLogged = now;
-    this.unlogged = 0;
-  }
-
-  ready(): void {
-    if (this.downSince === 0) return;
-    this.logger.info({ errors: this.total, downForMs: this.now() - this.downSince }, "Redis change feed reconnected");
-    this.downSince = 0;
-    this.unlogged = 0;
-    this.total = 0;
-  }
-}
-
-/** "<version>|<deleted>|<origin>|<id>": the id never holds "|", the origin is between. */
-export function parseChange(line: string, epoch?: string): StorageChange | null {
-  const a = line.indexOf("|");
-  const b = line.indexOf("|", a + 1);
-  const c = line.lastIndexOf("|");
-  if (a < 0 || b < 0 || c < b) return null;
-  const version = Number(line.slice(0, a));
-  const origin = line.slice(b + 1, c);
-  const pipelineId = line.slice(c + 1);
-  if (!Number.isFinite(version) || !isValidPipelineId(pipelineId)) return null;
-  const change: StorageChange = { pipelineId, version, origin: origin || null, deleted: line.slice(a + 1, b) === "1" };
-  if (epoch) change.epoch = epoch;
-  return change;
 }
