@@ -32,8 +32,9 @@ import { Pipeline } from "../lib/pipeline/pipeline";
 import { PipelineTrackingManager } from "../lib/tracking/manager";
 import { RedisPipelineStorage } from "../lib/tracking/storage/redis";
 import { stopChild as stop } from "./fixtures";
+import { freePort } from "../tests/free-port";
 
-const PORT = 3460;
+const PORT = await freePort();
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const TARGET_P95_MS = 25;
 /** 60 runs × 5 steps = 300 finishes; two lanes of 400 ms steps, offset by 200 ms → ~5 finishes/s. */
@@ -325,7 +326,7 @@ async function measure(): Promise<string> {
       `### run at ${new Date().toISOString()}`,
       "",
       `${finishes.length} step finishes in ${seconds.toFixed(1)} s (${(finishes.length / seconds).toFixed(1)}/s; ${RUNS} runs × ${STEPS} steps, ${LANES} lanes of ${STEP_MS} ms steps) recorded by a separate worker process into Redis (\`${prefix}\`); ` +
-        `production server \`node dist/server/index.js\` on :${PORT}; Debian's Chromium headless, 1280×1000, list page \`/\`. ${paints.length} row state changes painted.`,
+        `production server \`node dist/server/index.js\` on a free port; Debian's Chromium headless, 1280×1000, list page \`/\`. ${paints.length} row state changes painted.`,
       "",
       "| latency | p50 | p95 | p99 | max | min |",
       "|---|---:|---:|---:|---:|---:|",
