@@ -16,13 +16,13 @@ import autocannon from "autocannon";
 import { Queue, Worker } from "bullmq";
 import { Redis } from "ioredis";
 import { seedFinishedRuns, stopChild as stop } from "./fixtures";
+import { freePorts } from "../tests/free-port";
 
 const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
 const BULL_PREFIX = "pwbench:bull";
 const OUR_PREFIX = "pwbench:bbcmp:";
 const QUEUE = "pipelines";
-const BULL_PORT = 3451;
-const OUR_PORT = 3452;
+const [BULL_PORT, OUR_PORT] = (await freePorts(2)) as [number, number];
 const COUNT = Number(process.env.BENCH_BULL_JOBS ?? 100_000);
 const HTTP_SECONDS = Number(process.env.BENCH_SERVER_HTTP_SECONDS ?? 10);
 /** Rounds of (bull-board, ours), alternated so a change in the machine's background load hits both. */

@@ -17,9 +17,9 @@ import { existsSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { chromium, type Page } from "@playwright/test";
 import { writeUiSection } from "./ui-results";
+import { freePorts } from "../tests/free-port";
 
-const APP_PORT = 3220;
-const CONTROL_PORT = 3221;
+const [APP_PORT, CONTROL_PORT] = (await freePorts(2)) as [number, number];
 const BULK = 10_000;
 const RATE = 50;
 const LIVE_SECONDS = 10;

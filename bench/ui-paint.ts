@@ -21,12 +21,13 @@ import { cpus, loadavg } from "node:os";
 import { createInterface } from "node:readline";
 import { chromium, type Browser, type Page } from "@playwright/test";
 import { Redis } from "ioredis";
+import { freePort } from "../tests/free-port";
 import { stopChild as stop } from "./fixtures";
 import { installPaintProbe, type ProbeWindow } from "./ui-paint-probe";
 import { clockOffset, detailLegs, joinDetail, joinList, ms, quantile, sortAll, tableRow, type Finish, type Visit } from "./ui-paint-stats";
 import { DETAIL_RUNS, DETAIL_STEPS, LIST_GAP_MS, LIST_RUNS, STEP_MS, type WorkerLine } from "./ui-paint-worker";
 
-const PORT = Number(process.env.PAINT_PORT ?? 3460);
+const PORT = await freePort();
 const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const FRAME_MS = 16.7;
 const FINISH_TARGET_MS = 22;

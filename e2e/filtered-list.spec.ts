@@ -69,7 +69,7 @@ test.describe("filtered list", () => {
     await row.hover();
     await control.waitRun(id);
     await expect(row).toHaveAttribute("data-leaving", "true");
-    await page.waitForTimeout(2_000); // past the highlight: still there under the pointer
+    await page.waitForTimeout(2_000); // on purpose: past the highlight, the row is still there under the pointer
     await expect(row).toBeVisible();
     await page.mouse.move(0, 0);
     await expect(row).toHaveCount(0);

@@ -61,7 +61,7 @@ test.describe("pipeline list", () => {
     try {
       await expect(page.getByTestId("connection-status")).not.toHaveText("live");
       await control.waitRun(id); // finishes while the page hears nothing
-      await page.waitForTimeout(300);
+      await page.waitForTimeout(300); // on purpose: a status that sneaked through would show by now
       await expect(row).toHaveAttribute("data-status", "RUNNING");
     } finally {
       await control.restoreSockets(); // never leave later specs without a socket

@@ -55,7 +55,13 @@ export async function ownRedis(options: OwnRedisOptions = {}): Promise<OwnRedis>
       const started = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], { stdio: "ignore" });
       child = started;
       let exited = false;
+      let spawnError: Error | null = null;
       started.once("exit", () => {
+        exited = true;
+        if (child === started) child = null;
+      });
+      started.once("error", (err) => {
+        spawnError = err;
         exited = true;
         if (child === started) child = null;
       });
@@ -64,6 +70,7 @@ export async function ownRedis(options: OwnRedisOptions = {}): Promise<OwnRedis>
         if (await servedBy(port, started.pid)) return;
         await new Promise((r) => setTimeout(r, 20)); // poll interval while redis-server starts up
       }
+      if (spawnError) throw new Error(`could not run redis-server (apt-get install -y redis-server): ${(spawnError as Error).message}`);
       if (exited) throw new PortTakenError(`redis-server could not listen on port ${port} (taken by another process?)`);
       started.kill("SIGKILL");
       throw new Error(`redis-server on port ${port} did not start`);

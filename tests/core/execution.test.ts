@@ -190,7 +190,7 @@ describe("cancel", () => {
     const task = await p.kiq();
     expect(await task.cancel()).toBe(true);
     const res = await task.waitResult();
-    await sleep(5);
+    await sleep(5); // on purpose: a step that should not run would have run by now
     expect(ran).toBe(0);
     expect(res).toMatchObject({ isErr: true, error: "Cancelled", returnValue: null });
     const status = (await tracking.getStatus(task.pipelineId))!;
@@ -221,7 +221,7 @@ describe("cancel", () => {
     expect(signal!.aborted).toBe(true);
     expect(task.isDone).toBe(true);
     await task.waitResult();
-    await sleep(5);
+    await sleep(5); // on purpose: step "three" must not start after the cancel
     expect(ran).toEqual(["one", "two"]);
     const status = (await tracking.getStatus(task.pipelineId))!;
     expect(status.status).toBe("CANCELLED");

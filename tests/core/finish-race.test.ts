@@ -53,7 +53,7 @@ describe("cancel racing the run's end across managers", () => {
     expect(outcome?.cancelled).toBe(true);
     expect(outcome?.status.status).toBe("CANCELLED");
     // The worker never heard the cancel: its steps go on until its own end write is refused.
-    await sleep(5);
+    await sleep(5); // on purpose: an abort reaching the worker would have arrived by now
     expect(slowSignal!.aborted).toBe(false);
     gate.resolve();
     const result = await task.waitResult({ timeoutMs: 2000 });
@@ -144,7 +144,7 @@ describe("deleting a run another manager is executing", () => {
     expect(await api.deletePipeline(task.pipelineId)).toBe(true);
     expect(await task.waitResult({ timeoutMs: 2000 })).toMatchObject({ isErr: true, error: "Deleted" });
     expect(aborted).toBe(true);
-    await sleep(5);
+    await sleep(5); // on purpose: a late write recreating the deleted run would have landed by now
     expect(await shared.getStatus(task.pipelineId)).toBeNull();
     expect(await shared.listPipelines()).toEqual([]);
     expect(worker.isActive(task.pipelineId)).toBe(false);

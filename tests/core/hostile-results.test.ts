@@ -80,7 +80,7 @@ describe("a step returning such a value", () => {
     expect(JSON.stringify(stored!.steps[0]!.result)).toMatch(/\[Unserializable /);
     expect(JSON.stringify(stored!.result)).toMatch(/\[Unserializable /);
     expect(heard).toHaveLength(2);
-    await sleep(5);
+    await sleep(5); // on purpose: an unhandled rejection surfaces a moment later
     expect(unhandled).toEqual([]);
   });
 
@@ -98,7 +98,7 @@ describe("a step returning such a value", () => {
     const task = await pipe.kiq();
     expect(await task.waitResult({ timeoutMs: 2000 })).toMatchObject({ isErr: false, returnValue: 2 });
     expect((await inner.getStatus(task.pipelineId))?.status).toBe("COMPLETED");
-    await sleep(5);
+    await sleep(5); // on purpose: an unhandled rejection surfaces a moment later
     expect(unhandled).toEqual([]);
   });
 
@@ -116,7 +116,7 @@ describe("a step returning such a value", () => {
     const task = await pipe.kiq();
     expect(await task.waitResult({ timeoutMs: 2000 })).toMatchObject({ isErr: false, returnValue: 1 });
     expect(tracking.isActive(task.pipelineId)).toBe(false);
-    await sleep(5);
+    await sleep(5); // on purpose: an unhandled rejection surfaces a moment later
     expect(unhandled).toEqual([]);
   });
 });

@@ -31,7 +31,7 @@ describe("PipelineScheduler", () => {
     expect(fired).toBeGreaterThanOrEqual(2);
     handle.stop();
     const stoppedAt = fired;
-    await sleep(1100);
+    await sleep(1100); // on purpose: longer than the one-second schedule, and nothing may fire
     expect(fired).toBe(stoppedAt);
     expect(handle.nextRun()).toBeNull();
   });

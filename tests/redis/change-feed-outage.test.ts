@@ -7,14 +7,14 @@
  */
 import { ownRedis } from "../own-redis";
 import { randomBytes } from "node:crypto";
-import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
 import { Redis } from "ioredis";
 import { pino, type Logger } from "pino";
 import { InMemoryBroker, Pipeline, PipelineTrackingManager, RedisPipelineStorage, type PipelineStatus } from "../../lib";
 import type { StorageChange } from "../../lib/tracking/storage/types";
 import { eventually } from "../../lib/tracking/storage/contract/helpers";
 import { makeRun } from "../../lib/tracking/storage/contract/helpers";
-import { silentLogger, sleep } from "./helpers";
+import { silentLogger, sleep, subscriberCount } from "./helpers";
 
 // Reserved, not started: clients are made before the server comes up.
 const redisServer = await ownRedis();
@@ -94,14 +94,17 @@ describe("the Redis change feed across outages", () => {
     const writerRedis = client();
     const writer = new PipelineTrackingManager({ logger: silentLogger() })
       .withStorage(new RedisPipelineStorage(writerRedis, { keyPrefix, logger: silentLogger() }));
-    const watcher = new PipelineTrackingManager({ logger: silentLogger() })
-      .withStorage(new RedisPipelineStorage(client(), { keyPrefix, logger: silentLogger() }));
+    const watcherStorage = new RedisPipelineStorage(client(), { keyPrefix, logger: silentLogger() });
+    const watcher = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(watcherStorage);
+    const probe = client();
+    const feedSubscribers = () => subscriberCount(probe, watcherStorage.keys.channel);
     cleanups.push(() => writer.close(), () => watcher.close());
     const heard: PipelineStatus[] = [];
     watcher.addListener((status) => {
       if (status.pipelineId === "restart-run") heard.push(status);
     });
-    await sleep(100); // the watcher's subscription is established
+    // The watcher's change feed is subscribed (the writer's subscribes once it records).
+    await vi.waitFor(async () => expect(await feedSubscribers()).toBe(1), { timeout: 5000, interval: 20 });
 
     const stepNames = Array.from({ length: 12 }, (_, i) => `s${i}`);
     let gateOpen!: () => void;
@@ -118,10 +121,12 @@ describe("the Redis change feed across outages", () => {
     // Before the restart the watcher heard many versions (s0-s8 started and completed).
     await eventually(() => expect(heard.at(-1)?.steps[8]?.status).toBe("COMPLETED"), 5000);
 
+    const subscribed = 2; // the watcher's and the writer's feeds
+    await vi.waitFor(async () => expect(await feedSubscribers()).toBe(subscribed), { timeout: 5000, interval: 20 });
     await stopServer();
     await startServer();
     // The watcher's subscriber needs to be back before the run's last writes are announced.
-    await sleep(600);
+    await vi.waitFor(async () => expect(await feedSubscribers()).toBe(subscribed), { timeout: 5000, interval: 20 });
     gateOpen();
     expect(await task.waitResult({ timeoutMs: 10_000 })).toMatchObject({ isErr: false, returnValue: 12 });
     await eventually(() => expect(heard.at(-1)?.status).toBe("COMPLETED"), 5000);

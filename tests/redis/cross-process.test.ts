@@ -1,10 +1,10 @@
 /** Two processes share one Redis: a child records runs, this process reads them and hears every change. */
 import { spawn } from "node:child_process";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import type { Redis } from "ioredis";
 import { InMemoryBroker, PipelineTrackingManager, type PipelineStatus } from "../../lib";
 import { RedisPipelineStorage } from "../../lib";
-import { REDIS_URL, connect, deleteKeys, silentLogger, uniquePrefix } from "./helpers";
+import { REDIS_URL, connect, deleteKeys, silentLogger, subscriberCount, uniquePrefix } from "./helpers";
 
 let redis: Redis;
 const prefix = uniquePrefix("xproc");
@@ -37,14 +37,15 @@ describe("RedisPipelineStorage across processes", () => {
     // withAutoStorage picks Redis from a broker that has a Redis connection (with the default prefix),
     // so the prefix is set explicitly here.
     expect(new PipelineTrackingManager({ logger: silentLogger() }).withAutoStorage(new InMemoryBroker({ redis })).storage.kind).toBe("redis");
-    const tracking = new PipelineTrackingManager({ logger: silentLogger() })
-      .withStorage(new RedisPipelineStorage(redis, { keyPrefix: prefix, logger: silentLogger() }));
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: prefix, logger: silentLogger() });
+    const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);
     const heard: PipelineStatus[] = [];
     // A change is a hint: the listener hears the run's latest state, so a COMPLETED may be heard twice.
     const completed = new Set<string>();
     tracking.addListener((s) => void heard.push(s));
     tracking.addListener({ onStatusUpdate: (s) => void (s.status === "COMPLETED" && completed.add(s.pipelineId)) });
-    await new Promise((r) => setTimeout(r, 100));
+    // The listener hears the child only once this process's change feed is subscribed.
+    await vi.waitFor(async () => expect(await subscriberCount(redis, storage.keys.channel)).toBeGreaterThan(0), { timeout: 5000, interval: 20 });
 
     const ids = await runChild(3);
     expect(ids).toHaveLength(3);

@@ -38,5 +38,11 @@ export async function countKeys(redis: Redis, prefix: string): Promise<number> {
   return n;
 }
 
+/** How many connections subscribe to `channel` (a storage's change feed: `storage.keys.channel`). */
+export async function subscriberCount(redis: Redis, channel: string): Promise<number> {
+  const [, count] = (await redis.pubsub("NUMSUB", channel)) as [string, number | string];
+  return Number(count);
+}
+
 export const silentLogger = (): Logger => pino({ level: "silent" });
 export const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));

@@ -67,7 +67,7 @@ describe("RedisPipelineStorage integrity", () => {
       .step("a", async (x: unknown) => x)
       .step("b", async (x) => {
         if ((x as number) % 4 === 0) throw new Error(`bad input ${x}\nstack`);
-        await new Promise((r) => setTimeout(r, (x as number) % 7));
+        await new Promise((r) => setTimeout(r, (x as number) % 7)); // steps of different lengths interleave the runs
         return x;
       })
       .step("c", (x) => x)

@@ -136,7 +136,7 @@ describe("RedisPipelineStorage script reads", () => {
     runs.push(run("stay", "RUNNING", new Date(t - 1)));
     await Promise.all(runs.map((r) => storage.saveStatus(r)));
     expect(await storage.countByStatus()).toEqual({ PENDING: 0, RUNNING: 1, COMPLETED: 650, FAILED: 650, CANCELLED: 0 });
-    await sleep(1200);
+    await sleep(1200); // a sleep on purpose: ttlSeconds is 1, the expiry itself is under test
     const [page, counts] = await Promise.all([storage.listPage({ limit: 5 }), storage.countByStatus()]);
     expect(page.items.map((s) => s.pipelineId)).toEqual(["stay"]);
     expect(counts).toEqual({ PENDING: 0, RUNNING: 1, COMPLETED: 0, FAILED: 0, CANCELLED: 0 });

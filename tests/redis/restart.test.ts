@@ -4,7 +4,7 @@
  * and nothing rejects unhandled.
  */
 import { ownRedis } from "../own-redis";
-import { afterAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it, vi } from "vitest";
 import { Redis } from "ioredis";
 import { InMemoryBroker, Pipeline, PipelineTrackingManager, RedisPipelineStorage } from "../../lib";
 import { silentLogger, sleep } from "./helpers";
@@ -31,20 +31,22 @@ describe("RedisPipelineStorage when Redis restarts", () => {
     const stepNames = Array.from({ length: 10 }, (_, i) => `s${i}`);
     let pipe = new Pipeline(new InMemoryBroker({ redis }), { name: "survivor" });
     for (const name of stepNames) pipe = pipe.step(name, async (x: unknown) => {
-      await sleep(60);
+      await sleep(60); // each step takes a while, so Redis can die mid-run
       return (x as number) + 1;
     });
     pipe.withTracking(tracking);
 
     const task = await pipe.kiq(0, { pipelineId: "survivor-1" });
     expect((await storage.getStatus("survivor-1"))?.status).toBe("RUNNING");
-    await sleep(150);
+    // Mid-run: a step has completed (and is in Redis), more are to come.
+    await vi.waitFor(async () => expect((await storage.getStatus("survivor-1"))?.steps.some((s) => s.status === "COMPLETED")).toBe(true),
+      { timeout: 5000, interval: 20 });
     await stopServer();
     // While Redis is down a new run starts at once (kiq never waits on a dead Redis).
     const t0 = Date.now();
     const second = await pipe.kiq(100, { pipelineId: "survivor-2" });
     expect(Date.now() - t0).toBeLessThan(1500);
-    await sleep(250);
+    await sleep(250); // on purpose: Redis stays down while steps finish, so their writes are buffered
     await startServer();
 
     const [r1, r2] = await Promise.all([task.waitResult({ timeoutMs: 15_000 }), second.waitResult({ timeoutMs: 15_000 })]);
@@ -60,7 +62,7 @@ describe("RedisPipelineStorage when Redis restarts", () => {
     expect((await storage.getMetrics({ days: 1 })).completed).toBe(2);
     await tracking.close();
     redis.disconnect();
-    await sleep(50);
+    await sleep(50); // on purpose: a rejection from the disconnect would surface a moment later
     process.off("unhandledRejection", onUnhandled);
     expect(unhandled).toEqual([]);
   });

@@ -77,8 +77,9 @@ describe("after a Redis restart", () => {
     await runRemoteWriter(before);
     await heardBefore;
 
+    const closed = new Promise((r) => redis.once("close", r));
     await redisServer.kill();
-    await new Promise((r) => setTimeout(r, 300));
+    await closed; // the server's client saw the outage
     await redisServer.start();
     // A restarted Redis has no subscribers until the server's subscriber connection resubscribes.
     await waitUntil("the change feed is subscribed again", async () => (await subscribedChannels()) > 0);

@@ -115,7 +115,7 @@ describe("node dist/server/index.js", () => {
     expect(await waitForLog(server, "retention cleanup scheduled")).toMatchObject({ retentionDays: 7 });
     const health = (await (await fetch(`${server.url}/api/health`)).json()) as { storage: string };
     expect(health.storage).toBe("redis");
-    // The demo starts a run at once and back-fills hundreds: 2 s of nothing means it is off.
+    // On purpose: the demo starts a run at once and back-fills hundreds, so 2 s of nothing means it is off.
     await new Promise((r) => setTimeout(r, 2_000));
     expect(await items(server.url)).toEqual([]);
     await stopGracefully(server);
