@@ -162,10 +162,9 @@ test.describe("screenshots", () => {
   }
 
   test("the detail page does not scroll sideways on a phone", async ({ page, control }) => {
-    // Known bug: the step table's screen-reader-only "Result" header is absolutely positioned with
-    // no positioned ancestor inside its overflow-x-auto wrapper, so it escapes the wrapper's clip
-    // and widens the document (about 630 px at 390). Playwright reports it fixed by failing here.
-    test.fail();
+    // The step table's screen-reader-only "Result" header is absolutely positioned: without a
+    // positioned ancestor inside the overflow-x-auto wrapper it escaped the wrapper's clip and
+    // widened the document (about 630 px at 390).
     const id = uniqueId("shot-mobile");
     await control.startRun({ id, name: "report", steps: [{ name: "load", ms: 10 }, { name: "stats", ms: 10, dependsOn: ["load"] }] });
     await control.waitRun(id);

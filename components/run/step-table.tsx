@@ -21,7 +21,7 @@ export function StepTable({ steps }: { steps: StepStatusJSON[] }) {
     });
 
   return (
-    <div className="overflow-x-auto p-2">
+    <div className="relative overflow-x-auto p-2">
       <table className="w-full text-sm">
         <thead className="border-b border-zinc-200 dark:border-zinc-800">
           <tr>
