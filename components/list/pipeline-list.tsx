@@ -114,8 +114,9 @@ export function PipelineList({ initial, status, q }: { initial: PipelinePage; st
                 />;
             })}
           </div>
-          {items.length === 0 && <EmptyState filtered={filtered} />}
         </div>
+        {/* Outside the table: a table may only hold rows (axe: aria-required-children). */}
+        {items.length === 0 && <EmptyState filtered={filtered} />}
       </div>
       <div className="flex items-center justify-between text-sm text-subtle">
         <span data-testid="loaded-count">
