@@ -23,7 +23,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
         aria-describedby={failed ? "login-error" : undefined}
       >
         <h1 className="text-xl font-semibold">Pipewatch</h1>
-        <p className="text-sm text-gray-600 dark:text-gray-400">This dashboard needs its access token.</p>
+        <p className="text-sm text-muted">This dashboard needs its access token.</p>
         <input type="hidden" name="next" value={next} />
         <div className="space-y-1">
           <label htmlFor="token" className="block text-sm font-medium">Dashboard token</label>
@@ -39,7 +39,7 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
           />
         </div>
         {failed && (
-          <p id="login-error" role="alert" className="text-sm text-red-600 dark:text-red-400">
+          <p id="login-error" role="alert" className="text-sm text-danger">
             That token is not valid.
           </p>
         )}

@@ -114,15 +114,16 @@ export function PipelineList({ initial, status, q }: { initial: PipelinePage; st
                 />;
             })}
           </div>
-          {items.length === 0 && <EmptyState filtered={filtered} />}
         </div>
+        {/* Outside the table: a table may only hold rows (axe: aria-required-children). */}
+        {items.length === 0 && <EmptyState filtered={filtered} />}
       </div>
-      <div className="flex items-center justify-between text-sm text-zinc-500">
+      <div className="flex items-center justify-between text-sm text-subtle">
         <span data-testid="loaded-count">
           {items.length} run{items.length === 1 ? "" : "s"} loaded
         </span>
         {list.loadError && (
-          <span role="alert" className="text-rose-600">
+          <span role="alert" className="text-danger">
             Could not load more: {list.loadError}
           </span>
         )}

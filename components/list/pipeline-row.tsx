@@ -45,25 +45,25 @@ export const PipelineRow = memo(function PipelineRow({ summary, leaving, rowInde
       <div role="cell" className="min-w-0">
         <Link
           href={`/pipelines/${encodeURIComponent(summary.pipelineId)}`}
-          className="block truncate rounded font-mono text-[13px] text-sky-700 hover:underline dark:text-sky-400 focus-ring"
+          className="block truncate rounded font-mono text-[13px] text-accent hover:underline focus-ring"
           title={summary.pipelineId}
         >
           {summary.pipelineId}
         </Link>
         {summary.currentStep && (
-          <div className={`${HIDE_SMALL} truncate text-xs text-zinc-500`} title={`Running step: ${summary.currentStep}`}>
+          <div className={`${HIDE_SMALL} truncate text-xs text-subtle`} title={`Running step: ${summary.currentStep}`}>
             ▸ {summary.currentStep}
           </div>
         )}
-        <div className={`${SMALL_ONLY} truncate text-xs text-zinc-500`}>
+        <div className={`${SMALL_ONLY} truncate text-xs text-subtle`}>
           {summary.pipelineName ?? "unnamed"}
           {summary.currentStep && ` · ▸ ${summary.currentStep}`}
         </div>
       </div>
       <div role="cell" className={`${HIDE_SMALL} truncate`} title={summary.pipelineName ?? undefined}>
-        {summary.pipelineName ?? <span className="text-zinc-400">unnamed</span>}
+        {summary.pipelineName ?? <span className="text-subtle">unnamed</span>}
       </div>
-      <div role="cell" className={`${HIDE_SMALL} text-xs text-zinc-600 dark:text-zinc-400`}>
+      <div role="cell" className={`${HIDE_SMALL} text-xs text-muted`}>
         {summary.pipelineType}
       </div>
       <div role="cell">
@@ -72,13 +72,13 @@ export const PipelineRow = memo(function PipelineRow({ summary, leaving, rowInde
       <div role="cell" className={HIDE_SMALL}>
         <StepProgress total={summary.stepsTotal} completed={summary.stepsCompleted} failed={summary.stepsFailed} />
       </div>
-      <div role="cell" className={`${HIDE_SMALL} text-xs text-zinc-600 dark:text-zinc-400`}>
+      <div role="cell" className={`${HIDE_SMALL} text-xs text-muted`}>
         <RelativeTime iso={summary.startedAt} />
       </div>
       <div role="cell" className={`${HIDE_SMALL} text-xs`}>
         <LiveDuration startedAt={summary.startedAt} durationMs={summary.durationMs} running={running} />
       </div>
-      <div role="cell" className={`${HIDE_SMALL} truncate text-xs text-rose-700 dark:text-rose-400`} title={summary.error ?? undefined}>
+      <div role="cell" className={`${HIDE_SMALL} truncate text-xs text-danger`} title={summary.error ?? undefined}>
         {summary.error}
       </div>
     </div>
@@ -86,7 +86,7 @@ export const PipelineRow = memo(function PipelineRow({ summary, leaving, rowInde
 });
 
 export function PipelineListHeader() {
-  const cell = "text-xs font-semibold uppercase tracking-wide text-zinc-500 dark:text-zinc-400";
+  const cell = "text-xs font-semibold uppercase tracking-wide text-subtle";
   return (
     <div role="row" className={`${LIST_COLUMNS} h-10 border-b border-zinc-200 px-4 dark:border-zinc-800`}>
       <div role="columnheader" className={cell}>Run id</div>

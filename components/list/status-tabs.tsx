@@ -32,7 +32,7 @@ export function StatusTabs({ active, q, counts }: { active: Status | null; q: st
             className={`inline-flex items-center gap-2 rounded-md px-3 py-1.5 text-sm font-medium focus-ring ${
               selected
                 ? "bg-zinc-900 text-white dark:bg-white dark:text-zinc-900"
-                : "text-zinc-600 hover:bg-zinc-200/60 dark:text-zinc-400 dark:hover:bg-zinc-800"
+                : "text-muted hover:bg-zinc-200/60 dark:hover:bg-zinc-800"
             }`}
           >
             {tab.label}

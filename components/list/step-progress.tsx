@@ -3,7 +3,7 @@ export function StepProgress({ total, completed, failed }: { total: number; comp
   const pct = (n: number) => (total > 0 ? (n / total) * 100 : 0);
   return (
     <div className="flex items-center gap-2" title={`${completed} of ${total} steps completed${failed ? `, ${failed} failed` : ""}`}>
-      <span className="w-10 shrink-0 text-xs tabular-nums text-zinc-600 dark:text-zinc-400">
+      <span className="w-10 shrink-0 text-xs tabular-nums text-muted">
         {completed}/{total}
       </span>
       <div className="flex h-1.5 w-full min-w-12 overflow-hidden rounded-full bg-zinc-200 dark:bg-zinc-700" aria-hidden="true">

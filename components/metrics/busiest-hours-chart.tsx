@@ -1,6 +1,6 @@
 "use client";
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
-import { AXIS_TICK, ChartFrame, GRID_STROKE } from "./chart-frame";
+import { AXIS_TICK, ChartFrame, GRID_STROKE, LEGEND } from "./chart-frame";
 
 const hourLabel = (hour: number) => `${String(hour).padStart(2, "0")}:00`;
 
@@ -12,7 +12,7 @@ export function BusiestHoursChart({ hours }: { hours: { hour: number; count: num
         <XAxis dataKey="hour" tickFormatter={hourLabel} tick={AXIS_TICK} interval={2} />
         <YAxis allowDecimals={false} tick={AXIS_TICK} width={48} label={{ value: "runs", angle: -90, position: "insideLeft", offset: 18, style: AXIS_TICK }} />
         <Tooltip labelFormatter={(label) => `${hourLabel(Number(label))}–${hourLabel((Number(label) + 1) % 24)} UTC`} cursor={{ fillOpacity: 0.1 }} />
-        <Legend wrapperStyle={{ fontSize: 12 }} />
+        <Legend {...LEGEND} />
         <Bar dataKey="count" name="Runs started (UTC hour)" fill="#6366f1" radius={[3, 3, 0, 0]} isAnimationActive={false} />
       </BarChart>
     </ChartFrame>

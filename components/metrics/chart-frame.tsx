@@ -13,9 +13,18 @@ export function ChartFrame({ height = 240, testId, children }: { height?: number
   );
 }
 
-/** Axis and grid styling shared by every chart; ticks stay readable in light and dark. */
-export const AXIS_TICK = { fontSize: 11, fill: "#71717a" };
+/**
+ * Axis, grid and legend styling shared by every chart. Ticks use the `subtle` text token (a CSS
+ * variable, so they follow the theme: SVG presentation attributes accept var()). Legend labels use
+ * `muted` text, not recharts' default of the series colour, which is a fill colour too light for
+ * text on white; the swatch beside each label still shows the colour.
+ */
+export const AXIS_TICK = { fontSize: 11, fill: "var(--color-subtle)" };
 export const GRID_STROKE = "currentColor";
+export const LEGEND = {
+  wrapperStyle: { fontSize: 12 },
+  formatter: (value: string) => <span className="text-muted">{value}</span>,
+};
 
 /** "2026-11-28" → "Nov 28" (UTC, the day the metrics mean). */
 export function shortDay(date: string): string {

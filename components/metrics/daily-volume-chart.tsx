@@ -2,7 +2,7 @@
 /** Runs started per UTC day, stacked by how they ended (still running ones as "other"). */
 import { Bar, BarChart, CartesianGrid, Legend, Tooltip, XAxis, YAxis } from "recharts";
 import type { DailyMetrics } from "@/lib/tracking/metrics-types";
-import { AXIS_TICK, ChartFrame, GRID_STROKE, shortDay } from "./chart-frame";
+import { AXIS_TICK, ChartFrame, GRID_STROKE, LEGEND, shortDay } from "./chart-frame";
 import { STATUS_COLOR } from "../ui/status-style";
 
 export function DailyVolumeChart({ daily }: { daily: DailyMetrics[] }) {
@@ -20,7 +20,7 @@ export function DailyVolumeChart({ daily }: { daily: DailyMetrics[] }) {
         <XAxis dataKey="date" tickFormatter={shortDay} tick={AXIS_TICK} minTickGap={16} />
         <YAxis allowDecimals={false} tick={AXIS_TICK} width={48} label={{ value: "runs", angle: -90, position: "insideLeft", offset: 18, style: AXIS_TICK }} />
         <Tooltip labelFormatter={(label) => `${shortDay(String(label))} (UTC)`} cursor={{ fillOpacity: 0.1 }} />
-        <Legend wrapperStyle={{ fontSize: 12 }} />
+        <Legend {...LEGEND} />
         <Bar dataKey="completed" name="Completed" stackId="runs" fill={STATUS_COLOR.COMPLETED} isAnimationActive={false} />
         <Bar dataKey="failed" name="Failed" stackId="runs" fill={STATUS_COLOR.FAILED} isAnimationActive={false} />
         <Bar dataKey="cancelled" name="Cancelled" stackId="runs" fill={STATUS_COLOR.CANCELLED} isAnimationActive={false} />

@@ -5,9 +5,9 @@ import { formatPercent, formatRate } from "./metric-format";
 function Kpi({ label, value, hint, testId }: { label: string; value: string; hint: string; testId: string }) {
   return (
     <div className="card p-4" data-testid={testId}>
-      <p className="text-xs font-medium uppercase tracking-wide text-zinc-500">{label}</p>
+      <p className="text-xs font-medium uppercase tracking-wide text-subtle">{label}</p>
       <p className="mt-1 text-2xl font-semibold tabular-nums">{value}</p>
-      <p className="mt-0.5 text-xs text-zinc-500">{hint}</p>
+      <p className="mt-0.5 text-xs text-subtle">{hint}</p>
     </div>
   );
 }

@@ -12,7 +12,7 @@ export function MetricsRangePicker({ days }: { days: number }) {
           aria-current={d === days ? "page" : undefined}
           data-testid={`range-${d}`}
           className={`rounded px-3 py-1 text-sm font-medium focus-ring ${
-            d === days ? "bg-zinc-900 text-white dark:bg-white dark:text-zinc-900" : "text-zinc-600 hover:bg-zinc-100 dark:text-zinc-400 dark:hover:bg-zinc-800"
+            d === days ? "bg-zinc-900 text-white dark:bg-white dark:text-zinc-900" : "text-muted hover:bg-zinc-100 dark:hover:bg-zinc-800"
           }`}
         >
           {d === 1 ? "24 h" : `${d} days`}

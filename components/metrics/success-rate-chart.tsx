@@ -2,7 +2,7 @@
 /** Success rate per UTC day; a day without finished runs is a gap (null), never 0%. */
 import { CartesianGrid, Legend, Line, LineChart, Tooltip, XAxis, YAxis } from "recharts";
 import type { DailyMetrics } from "@/lib/tracking/metrics-types";
-import { AXIS_TICK, ChartFrame, GRID_STROKE, shortDay } from "./chart-frame";
+import { AXIS_TICK, ChartFrame, GRID_STROKE, LEGEND, shortDay } from "./chart-frame";
 
 export function SuccessRateChart({ daily }: { daily: DailyMetrics[] }) {
   const data = daily.map((d) => ({
@@ -20,7 +20,7 @@ export function SuccessRateChart({ daily }: { daily: DailyMetrics[] }) {
           labelFormatter={(label) => `${shortDay(String(label))} (UTC)`}
           formatter={(value) => (value === null || value === undefined ? ["no finished runs", "Success rate"] : [`${String(value)}%`, "Success rate"])}
         />
-        <Legend wrapperStyle={{ fontSize: 12 }} />
+        <Legend {...LEGEND} />
         <Line
           type="linear"
           dataKey="rate"

@@ -49,7 +49,7 @@ export function DeleteRunDialog({ pipelineId, onDeleting, onFailed }: Props) {
   return (
     <Dialog.Root open={open} onOpenChange={setOpen}>
       <Dialog.Trigger asChild>
-        <button type="button" className="btn text-rose-700 dark:text-rose-400" data-testid="delete-run">
+        <button type="button" className="btn text-danger" data-testid="delete-run">
           Delete
         </button>
       </Dialog.Trigger>
@@ -57,12 +57,12 @@ export function DeleteRunDialog({ pipelineId, onDeleting, onFailed }: Props) {
         <Dialog.Overlay className="fixed inset-0 z-40 bg-black/40" />
         <Dialog.Content className="card fixed left-1/2 top-1/2 z-50 w-[min(92vw,28rem)] -translate-x-1/2 -translate-y-1/2 p-6 focus:outline-none">
           <Dialog.Title className="text-lg font-semibold">Delete this run?</Dialog.Title>
-          <Dialog.Description className="mt-2 break-all text-sm text-zinc-500">
+          <Dialog.Description className="mt-2 break-all text-sm text-subtle">
             Run <span className="font-mono">{pipelineId}</span> and its step results are removed from the storage. A run
             still executing is cancelled first. This cannot be undone.
           </Dialog.Description>
           {error && (
-            <p role="alert" className="mt-3 rounded-md bg-rose-50 p-2 text-sm text-rose-700 dark:bg-rose-950/60 dark:text-rose-300" data-testid="delete-error">
+            <p role="alert" className="mt-3 rounded-md bg-rose-50 p-2 text-sm text-danger dark:bg-rose-950/60" data-testid="delete-error">
               Could not delete: {error}
             </p>
           )}

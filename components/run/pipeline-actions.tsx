@@ -44,7 +44,7 @@ export function PipelineActions({ run, onChanged, onDeleting }: Props) {
         <DeleteRunDialog pipelineId={run.pipelineId} onDeleting={onDeleting} onFailed={(message) => setError(message && `Delete failed: ${message}`)} />
       </div>
       {error && (
-        <p role="alert" className="text-xs text-rose-600 dark:text-rose-400" data-testid="action-error">
+        <p role="alert" className="text-xs text-danger" data-testid="action-error">
           {error}
         </p>
       )}

@@ -12,7 +12,7 @@ export function PipelineDetail({ initial }: { initial: PipelineStatusJSON }) {
   const { run, setRun, deleted, refetch, setDeleting } = useLivePipeline(initial);
   return (
     <div className="space-y-6">
-      <nav aria-label="Breadcrumb" className="text-sm text-zinc-500">
+      <nav aria-label="Breadcrumb" className="text-sm text-subtle">
         <Link href="/" className="rounded hover:text-zinc-900 hover:underline dark:hover:text-white focus-ring">
           Pipelines
         </Link>
@@ -28,13 +28,13 @@ export function PipelineDetail({ initial }: { initial: PipelineStatusJSON }) {
         {!deleted && <PipelineActions run={run} onChanged={(next) => (next ? setRun(next) : void refetch())} onDeleting={setDeleting} />}
       </PipelineHeader>
       <section className="card p-5" aria-labelledby="timeline-title">
-        <h2 id="timeline-title" className="mb-4 text-sm font-semibold uppercase tracking-wide text-zinc-500">
+        <h2 id="timeline-title" className="mb-4 text-sm font-semibold uppercase tracking-wide text-subtle">
           Step timeline
         </h2>
         <StepTimeline run={run} />
       </section>
       <section className="card" aria-labelledby="steps-title">
-        <h2 id="steps-title" className="px-5 pt-5 text-sm font-semibold uppercase tracking-wide text-zinc-500">
+        <h2 id="steps-title" className="px-5 pt-5 text-sm font-semibold uppercase tracking-wide text-subtle">
           Steps
         </h2>
         <StepTable steps={run.steps} />

@@ -8,7 +8,7 @@ import { STATUS_BADGE } from "../ui/status-style";
 function Field({ label, children }: { label: string; children: ReactNode }) {
   return (
     <div className="min-w-0">
-      <dt className="text-xs font-medium uppercase tracking-wide text-zinc-500">{label}</dt>
+      <dt className="text-xs font-medium uppercase tracking-wide text-subtle">{label}</dt>
       <dd className="mt-0.5 truncate text-sm">{children}</dd>
     </div>
   );
@@ -29,7 +29,7 @@ export function PipelineHeader({ run, children }: { run: PipelineStatusJSON; chi
               {run.status}
             </span>
           </div>
-          <p className="mt-1 break-all font-mono text-sm text-zinc-500">{run.pipelineId}</p>
+          <p className="mt-1 break-all font-mono text-sm text-subtle">{run.pipelineId}</p>
         </div>
         <div className="flex shrink-0 flex-wrap gap-2">{children}</div>
       </div>
@@ -50,7 +50,7 @@ export function PipelineHeader({ run, children }: { run: PipelineStatusJSON; chi
       </dl>
       {run.error && (
         <div className="mt-4 rounded-md border border-rose-200 bg-rose-50 p-3 dark:border-rose-900 dark:bg-rose-950/50">
-          <p className="text-xs font-semibold uppercase tracking-wide text-rose-700 dark:text-rose-300">Error</p>
+          <p className="text-xs font-semibold uppercase tracking-wide text-danger">Error</p>
           <pre className="mt-1 max-h-48 overflow-auto whitespace-pre-wrap break-words font-mono text-sm text-rose-900 dark:text-rose-200" data-testid="pipeline-error">
             {run.error}
           </pre>

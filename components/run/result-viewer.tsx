@@ -34,13 +34,13 @@ export function ResultViewer({ result }: { result: unknown }) {
   return (
     <div className="space-y-2" data-testid="result-viewer">
       {truncated && (
-        <p className="text-xs text-amber-700 dark:text-amber-300" data-testid="result-truncated">
+        <p className="text-xs text-warning" data-testid="result-truncated">
           Result truncated when stored: {formatBytes(result.bytes)} ({result.bytes.toLocaleString()} bytes). Showing its
           beginning.
         </p>
       )}
       {text.length > MAX_CHARS && (
-        <p className="text-xs text-zinc-500">
+        <p className="text-xs text-subtle">
           Showing the first {MAX_CHARS.toLocaleString()} of {text.length.toLocaleString()} characters; export the run for all of it.
         </p>
       )}

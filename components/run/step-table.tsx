@@ -7,7 +7,7 @@ import { LiveDuration } from "../ui/live-duration";
 import { ResultViewer } from "./result-viewer";
 import { StatusBadge } from "../ui/status-badge";
 
-const TH = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-zinc-500";
+const TH = "px-3 py-2 text-left text-xs font-semibold uppercase tracking-wide text-subtle";
 const TD = "px-3 py-2 align-top";
 
 export function StepTable({ steps }: { steps: StepStatusJSON[] }) {
@@ -50,14 +50,14 @@ export function StepTable({ steps }: { steps: StepStatusJSON[] }) {
                   <td className={TD}>
                     <StatusBadge status={step.status} />
                   </td>
-                  <td className={`${TD} whitespace-nowrap tabular-nums text-zinc-600 dark:text-zinc-400`}>{step.startedAt ? formatUtc(step.startedAt).slice(11, 23) : "—"}</td>
-                  <td className={`${TD} whitespace-nowrap tabular-nums text-zinc-600 dark:text-zinc-400`}>{step.completedAt ? formatUtc(step.completedAt).slice(11, 23) : "—"}</td>
+                  <td className={`${TD} whitespace-nowrap tabular-nums text-muted`}>{step.startedAt ? formatUtc(step.startedAt).slice(11, 23) : "—"}</td>
+                  <td className={`${TD} whitespace-nowrap tabular-nums text-muted`}>{step.completedAt ? formatUtc(step.completedAt).slice(11, 23) : "—"}</td>
                   <td className={TD}>
                     <LiveDuration startedAt={step.startedAt} durationMs={step.durationMs} running={step.status === "RUNNING"} />
                   </td>
                   <td className={`${TD} tabular-nums`}>{step.attempts}</td>
                   <td className={`${TD} max-w-xs`}>
-                    {step.error && <p className="line-clamp-3 break-words text-xs text-rose-700 dark:text-rose-400" title={step.error} data-testid="step-error">{step.error}</p>}
+                    {step.error && <p className="line-clamp-3 break-words text-xs text-danger" title={step.error} data-testid="step-error">{step.error}</p>}
                   </td>
                   <td className={`${TD} text-right`}>
                     {hasResult && (

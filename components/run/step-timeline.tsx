@@ -58,12 +58,12 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
     ? run.steps.slice().sort((a, b) => (stages.get(a.stepName) ?? 0) - (stages.get(b.stepName) ?? 0))
     : run.steps;
 
-  if (run.steps.length === 0) return <p className="text-sm text-zinc-500">This run declares no steps.</p>;
+  if (run.steps.length === 0) return <p className="text-sm text-subtle">This run declares no steps.</p>;
 
   return (
     <div className="overflow-x-auto">
       <div className="min-w-[640px]">
-        <div className={`${COLUMNS} text-xs text-zinc-500`} aria-hidden="true">
+        <div className={`${COLUMNS} text-xs text-subtle`} aria-hidden="true">
           <span />
           <div className="relative h-5 border-b border-zinc-200 dark:border-zinc-700">
             {axisTicks(span).map((t) => (
@@ -93,7 +93,7 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
             return (
               <li key={step.stepName}>
                 {newStage && (
-                  <p className="mt-2 border-t border-dashed border-zinc-200 pt-1 text-[11px] font-semibold uppercase tracking-wide text-zinc-400 dark:border-zinc-700">
+                  <p className="mt-2 border-t border-dashed border-zinc-200 pt-1 text-[11px] font-semibold uppercase tracking-wide text-subtle dark:border-zinc-700">
                     Stage {stage + 1}
                   </p>
                 )}
@@ -103,7 +103,7 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
                       {step.stepName}
                     </p>
                     {step.dependsOn.length > 0 && (
-                      <p className="truncate text-[11px] text-zinc-500" title={`Waits for ${step.dependsOn.join(", ")}`}>
+                      <p className="truncate text-[11px] text-subtle" title={`Waits for ${step.dependsOn.join(", ")}`}>
                         ↳ after {step.dependsOn.join(", ")}
                       </p>
                     )}
@@ -127,7 +127,7 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
                     </div>
                   </div>
                   {/* Beside the bar, never over it: a full-width bar would hide it. */}
-                  <span className="text-right text-xs tabular-nums text-zinc-600 dark:text-zinc-400">
+                  <span className="text-right text-xs tabular-nums text-muted">
                     {step.durationMs !== null ? formatDuration(step.durationMs) : step.status === "RUNNING" ? "running" : step.status.toLowerCase()}
                   </span>
                 </div>

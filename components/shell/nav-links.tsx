@@ -21,7 +21,7 @@ export function NavLinks() {
             className={`rounded-md px-3 py-1.5 text-sm font-medium focus-ring ${
               active
                 ? "bg-zinc-100 text-zinc-900 dark:bg-zinc-800 dark:text-white"
-                : "text-zinc-600 hover:bg-zinc-100 hover:text-zinc-900 dark:text-zinc-400 dark:hover:bg-zinc-800 dark:hover:text-white"
+                : "text-muted hover:bg-zinc-100 hover:text-zinc-900 dark:hover:bg-zinc-800 dark:hover:text-white"
             }`}
           >
             {link.label}

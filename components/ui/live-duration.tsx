@@ -6,7 +6,7 @@ import { useNow } from "./use-now";
 export function LiveDuration({ startedAt, durationMs, running }: { startedAt: string | null; durationMs: number | null; running: boolean }) {
   const now = useNow();
   if (durationMs !== null && !running) return <span className="tabular-nums">{formatDuration(durationMs)}</span>;
-  if (!running || !startedAt) return <span className="text-zinc-400">—</span>;
+  if (!running || !startedAt) return <span className="text-subtle">—</span>;
   const elapsed = now === 0 ? null : Math.max(0, now - new Date(startedAt).getTime());
-  return <span className="tabular-nums text-sky-700 dark:text-sky-300">{elapsed === null ? "…" : formatDuration(elapsed)}</span>;
+  return <span className="tabular-nums text-accent">{elapsed === null ? "…" : formatDuration(elapsed)}</span>;
 }

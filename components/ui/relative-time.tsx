@@ -6,7 +6,7 @@ import { useNow } from "./use-now";
 
 export function RelativeTime({ iso }: { iso: string | null }) {
   const now = useNow();
-  if (!iso) return <span className="text-zinc-400">—</span>;
+  if (!iso) return <span className="text-subtle">—</span>;
   const date = new Date(iso);
   const title = `${date.toLocaleString()} (local)\n${formatUtc(iso)}`;
   // Under 5 s, "0 seconds ago" / "3 seconds ago" only flicker; "just now" says the same.

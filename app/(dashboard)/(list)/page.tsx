@@ -29,7 +29,7 @@ export default async function PipelinesPage({ searchParams }: { searchParams: Se
     <div className="space-y-4">
       <div>
         <h1 className="text-xl font-semibold tracking-tight">Pipeline runs</h1>
-        <p className="text-sm text-zinc-500">Every tracked run, newest first, updating live.</p>
+        <p className="text-sm text-subtle">Every tracked run, newest first, updating live.</p>
       </div>
       <PipelineList initial={{ items: page.items, nextCursor: page.nextCursor, counts }} status={status} q={q} />
     </div>

@@ -18,7 +18,7 @@ function ChartCard({ title, subtitle, children }: { title: string; subtitle: str
   return (
     <section className="card p-5" aria-label={title}>
       <h2 className="text-sm font-semibold">{title}</h2>
-      <p className="mb-3 text-xs text-zinc-500">{subtitle}</p>
+      <p className="mb-3 text-xs text-subtle">{subtitle}</p>
       {children}
     </section>
   );
@@ -39,7 +39,7 @@ export default async function MetricsPage({ searchParams }: { searchParams: Sear
       <div className="flex flex-col gap-3 sm:flex-row sm:items-end sm:justify-between">
         <div>
           <h1 className="text-xl font-semibold tracking-tight">Metrics</h1>
-          <p className="text-sm text-zinc-500">
+          <p className="text-sm text-subtle">
             Last {days} day{days === 1 ? "" : "s"} (UTC days), computed {metrics.to.slice(0, 19).replace("T", " ")} UTC.
           </p>
         </div>
