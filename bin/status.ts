@@ -1,7 +1,7 @@
 /**
- * `npm run status -- <id>`                       print one run (console renderer, guide §9.1)
+ * `npm run status -- <id>`                       print one run (the console renderer)
  * `npm run status -- --list [--status S] [--limit N]`   a table of runs, newest first
- * `npm run status -- --cleanup <days>`           delete finished runs older than <days> (guide §10.2)
+ * `npm run status -- --cleanup <days>`           delete finished runs older than <days>
  * REDIS_URL chooses the server (default redis://127.0.0.1:6379), REDIS_PREFIX the key prefix.
  * Errors (bad arguments, unknown id, unreachable Redis) print one line to stderr and exit 1.
  */

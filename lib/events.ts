@@ -1,5 +1,5 @@
 /**
- * The typed Socket.IO event maps (contract §4), shared by the server and the browser. No event
+ * The typed Socket.IO event maps (docs/events.md), shared by the server and the browser. No event
  * name is written as a bare string anywhere else.
  */
 import type { PipelineSummary, StepStatusJSON } from "./tracking/models";

@@ -1,5 +1,5 @@
 /**
- * Pipewatch's one public entry (contract §1). Usable from any Node process: no Next.js, no React.
+ * Pipewatch's one public entry (the `pipewatch` package; see README.md's library tour). Usable from any Node process: no Next.js, no React.
  */
 export { Pipeline, type PipelineOptions, type KiqOptions } from "./pipeline/pipeline";
 export { PipelineTask } from "./pipeline/task";

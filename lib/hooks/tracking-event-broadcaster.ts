@@ -1,5 +1,5 @@
 /**
- * Bridges tracking to hooks (guide §6): `tracking.addListener(broadcaster.onStatusUpdate)` re-emits
+ * Bridges tracking to hooks: `tracking.addListener(broadcaster.onStatusUpdate)` re-emits
  * every status change as the `status:update` hook, which a Socket.IO server (or anything else)
  * subscribes to. `onStatusUpdate` is an arrow property, so passing it unbound works.
  */

@@ -15,7 +15,7 @@ export interface StepContext {
 /**
  * Declared through a method so its parameter is checked bivariantly: a step written for a narrower
  * input (`(rows: Row[]) => ...`, `({ load }: { load: Row[] }) => ...`) fits where the pipeline
- * only knows `unknown` or `Record<string, unknown>`, as users write them (contract §1 sample).
+ * only knows `unknown` or `Record<string, unknown>`, as users write them.
  */
 export type StepFunction<I = unknown, O = unknown> = {
   step(input: I, ctx: StepContext): O | Promise<O>;

@@ -1,5 +1,5 @@
 /**
- * Pipeline (contract §1): declare steps, attach tracking and hooks, `kiq` a run.
+ * Pipeline: declare steps, attach tracking and hooks, `kiq` a run.
  *
  *   const etl = new Pipeline(broker, { name: "etl" })
  *     .step("extract", async (input) => fetchRows(input))

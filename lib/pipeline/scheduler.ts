@@ -1,5 +1,5 @@
 /**
- * PipelineScheduler (guide §10.2): run a function, or kiq a pipeline, on a cron schedule (croner).
+ * PipelineScheduler: run a function, or kiq a pipeline, on a cron schedule (croner).
  * Five fields, or six with seconds first. An invalid expression throws at once; a failing job is
  * logged and the schedule goes on.
  */

@@ -1,5 +1,5 @@
 /**
- * A run for the terminal (guide §9.1): header, then one line per step with a bar scaled to its
+ * A run for the terminal: header, then one line per step with a bar scaled to its
  * duration, names aligned, and totals.
  */
 import type { PipelineStatus } from "./models";

@@ -1,6 +1,6 @@
 /**
- * Tracking listeners (contract §1): a function that hears every status change, or an object with
- * any of the guide's §8 callbacks. Calls are isolated: a listener that throws, rejects or never
+ * Tracking listeners: a function that hears every status change, or an object with
+ * any of the lifecycle callbacks below. Calls are isolated: a listener that throws, rejects or never
  * settles is logged and otherwise ignored, and is never awaited by a run.
  */
 import type { Logger } from "../logger";

@@ -1,4 +1,4 @@
-/** `PipelineMetrics` (contract §2): what `getMetrics({ days })` answers. UTC days, zero-filled. */
+/** `PipelineMetrics` (docs/api.md, GET /api/metrics): what `getMetrics({ days })` answers. UTC days, zero-filled. */
 export interface DailyMetrics {
   /** YYYY-MM-DD (UTC) */
   date: string;

@@ -1,5 +1,5 @@
 /**
- * The tracking data model (contract §2). Dates are `Date` in memory and ISO-8601 UTC strings in
+ * The tracking data model (docs/api.md describes its JSON). Dates are `Date` in memory and ISO-8601 UTC strings in
  * JSON; `serializeStatus` / `parseStatus` convert between the two and are the only place that does.
  */
 import { z } from "zod";
@@ -19,7 +19,7 @@ export interface StepStatus {
   result: unknown;
   error: string | null;
   dependsOn: string[];
-  /** 1 unless retried (contract §2): one more for every retry; a step that never started has 1. */
+  /** 1 unless retried: one more for every retry; a step that never started has 1. */
   attempts: number;
   /** Who ran the step (the broker's worker id). */
   workerId: string | null;

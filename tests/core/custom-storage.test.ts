@@ -1,5 +1,5 @@
 /**
- * Guide §5.3: a user's own storage. This one keeps runs in a Map of JSON strings (as a database
+ * A user's own storage. This one keeps runs in a Map of JSON strings (as a database
  * would hold rows), built only from the library's public exports, and passes the same contract
  * battery as the built-in storages — proof that the battery is usable by a custom backend.
  */
@@ -39,7 +39,7 @@ class JsonMapStorage implements TrackingStorage {
   }
   async saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void> {
     // Read and write with no await between them: an async read-modify-write loses concurrent
-    // steps (the contract's "concurrent saveStep" test catches exactly that).
+    // steps (the battery's "concurrent saveStep" test catches exactly that).
     const row = this.rows.get(pipelineId);
     if (!row) return;
     const status = parseStatus(JSON.parse(row));
@@ -117,12 +117,12 @@ class JsonMapStorage implements TrackingStorage {
   }
 }
 
-runStorageContract("custom JsonMapStorage (guide §5.3)", async () => {
+runStorageContract("custom JsonMapStorage", async () => {
   const storage = new JsonMapStorage();
   return { storage, cleanup: () => storage.close() };
 });
 
-describe("guide §5.3 custom storage", () => {
+describe("a custom storage", () => {
   it("plugs into the manager and records runs", async () => {
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(new JsonMapStorage());
     const pipeline = new Pipeline(new InMemoryBroker()).step("a", () => 1).step("b", (n: number) => n + 1).withTracking(tracking);

@@ -40,7 +40,7 @@ describe("outcomes", () => {
     expect(status.completedAt!.getTime()).toBeGreaterThanOrEqual(status.startedAt.getTime());
   });
 
-  it("counts attempts as the contract says: 1 unless retried, a step not yet started included", async () => {
+  it("counts attempts: 1 unless retried, a step not yet started included", async () => {
     const { tracking } = memoryTracking();
     const gate = deferred<number>();
     const p = new Pipeline(new InMemoryBroker()).step("a", () => gate.promise).step("b", (n: number) => n).withTracking(tracking);

@@ -1,4 +1,4 @@
-/** Results are stored JSON-safe; statuses serialize to the contract's JSON and back. */
+/** Results are stored JSON-safe; statuses serialize to the API's JSON and back. */
 import { describe, expect, it } from "vitest";
 import {
   InMemoryBroker, Pipeline, parseStatus, serializeStatus, summarize, toJsonSafe,
@@ -111,7 +111,7 @@ describe("serializeStatus / parseStatus", () => {
     ],
   };
 
-  it("writes ISO-8601 UTC dates and the contract's camelCase names, and reads them back", () => {
+  it("writes ISO-8601 UTC dates and the API's camelCase names, and reads them back", () => {
     const json = serializeStatus(status);
     expect(json.startedAt).toBe("2026-11-28T08:00:00.000Z");
     expect(json.steps[2]!.startedAt).toBeNull();

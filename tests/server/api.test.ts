@@ -1,4 +1,4 @@
-/** The REST API (contract §3) over HTTP against the real server, memory storage. */
+/** The REST API (docs/api.md) over HTTP against the real server, memory storage. */
 import { request } from "node:http";
 import { gunzipSync } from "node:zlib";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -49,7 +49,7 @@ describe("GET /api/pipelines", () => {
     const second = await json(`/api/pipelines?limit=1&cursor=${encodeURIComponent(first.body.nextCursor as string)}`);
     expect((second.body.items as { pipelineId: string }[])[0]!.pipelineId).toBe(completedId);
     expect(second.body.nextCursor).toBeNull();
-    // An empty value counts as absent (the contract's own example writes `?status=&q=`).
+    // An empty value counts as absent (`?status=&q=` is what a cleared search form sends).
     expect((await json("/api/pipelines?status=&q=&limit=&cursor=")).status).toBe(200);
   });
 

@@ -1,4 +1,4 @@
-/** Live events (contract §4) with a real socket.io-client against the real server. */
+/** Live events (docs/events.md) with a real socket.io-client against the real server. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { PipelineStatus, PipelineSummary, StepStatusJSON } from "../../lib/tracking/models";
 import { pipelineRoom } from "../../server/socket-guards";
@@ -36,7 +36,7 @@ describe("pipeline:update", () => {
     const done = await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id && s.status === "COMPLETED");
     expect(done).toMatchObject({ pipelineName: "live", stepsTotal: 2, stepsCompleted: 2, stepsFailed: 0, currentStep: null });
     expect(done).not.toHaveProperty("steps");
-    // Exactly the contract's PipelineSummary (§2), nothing more: no steps, results or internals.
+    // Exactly a PipelineSummary, nothing more: no steps, results or internals.
     expect(Object.keys(done).sort()).toEqual(["completedAt", "currentStep", "durationMs", "error", "pipelineId", "pipelineName",
       "pipelineType", "startedAt", "status", "stepsCompleted", "stepsFailed", "stepsTotal"]);
     expect(typeof done.startedAt).toBe("string");

@@ -1,4 +1,4 @@
-/** The contract's §1 code sample, with its free functions filled in, executed as written. */
+/** The library sample (a sequential and a dataflow pipeline, tracked), with its free functions filled in, executed as written. */
 import { describe, expect, it } from "vitest";
 import {
   Pipeline, InMemoryBroker,
@@ -18,7 +18,7 @@ const stats = ({ load: rows }: { load: Row[] }) => ({ total: rows.reduce((s, r) 
 const chart = ({ load: rows }: { load: Row[] }) => `chart:${rows.length}`;
 const publish = (inputs: { stats: { total: number }; chart: string }) => `${inputs.chart} total=${inputs.stats.total}`;
 
-describe("contract §1 sample", () => {
+describe("the library sample", () => {
   it("runs as written", async () => {
     const broker = new InMemoryBroker();
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withAutoStorage(broker);

@@ -1,6 +1,6 @@
 /**
- * Every example of the product guide (tracking-guide.txt), translated to TypeScript and run.
- * Section numbers follow the guide.
+ * Usage examples of the library, one per capability (quick start, queries, storages, hooks,
+ * metrics, listeners, console output, production practices), run as written.
  */
 import { Redis } from "ioredis";
 import { Counter, Histogram, Registry } from "prom-client";
@@ -24,7 +24,7 @@ function importedRun(pipelineId: string, startedAt: Date, status: PipelineStatus
   };
 }
 
-describe("guide §1 quick start", () => {
+describe("quick start", () => {
   it("tracks a run and answers its status", async () => {
     const broker = new InMemoryBroker();
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withAutoStorage(broker);
@@ -45,7 +45,7 @@ describe("guide §1 quick start", () => {
   });
 });
 
-describe("guide §2.1 initialization", () => {
+describe("initialization", () => {
   it("picks memory for a plain broker and Redis for a broker with a Redis connection", async () => {
     const broker = new InMemoryBroker();
     expect(new PipelineTrackingManager().withAutoStorage(broker).storage).toBeInstanceOf(InMemoryPipelineStorage);
@@ -69,8 +69,8 @@ describe("guide §2.1 initialization", () => {
   });
 });
 
-describe("guide §4 querying status", () => {
-  it("§4.1 answers a completed run's duration and result, a failed run's error", async () => {
+describe("querying status", () => {
+  it("answers a completed run's duration and result, a failed run's error", async () => {
     const broker = new InMemoryBroker();
     const { tracking } = memoryTracking();
     const ok = new Pipeline(broker, { name: "ok" }).step("answer", () => 42).withTracking(tracking);
@@ -91,7 +91,7 @@ describe("guide §4 querying status", () => {
     expect(lines.slice(1)).toEqual(["Result: 42", "Failed: disk full"]);
   });
 
-  it("§4.2 / §4.3 lists all runs newest first and filters by status", async () => {
+  it("lists all runs newest first and filters by status", async () => {
     const broker = new InMemoryBroker();
     const { tracking } = memoryTracking();
     const release = deferred();
@@ -118,7 +118,7 @@ describe("guide §4 querying status", () => {
     expect((await tracking.listPipelines({ status: "RUNNING" }))).toEqual([]);
   });
 
-  it("§4.4 answers the last N runs and runs since a date", async () => {
+  it("answers the last N runs and runs since a date", async () => {
     const { tracking } = memoryTracking();
     const now = Date.now();
     for (let i = 0; i < 15; i++) await tracking.storage.saveStatus(importedRun(`hist-${i}`, new Date(now - i * DAY_MS - 3_600_000)));
@@ -132,7 +132,7 @@ describe("guide §4 querying status", () => {
     await expect(tracking.getHistory({ since: new Date("nope") })).rejects.toThrow(TypeError);
   });
 
-  it("§4.5 deletes records older than 30 days and a specific run", async () => {
+  it("deletes records older than 30 days and a specific run", async () => {
     const broker = new InMemoryBroker();
     const { tracking } = memoryTracking();
     const now = Date.now();
@@ -154,7 +154,7 @@ describe("guide §4 querying status", () => {
   });
 });
 
-describe("guide §5.1 InMemoryPipelineStorage", () => {
+describe("InMemoryPipelineStorage", () => {
   it("keeps data in this process only: a new storage starts empty", async () => {
     const broker = new InMemoryBroker();
     const storage = new InMemoryPipelineStorage();
@@ -169,7 +169,7 @@ describe("guide §5.1 InMemoryPipelineStorage", () => {
   });
 });
 
-describe("guide §6 real-time tracking with hooks", () => {
+describe("real-time tracking with hooks", () => {
   it("re-emits every status change through the broadcaster's unbound onStatusUpdate", async () => {
     const broker = new InMemoryBroker();
     const { tracking } = memoryTracking();
@@ -194,7 +194,7 @@ describe("guide §6 real-time tracking with hooks", () => {
   });
 });
 
-describe("guide §7 metrics", () => {
+describe("metrics", () => {
   it("answers totals, success rate, average duration and failure reasons", async () => {
     const broker = new InMemoryBroker();
     const { tracking } = memoryTracking();
@@ -243,8 +243,8 @@ describe("guide §7 metrics", () => {
   });
 });
 
-describe("guide §8 event listeners", () => {
-  it("calls each optional listener method with the guide's arguments", async () => {
+describe("event listeners", () => {
+  it("calls each optional listener method with its documented arguments", async () => {
     const broker = new InMemoryBroker();
     const { tracking } = memoryTracking();
     const calls: string[] = [];
@@ -283,7 +283,7 @@ describe("guide §8 event listeners", () => {
   });
 });
 
-describe("guide §9.1 console output", () => {
+describe("console output", () => {
   const t0 = new Date("2026-11-28T10:00:00.000Z");
   const status: PipelineStatus = {
     pipelineId: "etl_2026_11_28", pipelineName: "etl", status: "COMPLETED", pipelineType: "sequential",
@@ -294,7 +294,7 @@ describe("guide §9.1 console output", () => {
     })),
   };
 
-  it("prints the guide's loop: one bar of duration/10 blocks per step", () => {
+  it("prints the console loop: one bar of duration/10 blocks per step", () => {
     const out = [`\n${"=".repeat(60)}`, `Pipeline: ${status.pipelineId}`, `Status: ${status.status}`,
       `Duration: ${(status.durationMs ?? 0).toFixed(0)}ms`, "Steps:"];
     for (const step of status.steps) {
@@ -324,11 +324,11 @@ describe("guide §9.1 console output", () => {
   });
 });
 
-describe("guide §10 production practices", () => {
+describe("production practices", () => {
   let scheduler: PipelineScheduler | null = null;
   afterEach(() => scheduler?.stopAll());
 
-  it("§10.2 schedules a daily cleanup at 3 AM", async () => {
+  it("schedules a daily cleanup at 3 AM", async () => {
     const broker = new InMemoryBroker();
     const { tracking } = memoryTracking();
     await tracking.storage.saveStatus(importedRun("very-old", new Date(Date.now() - 10 * DAY_MS)));
@@ -361,14 +361,14 @@ describe("guide §10 production practices", () => {
     }
   }
 
-  it("§10.3 reports healthy with a storage and unhealthy without one", async () => {
+  it("reports healthy with a storage and unhealthy without one", async () => {
     const broker = new InMemoryBroker();
     expect(await trackingHealth(broker, memoryTracking().tracking)).toEqual({ status: "healthy" });
     expect(await trackingHealth(broker, new PipelineTrackingManager({ logger: silentLogger() })))
       .toEqual({ status: "unhealthy", error: "No tracking storage configured" });
   });
 
-  it("§10.4 keeps only the newest 100 runs per id pattern", async () => {
+  it("keeps only the newest 100 runs per id pattern", async () => {
     const { tracking } = memoryTracking();
     const now = Date.now();
     for (let i = 0; i < 130; i++) await tracking.storage.saveStatus(importedRun(`etl_${i}`, new Date(now - i * 60_000)));
@@ -383,8 +383,7 @@ describe("guide §10 production practices", () => {
       const old = await tracking.listPipelines();
       const matching = old.filter((p) => fnmatch(p.pipelineId, pattern));
       if (matching.length > 100) {
-        // Newest first: everything past the first 100 is the oldest, so it goes. (The guide's
-        // Python slices `[-100:]`, which would delete the newest; keeping the newest is its intent.)
+        // Newest first: everything past the first 100 is the oldest, so it goes.
         for (const oldPipeline of matching.slice(100)) await tracking.deletePipeline(oldPipeline.pipelineId);
       }
     }
@@ -395,7 +394,7 @@ describe("guide §10 production practices", () => {
   });
 });
 
-describe("guide §11 No tracking storage configured", () => {
+describe("no tracking storage configured", () => {
   it("every manager method fails with the exact error before a storage is set", async () => {
     const tracking = new PipelineTrackingManager({ logger: silentLogger() });
     const message = "No tracking storage configured";
