@@ -28,11 +28,13 @@ local function epoch()
   return EPOCH
 end
 
-local CH_IDS, CH_LINES, CH_GONE = {}, {}, {}
+-- per change: its id and the rest of its line ("|<version>|<deleted>|<origin>|<id>", the seq goes first)
+local CH_IDS, CH_TAILS, CH_GONE = {}, {}, {}
 
 local function noteChange(v, deleted, origin, id)
-  table.insert(CH_IDS, id)
-  table.insert(CH_LINES, v .. '|' .. deleted .. '|' .. origin .. '|' .. id)
+  local n = #CH_IDS + 1
+  CH_IDS[n] = id
+  CH_TAILS[n] = '|' .. v .. '|' .. deleted .. '|' .. origin .. '|' .. id
   if deleted == 1 then table.insert(CH_GONE, id); table.insert(CH_GONE, v) end
 end
 
@@ -52,14 +54,17 @@ local function flushChanges()
   if n == 0 then return end
   local last = redis.call('INCRBY', CHANGE_SEQ_KEY, n)
   local first = last - n
-  local pairs_, lines = {}, {}
+  -- seq, id pairs for ZADD and the message's pieces; each seq is turned into a string once (Lua's
+  -- number formatting is a good part of the per-change cost)
+  local zargs, msg = {}, { '@', epoch() }
   for i = 1, n do
-    pairs_[2 * i - 1] = first + i; pairs_[2 * i] = CH_IDS[i]
-    lines[i] = (first + i) .. '|' .. CH_LINES[i]
+    local seq = tostring(first + i)
+    zargs[2 * i - 1] = seq; zargs[2 * i] = CH_IDS[i]
+    msg[3 * i] = '\n'; msg[3 * i + 1] = seq; msg[3 * i + 2] = CH_TAILS[i]
   end
   -- an id changed twice in one call: ZADD applies the pairs in order, so its latest seq stays
-  for i = 1, #pairs_, 1000 do redis.call('ZADD', CHANGE_LOG_KEY, unpack(pairs_, i, math.min(i + 999, #pairs_))) end
+  for i = 1, #zargs, 1000 do redis.call('ZADD', CHANGE_LOG_KEY, unpack(zargs, i, math.min(i + 999, #zargs))) end
   for i = 1, #CH_GONE, 1000 do redis.call('HSET', CHANGE_GONE_KEY, unpack(CH_GONE, i, math.min(i + 999, #CH_GONE))) end
   if math.floor(last / CHANGE_LOG_TRIM_EVERY) ~= math.floor(first / CHANGE_LOG_TRIM_EVERY) then trimChangeLog() end
-  redis.call('PUBLISH', CHANNEL_KEY, '@' .. epoch() .. '\n' .. table.concat(lines, '\n'))
+  redis.call('PUBLISH', CHANNEL_KEY, table.concat(msg))
 end
