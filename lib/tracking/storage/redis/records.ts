@@ -100,7 +100,7 @@ export interface RunRecordParts {
   stepContribution: (step: StepStatus) => string;
 }
 
-/** One whole-run save for the saveStatus script (field order documented there). */
+/** One whole-run save for the saveStatus script (field order: lua/includes/save-runs.lua). */
 export function runRecord({ status, contribution, expireAt, stepContribution }: RunRecordParts): string {
   const name = status.pipelineName;
   const lower = name === null ? "" : name.toLowerCase();
