@@ -33,7 +33,7 @@ function safeJson(value: unknown): string {
   }
 }
 
-/** Separators of the packed script arguments (redis/scripts.ts): unit, record, group. */
+/** Separators of the packed script arguments (lua/includes/transport.lua): unit, record, group. */
 const US = "\x1f";
 const RS = "\x1e";
 const GS = "\x1d";
@@ -93,7 +93,7 @@ export function stepRecord(pipelineId: string, step: StepStatus, contribution: s
 
 export interface RunRecordParts {
   status: PipelineStatus;
-  /** The run's rollup contribution (redis/rollups.ts). */
+  /** The run's rollup contribution (rollups.ts). */
   contribution: string;
   /** Epoch ms when the record expires, 0 for never. */
   expireAt: number;

@@ -97,7 +97,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   }
 
   /**
-   * The check and the write are one script (redis/scripts.ts). Best-effort instead where the
+   * The check and the write are one script (lua/finish-status.lua). Best-effort instead where the
    * answer cannot be known: a write buffered during an outage, or of a run whose start this storage
    * wrote before a reconnect (a Redis restarted without persistence may have lost it), is written
    * unconditionally and answers applied, as a plain save would (so such a run is never lost, and a
@@ -157,7 +157,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     });
   }
 
-  /** Without a search: one script call that also reaps (redis/read/lists.ts). */
+  /** Without a search: one script call that also reaps (read/lists.ts). */
   async listPage(query: PageQuery = {}): Promise<Page> {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const after = query.cursor ? decodeCursor(query.cursor) : null;
@@ -168,7 +168,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     });
   }
 
-  /** One script call that also reaps, or none when a page requested with it counts too (redis/read/lists.ts). */
+  /** One script call that also reaps, or none when a page requested with it counts too (read/lists.ts). */
   async countByStatus(): Promise<Record<Status, number>> {
     return this.lists.countByStatus((load) => this.guard.read(load), () => this.queue.barrier(READ_WAIT_MS));
   }
