@@ -31,11 +31,11 @@ describe("the change log", () => {
   const save = withTinyLog(scripts.saveStatus.lua);
   const remove = withTinyLog(scripts.deleteRun.lua);
   const since = (seq: string) => redis.eval(scripts.changesSince.lua, 1, keys.allIndex, seq, 100) as Promise<[string, string, string, string]>;
-  const saveRun = (id: string) => {
+  const recordOf = (id: string) => {
     const status = makeRun(id);
-    const record = runRecord({ status, contribution: runContribution(status, dayStamp(status.startedAt, 90)), expireAt: 0, stepContribution });
-    return redis.eval(save, 1, keys.allIndex, "w", record);
+    return runRecord({ status, contribution: runContribution(status, dayStamp(status.startedAt, 90)), expireAt: 0, stepContribution });
   };
+  const saveRun = (id: string) => redis.eval(save, 1, keys.allIndex, "w", recordOf(id));
 
   it("logs every change, keeps the newest runs within the bound, and remembers where it trimmed", async () => {
     expect(await since("")).toEqual(["", "0", "0", ""]);
@@ -61,5 +61,12 @@ describe("the change log", () => {
     const [, head, , lines] = await since("20");
     expect(head).toBe("22");
     expect(lines).toBe("22|2|1||late");
+  });
+
+  it("logs a run saved twice in one call once, under its latest seq", async () => {
+    expect(await redis.eval(save, 1, keys.allIndex, "w", recordOf("twice") + recordOf("twice"))).toEqual([1, 2]);
+    expect(await redis.zscore(keys.changeLog, "twice")).toBe("24");
+    const [, , , lines] = await since("22");
+    expect(lines.split("\n")).toEqual(["24|2|0||twice"]);
   });
 });
