@@ -1,6 +1,6 @@
 /**
  * Writes travel to the scripts packed (fields split by control characters, names as JSON string
- * literals; redis/records.ts): names, results and errors holding those very characters, quotes,
+ * literals; storage/redis/records.ts): names, results and errors holding those very characters, quotes,
  * backslashes, NUL, "|" and non-ASCII capitals must round-trip, index and roll up exactly; merged
  * writes must fail one by one.
  */

@@ -1,5 +1,5 @@
 /**
- * The script-backed reads (redis/read-scripts.ts): a page in one call that skips records it cannot
+ * The script-backed reads (lua/list-page.lua, count-by-status.lua, rollup-days.lua): a page in one call that skips records it cannot
  * carry, counts that reap every due expiry entry, and getMetrics reusing parsed days only while their
  * "~v" stands, also when another process writes or a day's rollups vanish and come back.
  */

@@ -12,7 +12,7 @@ import { SealedRun, StepShapes, addSealedToMetrics, expandSealed, sealRun, summa
 import { compareNewestFirst, decodeCursor, encodeCursor, type CursorPosition } from "./cursor";
 import {
   DEFAULT_PAGE_LIMIT,
-  type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
+  type FeedEvents, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
   type TrackingStorage, type WriteOptions,
 } from "./types";
 import { keepsStoredStep, stepRank } from "./step-order";
@@ -214,7 +214,8 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     return acc.result();
   }
 
-  subscribe(handler: (change: StorageChange) => void): () => void {
+  /** `events` is accepted and unused: changes are delivered in-process, so there is no gap to lose. */
+  subscribe(handler: (change: StorageChange) => void, _events?: FeedEvents): () => void {
     this.handlers.add(handler);
     return () => this.handlers.delete(handler);
   }

@@ -33,7 +33,7 @@ function safeJson(value: unknown): string {
   }
 }
 
-/** Separators of the packed script arguments (redis/scripts.ts): unit, record, group. */
+/** Separators of the packed script arguments (lua/includes/transport.lua): unit, record, group. */
 const US = "\x1f";
 const RS = "\x1e";
 const GS = "\x1d";
@@ -93,14 +93,14 @@ export function stepRecord(pipelineId: string, step: StepStatus, contribution: s
 
 export interface RunRecordParts {
   status: PipelineStatus;
-  /** The run's rollup contribution (redis/rollups.ts). */
+  /** The run's rollup contribution (rollups.ts). */
   contribution: string;
   /** Epoch ms when the record expires, 0 for never. */
   expireAt: number;
   stepContribution: (step: StepStatus) => string;
 }
 
-/** One whole-run save for the saveStatus script (field order documented there). */
+/** One whole-run save for the saveStatus script (field order: lua/includes/save-runs.lua). */
 export function runRecord({ status, contribution, expireAt, stepContribution }: RunRecordParts): string {
   const name = status.pipelineName;
   const lower = name === null ? "" : name.toLowerCase();

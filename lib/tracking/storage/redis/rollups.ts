@@ -73,7 +73,7 @@ export interface DayRollup {
 /**
  * Counts by bucket number, dense (holes are 0): bucket numbers are small (a day's duration is bucket
  * ~920), and summing or ranking a dense array costs no Map operations and no sort; that was most
- * of getMetrics' time once the rollups themselves were kept parsed (redis/read/metrics.ts).
+ * of getMetrics' time once the rollups themselves were kept parsed (read/metrics.ts).
  */
 type Histogram = number[];
 

@@ -12,6 +12,7 @@
  * never sees a run whose indexes disagree with it. Keys derived from stored values (an old status, an
  * old day) cannot be declared up front, hence the Cluster note in keys.ts.
  */
+import type { Redis } from "ioredis";
 import { STATUSES, isFinished } from "../../models";
 import type { RedisKeys } from "./keys";
 import { luaString } from "./keys";
@@ -46,4 +47,25 @@ export function buildScripts(keys: RedisKeys): Record<ScriptName, ScriptDefiniti
   const out = {} as Record<ScriptName, ScriptDefinition>;
   for (const name of Object.keys(LUA_SOURCES) as ScriptName[]) out[name] = { lua: head + LUA_SOURCES[name], numberOfKeys: 1 };
   return out;
+}
+
+/**
+ * Defines every script on the client once (ioredis then sends EVALSHA, and loads the script itself
+ * when Redis answers NOSCRIPT) and answers the command name of each. One command per script text:
+ * the scripts embed the key layout, so two prefixes on one client are two sets of commands.
+ */
+export function defineScripts(redis: Redis, keys: RedisKeys): Record<ScriptName, string> {
+  const commands = {} as Record<ScriptName, string>;
+  for (const [name, def] of Object.entries(buildScripts(keys)) as [ScriptName, ScriptDefinition][]) {
+    const command = `pipewatch_${name}_${hash(def.lua)}`;
+    if (!(command in (redis as unknown as Record<string, unknown>))) redis.defineCommand(command, def);
+    commands[name] = command;
+  }
+  return commands;
+}
+
+function hash(text: string): string {
+  let h = 2166136261;
+  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
+  return (h >>> 0).toString(36);
 }

@@ -22,7 +22,7 @@ import { RollupReader } from "./read/metrics";
 import { IndexWalker } from "./read/index-walk";
 import { CorruptRecordError, decodeRun, runRecord, stepRecord } from "./records";
 import { assembleMetrics, dayStamp, runContribution, stepContribution, windowDays } from "./rollups";
-import { buildScripts, type ScriptName } from "./scripts";
+import { defineScripts, type ScriptName } from "./scripts";
 import { RedisReadGuard } from "./read/guard";
 import { RedisWriteQueue } from "./write/queue";
 import {
@@ -81,14 +81,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     this.logger = options.logger ?? defaultLogger();
     this.queue = new RedisWriteQueue(redis, this.logger, { maxBuffered: options.maxBufferedWrites ?? 100_000 });
     this.guard = new RedisReadGuard(redis, () => this.queue.inOutage);
-    const scripts = buildScripts(this.keys);
-    this.commands = {} as Record<ScriptName, string>;
-    for (const [name, def] of Object.entries(scripts) as [ScriptName, { lua: string; numberOfKeys: number }][]) {
-      // One command per script text: the scripts embed the key layout, so two prefixes are two scripts.
-      const command = `pipewatch_${name}_${hash(def.lua)}`;
-      if (!(command in (redis as unknown as Record<string, unknown>))) redis.defineCommand(command, def);
-      this.commands[name] = command;
-    }
+    this.commands = defineScripts(redis, this.keys);
     this.lists = new RedisListReader(redis, this.keys, this.logger, (script, args) => this.call(script, args), this.queue);
     this.rollups = new RollupReader((args) => this.call("rollupDays", [this.keys.allIndex, ...args]));
     this.feed = new RedisChangeFeed(redis, this.keys.channel, this.logger, {
@@ -104,7 +97,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   }
 
   /**
-   * The check and the write are one script (redis/scripts.ts). Best-effort instead where the
+   * The check and the write are one script (lua/finish-status.lua). Best-effort instead where the
    * answer cannot be known: a write buffered during an outage, or of a run whose start this storage
    * wrote before a reconnect (a Redis restarted without persistence may have lost it), is written
    * unconditionally and answers applied, as a plain save would (so such a run is never lost, and a
@@ -164,7 +157,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     });
   }
 
-  /** Without a search: one script call that also reaps (redis/read/lists.ts). */
+  /** Without a search: one script call that also reaps (read/lists.ts). */
   async listPage(query: PageQuery = {}): Promise<Page> {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const after = query.cursor ? decodeCursor(query.cursor) : null;
@@ -175,7 +168,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     });
   }
 
-  /** One script call that also reaps, or none when a page requested with it counts too (redis/read/lists.ts). */
+  /** One script call that also reaps, or none when a page requested with it counts too (read/lists.ts). */
   async countByStatus(): Promise<Record<Status, number>> {
     return this.lists.countByStatus((load) => this.guard.read(load), () => this.queue.barrier(READ_WAIT_MS));
   }
@@ -299,10 +292,4 @@ export class RedisPipelineStorage implements TrackingStorage {
     await this.queue.barrier(READ_WAIT_MS);
     await this.lists.reap();
   }
-}
-
-function hash(text: string): string {
-  let h = 2166136261;
-  for (let i = 0; i < text.length; i++) h = Math.imul(h ^ text.charCodeAt(i), 16777619);
-  return (h >>> 0).toString(36);
 }

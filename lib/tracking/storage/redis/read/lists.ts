@@ -1,8 +1,8 @@
 /**
  * The list reads of the Redis storage: pages (listPage), whole runs (listPipelines, getHistory) and
- * the status counts. A page without a search is one script call (redis/read-scripts.ts: it walks the
+ * the status counts. A page without a search is one script call (lua/list-page.lua: it walks the
  * index, reads each run's summary fields and drops entries of records that are gone); a search
- * merges the matching name indexes and id prefixes here (redis/read/index-walk.ts) and reads the runs in
+ * merges the matching name indexes and id prefixes here (index-walk.ts) and reads the runs in
  * pipelines. Anything that does not decode is skipped and logged, and the page still fills up.
  */
 import type { Redis } from "ioredis";
@@ -23,7 +23,7 @@ const MAX_REAP_ROUNDS = 20;
 
 export type ScriptCall = (script: ScriptName, args: (string | number)[]) => Promise<unknown>;
 
-/** The write queue's progress, for read-your-writes (redis/write/queue.ts). */
+/** The write queue's progress, for read-your-writes (write/queue.ts). */
 export interface WriteProgress {
   readonly issued: number;
   doneUpTo(): number;
@@ -44,7 +44,7 @@ interface CountTicket {
 
 type Listed = { summary: PipelineSummary; entry: IndexEntry };
 
-/** The listPage script's reply (redis/read-scripts.ts): reaped, packed, scores, listed, skipped, counts, rows. */
+/** The listPage script's reply (lua/list-page.lua): reaped, packed, scores, listed, skipped, counts, rows. */
 type PageReply = [number, string, string, number, string[], number[], (string | null)[]];
 
 /** The listPage script's separator and its mark of a missing field. */

@@ -1,6 +1,6 @@
 /**
  * Reads the per-day rollups for getMetrics, keeping each day it parsed with that day's "~v" (a value
- * every rollup write replaces with a fresh one, see bumpDays in redis/lua-prelude.ts). One script
+ * every rollup write replaces with a fresh one, see bumpDays in lua/includes/rollups.lua). One script
  * call per read answers only the days whose "~v" moved, so a 7-day window under live writes decodes
  * today's three hashes instead of 21: decoding them (thousands of fields with the step histograms)
  * was most of getMetrics' time. A day without "~v" (written before it existed) is never kept.
@@ -15,7 +15,7 @@ type DayReply = 0 | [string, string[], string[], string[]];
 export class RollupReader {
   private readonly kept = new Map<string, { version: string; day: DayRollup }>();
 
-  /** `fetch` runs the rollupDays script (redis/read-scripts.ts) with its ARGV. */
+  /** `fetch` runs the rollupDays script (lua/rollup-days.lua) with its ARGV. */
   constructor(private readonly fetch: (args: string[]) => Promise<unknown>) {}
 
   async read(days: readonly string[]): Promise<DayRollup[]> {

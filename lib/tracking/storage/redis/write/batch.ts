@@ -1,5 +1,5 @@
 /**
- * One batch of the write queue (redis/write/queue.ts) on the wire: consecutive mergeable writes (same
+ * One batch of the write queue (queue.ts) on the wire: consecutive mergeable writes (same
  * command and leading args, each with a packed record) become one call whose records are concatenated
  * (up to MAX_MERGED of them), the calls go out as one pipeline, and each write is settled with its own
  * reply; writes that failed for a connection reason come back to be resent.

