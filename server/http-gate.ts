@@ -7,7 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isAuthorized, isPublicPath } from "./auth";
+import { isAuthorized, isPublicPath, type SessionCheck } from "./auth";
 import type { HostCheck } from "./host-check";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -71,8 +71,8 @@ function sendText(res: ServerResponse, status: number, text: string): void {
 }
 
 /** True when the request may go on; otherwise the response has been sent. */
-export function passAuthGate(req: IncomingMessage, res: ServerResponse, token: string | null, path: { pathname: string; search: string }): boolean {
-  if (!token || isPublicPath(path.pathname) || isAuthorized(req.headers, token)) return true;
+export function passAuthGate(req: IncomingMessage, res: ServerResponse, session: SessionCheck | null, path: { pathname: string; search: string }): boolean {
+  if (!session || isPublicPath(path.pathname) || isAuthorized(req.headers, session)) return true;
   if (isApiPath(path.pathname)) {
     res.setHeader("www-authenticate", 'Bearer realm="pipewatch"');
     sendJson(res, 401, { error: "Unauthorized: send the dashboard token (Authorization: Bearer) or log in" });

@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { PipelineTrackingManager } from "../../lib/tracking/manager";
+import type { ServerLimits } from "../limits";
+import type { LoginThrottle } from "../login-throttle";
 import { errorReply, json, sendReply, type Reply } from "./respond";
 
 /** What the handlers need from the server process, passed in once (no global lookup). */
@@ -18,8 +20,8 @@ export interface ApiDeps {
   dashboardToken: string | null;
   logger: Logger;
   prometheus?: Registry;
-  /** Rejects when the storage is unreachable; /api/health answers 503 then. */
-  checkStorage?: () => Promise<void>;
+  limits: ServerLimits;
+  loginThrottle: LoginThrottle;
 }
 
 export interface ApiRequest {
@@ -53,7 +55,8 @@ export function createApiRouter(routes: readonly ApiRoute[], deps: ApiDeps): Api
   }));
 
   return (req, res, url, requestId) => {
-    const send = (reply: Reply) => sendReply(res, reply, req.headers["accept-encoding"]);
+    // Already answered: the body limit (server/body-limit.ts) refused the request mid-body.
+    const send = (reply: Reply) => void (res.headersSent || sendReply(res, reply, req.headers["accept-encoding"]));
     const fail = (err: unknown) => send(errorReply(err, deps.logger, requestId));
     const pathname = url.pathname.length > 5 && url.pathname.endsWith("/") ? url.pathname.slice(0, -1) : url.pathname;
     const match = findRoute(compiled, pathname.split("/"));

@@ -14,6 +14,7 @@ import { assertMetricsDays } from "../../metrics";
 import type { MetricsQuery, PipelineMetrics } from "../../metrics-types";
 import { isFinished, isValidPipelineId, type PipelineStatus, type Status, type StepStatus } from "../../models";
 import { decodeCursor } from "../cursor";
+import { checkCleanupLimit } from "../cleanup-limit";
 import { DEFAULT_KEY_PREFIX, RedisKeys } from "./keys";
 import { RedisChangeFeed } from "./feed/change-feed";
 import { RedisListReader } from "./read/lists";
@@ -26,7 +27,7 @@ import { RedisReadGuard } from "./read/guard";
 import { RedisWriteQueue } from "./write/queue";
 import {
   DEFAULT_PAGE_LIMIT,
-  type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
+  type CleanupOptions, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
 } from "../types";
 
 export interface RedisStorageOptions {
@@ -184,18 +185,21 @@ export class RedisPipelineStorage implements TrackingStorage {
     return Number(v) > 0;
   }
 
-  async cleanupOlderThan(cutoff: Date): Promise<number> {
+  /** In scripts of at most CLEANUP_BATCH ids, so no single script holds Redis for long. */
+  async cleanupOlderThan(cutoff: Date, options?: CleanupOptions): Promise<number> {
+    const limit = checkCleanupLimit(options?.limit) ?? Number.POSITIVE_INFINITY;
     return this.guard.read(async () => {
       await this.prepareRead();
       let deleted = 0;
       let kept = 0;
-      for (;;) {
-        const ids = await this.redis.zrangebyscore(this.keys.allIndex, "-inf", `(${cutoff.getTime()}`, "LIMIT", kept, CLEANUP_BATCH);
+      while (deleted < limit) {
+        const batch = Math.min(CLEANUP_BATCH, limit - deleted);
+        const ids = await this.redis.zrangebyscore(this.keys.allIndex, "-inf", `(${cutoff.getTime()}`, "LIMIT", kept, batch);
         if (ids.length === 0) break;
         const [n, stay] = (await this.call("cleanup", [this.keys.allIndex, ...ids])) as [number, number];
         deleted += n;
         kept += stay;
-        if (ids.length < CLEANUP_BATCH) break;
+        if (ids.length < batch) break;
       }
       return deleted;
     });
@@ -224,6 +228,11 @@ export class RedisPipelineStorage implements TrackingStorage {
   /** Writes waiting to be sent (buffered during an outage, or not yet flushed). */
   get pendingWrites(): number {
     return this.queue.size;
+  }
+
+  /** Whether changes from other processes arrive now: "live" while the feed's connection is subscribed. */
+  get changeFeedState(): "live" | "reconnecting" {
+    return this.feed.state;
   }
 
   async close(): Promise<void> {

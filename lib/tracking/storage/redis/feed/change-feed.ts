@@ -21,6 +21,7 @@ const MAX_RECONNECT_DELAY_MS = 2_000;
 
 export class RedisChangeFeed {
   private sub: Redis | null = null;
+  private subscribed = false;
   private readonly outage: FeedOutageLog;
 
   constructor(
@@ -36,14 +37,24 @@ export class RedisChangeFeed {
     return this.sub !== null;
   }
 
+  /** "live" while the subscriber connection is up and subscribed; "reconnecting" otherwise (health reports it). */
+  get state(): "live" | "reconnecting" {
+    return this.subscribed && this.sub?.status === "ready" ? "live" : "reconnecting";
+  }
+
   start(): void {
     if (this.sub) return;
     const sub = duplicateForFeed(this.redis);
     this.sub = sub;
     sub.on("error", (err: Error) => this.outage.error(err));
+    sub.on("close", () => {
+      if (this.sub === sub) this.subscribed = false;
+    });
     sub.on("ready", () => {
       this.outage.ready();
-      sub.subscribe(this.channel).catch((err: unknown) => {
+      sub.subscribe(this.channel).then(() => {
+        if (this.sub === sub && sub.status === "ready") this.subscribed = true;
+      }, (err: unknown) => {
         // A connection lost meanwhile subscribes again on its next "ready"; anything else is logged.
         if (sub.status === "ready") this.logger.error({ err }, "could not subscribe to the change feed");
       });
@@ -54,6 +65,7 @@ export class RedisChangeFeed {
   close(): void {
     this.sub?.disconnect();
     this.sub = null;
+    this.subscribed = false;
   }
 
   private onMessage(message: string): void {
