@@ -12,7 +12,7 @@ import { pino, type Logger } from "pino";
 import type { PipelineTrackingManager } from "../lib/tracking/manager";
 import { createApiHandler } from "./api/handler";
 import { checkHealth } from "./api/routes/health";
-import { passBodyLimit } from "./body-limit";
+import { gateBodySize } from "./body-limit";
 import { createHostCheck } from "./host-check";
 import { assignRequestId, isApiPath, passAuthGate, passHostCheck, passPathCheck, requestUrl, sendJson } from "./http-gate";
 import { DEFAULT_LIMITS, type ServerLimits } from "./limits";
@@ -74,7 +74,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const requestId = assignRequestId(req, res);
     const url = requestUrl(req);
     if (!url) return sendJson(res, 400, { error: "Malformed request URL" });
-    if (!passBodyLimit(req, res, limits.maxBodyBytes)) return;
+    gateBodySize(req, res, limits.maxBodyBytes, () => route(req, res, url, requestId));
+  });
+  // Above keepAliveTimeout, or a slow client's headers could be cut by the wrong timer.
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+
+  function route(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): void {
     const isApi = isApiPath(url.pathname);
     if (isApi) logApiRequest(req, res, url, requestId);
     if (!passPathCheck(res, url.pathname)) return;
@@ -86,9 +91,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
       if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
       else res.end();
     });
-  });
-  // Above keepAliveTimeout, or a slow client's headers could be cut by the wrong timer.
-  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+  }
 
   function logApiRequest(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): void {
     if (!logger.isLevelEnabled("info")) return;

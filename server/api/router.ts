@@ -55,8 +55,7 @@ export function createApiRouter(routes: readonly ApiRoute[], deps: ApiDeps): Api
   }));
 
   return (req, res, url, requestId) => {
-    // Already answered: the body limit (server/body-limit.ts) refused the request mid-body.
-    const send = (reply: Reply) => void (res.headersSent || sendReply(res, reply, req.headers["accept-encoding"]));
+    const send = (reply: Reply) => sendReply(res, reply, req.headers["accept-encoding"]);
     const fail = (err: unknown) => send(errorReply(err, deps.logger, requestId));
     const pathname = url.pathname.length > 5 && url.pathname.endsWith("/") ? url.pathname.slice(0, -1) : url.pathname;
     const match = findRoute(compiled, pathname.split("/"));
