@@ -42,7 +42,7 @@ export interface RedisStorageOptions {
   logger?: Logger;
 }
 
-const CLEANUP_BATCH = 500;
+const CLEANUP_BATCH = 100;
 /** How long a read waits for this process's earlier writes (read-your-writes) while Redis is up. */
 const READ_WAIT_MS = 1000;
 /** Runs started here and not finished yet that finishStatus remembers (the oldest are forgotten). */
