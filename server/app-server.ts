@@ -54,6 +54,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   if (dashboardToken !== null && dashboardToken.trim() === "") throw new Error("dashboardToken is only whitespace");
   const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
   const session = dashboardToken ? { token: dashboardToken, maxAgeS: limits.sessionMaxAgeS } : null;
+  // One budget of failed guesses per address, however the token is presented: login, Bearer, socket.
+  const loginThrottle = new LoginThrottle();
   const logger = options.logger ?? pino({ name: "pipewatch-server", level: process.env.LOG_LEVEL ?? "info" });
 
   let handle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
@@ -64,7 +66,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const prometheus = createPrometheusMetrics(tracking, { defaultMetrics: options.processMetrics ?? true });
   const api = createApiHandler({
     tracking, storageKind: tracking.storage.kind, startedAt, dashboardToken, logger,
-    prometheus: prometheus.registry, limits, loginThrottle: new LoginThrottle(),
+    prometheus: prometheus.registry, limits, loginThrottle,
   });
 
   // Without a token the Host header is all that tells a DNS-rebinding page from the dashboard.
@@ -84,7 +86,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (isApi) logApiRequest(req, res, url, requestId);
     if (!passPathCheck(res, url.pathname)) return;
     if (!passHostCheck(req, res, hostCheck, url.pathname)) return;
-    if (!passAuthGate(req, res, session, url)) return;
+    if (!passAuthGate(req, res, session, url, loginThrottle)) return;
     if (isApi) return api(req, res, url, requestId);
     void ready.then(() => handle!(req, res)).catch((err: unknown) => {
       logger.error({ err, reqId: requestId }, "request failed");
@@ -124,7 +126,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   const realtime = createRealtimeServer(server, {
     tracking, logger, dashboardToken, allowedOrigins, hostCheck, coalesceMs: options.coalesceMs,
-    caps: { maxSockets: limits.maxSockets, maxSocketsPerIp: limits.maxSocketsPerIp }, sessionMaxAgeS: limits.sessionMaxAgeS,
+    caps: { maxSockets: limits.maxSockets, maxSocketsPerIp: limits.maxSocketsPerIp }, sessionMaxAgeS: limits.sessionMaxAgeS, loginThrottle,
   });
   setRuntime({ tracking, storageKind: tracking.storage.kind, startedAt, dashboardToken });
 

@@ -1,5 +1,5 @@
 /**
- * Dashboard auth (contract §6, DASHBOARD_TOKEN). The session cookie holds its issue time and an HMAC
+ * Dashboard auth (DASHBOARD_TOKEN). The session cookie holds its issue time and an HMAC
  * of that time keyed by the token, never the token itself, so a leaked cookie does not reveal the
  * token, a rotated token voids every session, and the server itself refuses a session older than
  * SESSION_MAX_AGE_S (a cookie's Max-Age is only the browser's promise). Every comparison runs on

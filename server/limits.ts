@@ -1,4 +1,4 @@
-/** The server's resource limits (contract §6), each set from the environment in config.ts. */
+/** The server's resource limits, each set from the environment in config.ts (docs/operations.md). */
 import { DEFAULT_SESSION_MAX_AGE_S } from "./auth";
 
 export interface ServerLimits {

@@ -14,7 +14,8 @@ import type { PipelineTrackingManager } from "../lib/tracking/manager";
 import { isFinished, serializeStep, summarize, type PipelineStatus, type PipelineSummary, type StepStatus } from "../lib/tracking/models";
 import type { HostCheck } from "./host-check";
 import { isAllowedOrigin, isValidSession, isValidToken, readCookie, SESSION_COOKIE } from "./auth";
-import { DEFAULT_LIMITS } from "./limits";
+import { clientAddress, DEFAULT_LIMITS } from "./limits";
+import { LoginThrottle } from "./login-throttle";
 import { pipelineRoom, roomPayloadSchema, TokenBucket } from "./socket-guards";
 import { createSocketCap, type SocketCaps } from "./socket-limits";
 import { createTurnWrites } from "./turn-writes";
@@ -37,6 +38,8 @@ export interface RealtimeOptions {
   caps?: Partial<SocketCaps>;
   /** Oldest session cookie accepted, in seconds. */
   sessionMaxAgeS?: number;
+  /** Failed token guesses per address, shared with the login route; a wrong handshake token counts. */
+  loginThrottle?: LoginThrottle;
 }
 
 export interface RealtimeServer {
@@ -88,10 +91,16 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
 
   if (dashboardToken) {
     const session = { token: dashboardToken, maxAgeS: options.sessionMaxAgeS ?? DEFAULT_LIMITS.sessionMaxAgeS };
+    const throttle = options.loginThrottle ?? new LoginThrottle();
     io.use((socket, next) => {
       const auth: unknown = socket.handshake.auth;
       const token = typeof auth === "object" && auth !== null ? (auth as { token?: unknown }).token : undefined;
-      if (isValidToken(token, dashboardToken)) return next();
+      if (token !== undefined) {
+        const address = clientAddress(socket.conn.request.socket);
+        if (throttle.retryAfterS(address) > 0) return next(new Error("too many failed logins from this address"));
+        if (isValidToken(token, dashboardToken)) return next();
+        throttle.fail(address);
+      }
       if (isValidSession(readCookie(socket.handshake.headers.cookie, SESSION_COOKIE), session)) return next();
       next(new Error("unauthorized"));
     });

@@ -68,9 +68,26 @@ describe("login throttling and session age", () => {
     expect(retryAfter).toBeLessThanOrEqual(60);
     expect(((await refused.json()) as { error: string }).error).toMatch(/Too many failed logins/);
     expect((await login(TOKEN)).status).toBe(429);
-    // The Bearer token and the open routes are not throttled.
-    expect((await fetch(`${server.url}/api/pipelines`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(200);
+    // Every other way of presenting a token is throttled too; a session and the open routes are not.
+    const bearer = await fetch(`${server.url}/api/pipelines`, { headers: { authorization: `Bearer ${TOKEN}` } });
+    expect(bearer.status).toBe(429);
+    expect(Number(bearer.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    await expect(connectClient(server.url, { token: TOKEN })).rejects.toThrow(/too many failed logins/);
+    expect((await fetch(`${server.url}/api/pipelines`, { headers: { cookie: `pipewatch_session=${sessionValue(TOKEN)}` } })).status).toBe(200);
     expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
+  });
+
+  it("counts wrong Bearer tokens and socket tokens as failed logins", async () => {
+    const other = await startTestServer({ dashboardToken: TOKEN });
+    try {
+      for (let i = 1; i <= 5; i++) {
+        expect((await fetch(`${other.url}/api/pipelines`, { headers: { authorization: `Bearer wrong-${i}` } })).status).toBe(401);
+        await expect(connectClient(other.url, { token: `wrong-${i}` })).rejects.toThrow(/unauthorized/);
+      }
+      expect((await fetch(`${other.url}/api/pipelines`, { headers: { authorization: `Bearer ${TOKEN}` } })).status).toBe(429);
+    } finally {
+      await other.close();
+    }
   });
 
   it("refuses a session older than SESSION_MAX_AGE_S, on the API and the socket", async () => {
