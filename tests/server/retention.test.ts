@@ -69,6 +69,20 @@ describe("retention", () => {
     expect(await tracking.getStatus("old-running")).not.toBeNull();
   });
 
+  it("works with a storage written before the limit existed (it deletes everything in one call)", async () => {
+    class OldStorage extends InMemoryPipelineStorage {
+      override cleanupOlderThan(cutoff: Date): Promise<number> {
+        return super.cleanupOlderThan(cutoff);
+      }
+    }
+    const storage = new OldStorage();
+    const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(storage);
+    for (let i = 0; i < 25; i++) await storage.saveStatus(run(`old-${i}`, "COMPLETED", 3 * DAY_MS));
+    retention = startRetention({ tracking, days: 1, logger: silentLogger, firstPassAfterMs: 60_000, batchSize: 10 });
+    expect(await retention.runOnce()).toBe(25);
+    expect((await tracking.listPage()).items).toEqual([]);
+  });
+
   it("runs one pass at a time: a pass asked for while one runs shares it", async () => {
     const storage = new InMemoryPipelineStorage();
     const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(storage);
