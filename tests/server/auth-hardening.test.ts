@@ -15,7 +15,7 @@ function startEntry(env: Record<string, string>) {
   return spawnSync(process.execPath, ["--import", "tsx", "server/index.ts"], {
     env: { ...process.env, PORT: "0", DASHBOARD_AUTH: "", ...env },
     encoding: "utf8",
-    timeout: 15_000,
+    timeout: 30_000, // tsx compiles the entry first: seconds on a busy machine
   });
 }
 
@@ -38,7 +38,7 @@ describe("the token's strength", () => {
     const res = startEntry({ HOST: "0.0.0.0", DASHBOARD_TOKEN: token });
     expect(res.status).toBe(1);
     expect(res.stderr).toMatch(message);
-  });
+  }, 40_000);
 
   it("never accepts a blank token at login", async () => {
     await expect(startTestServer({ dashboardToken: "  " })).rejects.toThrow(/whitespace/);
