@@ -15,6 +15,7 @@ const SUITES: Record<string, string> = {
   ui: "./ui-bundle.ts",
   "ui-live": "./ui-live.ts",
   "ui-paint": "./ui-paint.ts",
+  ops: "./server-ops.ts",
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in SUITES);

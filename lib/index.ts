@@ -12,7 +12,7 @@ export { PipelineTrackingManager, NO_STORAGE_MESSAGE, type TrackingManagerOption
 export { InMemoryPipelineStorage, type InMemoryStorageOptions } from "./tracking/storage/memory";
 export { RedisPipelineStorage, type RedisStorageOptions } from "./tracking/storage/redis/storage";
 export type {
-  TrackingStorage, ListFilter, PageQuery, Page, HistoryQuery, StorageChange, FeedEvents, WriteOptions, FinishOutcome,
+  TrackingStorage, ListFilter, PageQuery, Page, HistoryQuery, StorageChange, FeedEvents, WriteOptions, FinishOutcome, CleanupOptions,
 } from "./tracking/storage/types";
 export { InvalidCursorError } from "./tracking/storage/cursor";
 export { StorageUnavailableError } from "./tracking/storage/errors";

@@ -121,11 +121,17 @@ async function ensureRedis() {
   return own.child;
 }
 
-/** On a fresh machine (as root, Debian), install what the tests need: Chromium, redis-server. */
+const installed = (command) => spawnSync("sh", ["-c", `command -v ${command}`]).status === 0;
+
+/**
+ * On a fresh machine (as root, Debian), install what the tests need: Chromium, redis-server, and
+ * promtool (Debian's `prometheus` package) that checks the metrics exposition.
+ */
 function ensureSystemPackages() {
   const missing = [];
   if (!existsSync("/usr/bin/chromium")) missing.push("chromium");
-  if (spawnSync("sh", ["-c", "command -v redis-server"]).status !== 0) missing.push("redis-server");
+  if (!installed("redis-server")) missing.push("redis-server");
+  if (!installed("promtool")) missing.push("prometheus");
   if (missing.length === 0) return;
   if (process.getuid?.() !== 0 || spawnSync("sh", ["-c", "command -v apt-get"]).status !== 0) {
     console.warn(`Missing ${missing.join(", ")}: install them (Debian: apt-get install -y ${missing.join(" ")})`);

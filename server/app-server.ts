@@ -11,8 +11,12 @@ import next from "next";
 import { pino, type Logger } from "pino";
 import type { PipelineTrackingManager } from "../lib/tracking/manager";
 import { createApiHandler } from "./api/handler";
+import { checkHealth } from "./api/routes/health";
+import { gateBodySize } from "./body-limit";
 import { createHostCheck } from "./host-check";
 import { assignRequestId, isApiPath, passAuthGate, passHostCheck, passPathCheck, requestUrl, sendJson } from "./http-gate";
+import { DEFAULT_LIMITS, type ServerLimits } from "./limits";
+import { LoginThrottle } from "./login-throttle";
 import { createPrometheusMetrics } from "./prometheus";
 import { createRealtimeServer, type PipewatchIo } from "./realtime";
 import { setRuntime } from "./runtime";
@@ -25,8 +29,8 @@ export interface StartServerOptions {
   dev?: boolean;
   logger?: Logger;
   allowedOrigins?: string[];
-  /** Rejects when the storage is unreachable; /api/health answers 503 then. */
-  checkStorage?: () => Promise<void>;
+  /** Body size, socket caps, session lifetime; each defaults to DEFAULT_LIMITS. */
+  limits?: Partial<ServerLimits>;
   /** Per-pipeline coalescing window of `pipeline:update`. Default 16 ms (a run's end is never held). */
   coalesceMs?: number;
   /** Register the process metrics (CPU, memory, event loop) too. Default true. */
@@ -47,6 +51,11 @@ const KEEP_ALIVE_MS = 65_000;
 export async function startServer(options: StartServerOptions): Promise<RunningServer> {
   const { tracking, host = "127.0.0.1", dev = false, allowedOrigins = [] } = options;
   const dashboardToken = options.dashboardToken || null;
+  if (dashboardToken !== null && dashboardToken.trim() === "") throw new Error("dashboardToken is only whitespace");
+  const limits: ServerLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const session = dashboardToken ? { token: dashboardToken, maxAgeS: limits.sessionMaxAgeS } : null;
+  // One budget of failed guesses per address, however the token is presented: login, Bearer, socket.
+  const loginThrottle = new LoginThrottle();
   const logger = options.logger ?? pino({ name: "pipewatch-server", level: process.env.LOG_LEVEL ?? "info" });
 
   let handle: ((req: IncomingMessage, res: ServerResponse) => Promise<void>) | null = null;
@@ -57,7 +66,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const prometheus = createPrometheusMetrics(tracking, { defaultMetrics: options.processMetrics ?? true });
   const api = createApiHandler({
     tracking, storageKind: tracking.storage.kind, startedAt, dashboardToken, logger,
-    prometheus: prometheus.registry, checkStorage: options.checkStorage,
+    prometheus: prometheus.registry, limits, loginThrottle,
   });
 
   // Without a token the Host header is all that tells a DNS-rebinding page from the dashboard.
@@ -67,20 +76,24 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const requestId = assignRequestId(req, res);
     const url = requestUrl(req);
     if (!url) return sendJson(res, 400, { error: "Malformed request URL" });
+    gateBodySize(req, res, limits.maxBodyBytes, () => route(req, res, url, requestId));
+  });
+  // Above keepAliveTimeout, or a slow client's headers could be cut by the wrong timer.
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+
+  function route(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): void {
     const isApi = isApiPath(url.pathname);
     if (isApi) logApiRequest(req, res, url, requestId);
     if (!passPathCheck(res, url.pathname)) return;
     if (!passHostCheck(req, res, hostCheck, url.pathname)) return;
-    if (!passAuthGate(req, res, dashboardToken, url)) return;
+    if (!passAuthGate(req, res, session, url, loginThrottle)) return;
     if (isApi) return api(req, res, url, requestId);
     void ready.then(() => handle!(req, res)).catch((err: unknown) => {
       logger.error({ err, reqId: requestId }, "request failed");
       if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
       else res.end();
     });
-  });
-  // Above keepAliveTimeout, or a slow client's headers could be cut by the wrong timer.
-  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
+  }
 
   function logApiRequest(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): void {
     if (!logger.isLevelEnabled("info")) return;
@@ -111,7 +124,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const urlHost = host.includes(":") ? `[${host}]` : host === "0.0.0.0" ? "127.0.0.1" : host;
   const url = `http://${urlHost}:${port}`;
 
-  const realtime = createRealtimeServer(server, { tracking, logger, dashboardToken, allowedOrigins, hostCheck, coalesceMs: options.coalesceMs });
+  const realtime = createRealtimeServer(server, {
+    tracking, logger, dashboardToken, allowedOrigins, hostCheck, coalesceMs: options.coalesceMs,
+    caps: { maxSockets: limits.maxSockets, maxSocketsPerIp: limits.maxSocketsPerIp }, sessionMaxAgeS: limits.sessionMaxAgeS, loginThrottle,
+  });
   setRuntime({ tracking, storageKind: tracking.storage.kind, startedAt, dashboardToken });
 
   const app = next({ dev, dir: process.cwd(), hostname: host, port, httpServer: server, quiet: !dev });
@@ -126,7 +142,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   }
   handle = app.getRequestHandler();
   markReady();
-  logger.info({ url, dev, auth: dashboardToken ? "token" : "none", storage: tracking.storage.kind }, "pipewatch server listening");
+  const health = await checkHealth(tracking);
+  logger.info({ url, dev, auth: dashboardToken ? "token" : "none", storage: tracking.storage.kind, health, limits },
+    "pipewatch server listening");
+  if (health.status === "unhealthy") logger.warn({ storage: health.storage, error: health.error }, "storage is not readable: /api/health answers 503 until it is");
 
   let closing: Promise<void> | null = null;
   return {

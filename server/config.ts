@@ -1,5 +1,9 @@
 /** The server's environment (contract §6), read and checked once at startup. */
 import { z } from "zod";
+import { DEFAULT_LIMITS, type ServerLimits } from "./limits";
+
+/** The shortest DASHBOARD_TOKEN accepted (after trimming) when the bind is not loopback. */
+export const MIN_TOKEN_LENGTH = 16;
 
 export interface ServerConfig {
   port: number;
@@ -12,6 +16,7 @@ export interface ServerConfig {
   retentionDays: number;
   dev: boolean;
   allowedOrigins: string[];
+  limits: ServerLimits;
 }
 
 export class ConfigError extends Error {}
@@ -27,6 +32,10 @@ const envSchema = z.object({
   DASHBOARD_AUTH: z.enum(["none", "token"]).optional(),
   DEMO: flag.optional(),
   RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(30),
+  MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(2 ** 31).default(DEFAULT_LIMITS.maxBodyBytes),
+  MAX_SOCKETS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.maxSockets),
+  MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.maxSocketsPerIp),
+  SESSION_MAX_AGE_S: z.coerce.number().int().min(60).max(31_536_000).default(DEFAULT_LIMITS.sessionMaxAgeS),
   NODE_ENV: z.string().optional(),
   ALLOWED_ORIGINS: z.string().optional(),
 });
@@ -44,13 +53,24 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     host: e.HOST,
     redisUrl: e.REDIS_URL ?? null,
     redisPrefix: e.REDIS_PREFIX,
-    dashboardToken: e.DASHBOARD_TOKEN ?? null,
+    // Surrounding whitespace (a token read from a file ends with a newline) is not part of the token.
+    dashboardToken: e.DASHBOARD_TOKEN?.trim() ?? null,
     authDisabled: e.DASHBOARD_AUTH === "none",
     demo: e.DEMO ?? !e.REDIS_URL,
     retentionDays: e.RETENTION_DAYS,
     dev: e.NODE_ENV !== "production",
     allowedOrigins: (e.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
+    limits: { maxBodyBytes: e.MAX_BODY_BYTES, maxSockets: e.MAX_SOCKETS, maxSocketsPerIp: e.MAX_SOCKETS_PER_IP, sessionMaxAgeS: e.SESSION_MAX_AGE_S },
   };
+  if (config.dashboardToken === "") {
+    throw new ConfigError("DASHBOARD_TOKEN is only whitespace: it would be guessed at once. Set a random token of at least 16 characters.");
+  }
+  if (config.dashboardToken && config.dashboardToken.length < MIN_TOKEN_LENGTH && !isLoopback(config.host)) {
+    throw new ConfigError(
+      `Refusing to listen on ${config.host} with a DASHBOARD_TOKEN of ${config.dashboardToken.length} characters: `
+      + `a token reachable from the network must have at least ${MIN_TOKEN_LENGTH} (e.g. \`openssl rand -hex 16\`).`,
+    );
+  }
   if (!config.dashboardToken && !config.authDisabled && !isLoopback(config.host)) {
     throw new ConfigError(
       `Refusing to listen on ${config.host} without DASHBOARD_TOKEN: anyone on the network could read and cancel pipelines. `

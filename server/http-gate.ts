@@ -7,7 +7,9 @@
  */
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { isAuthorized, isPublicPath } from "./auth";
+import { bearerToken, isAuthorized, isPublicPath, isValidToken, type SessionCheck } from "./auth";
+import { clientAddress } from "./limits";
+import type { LoginThrottle } from "./login-throttle";
 import type { HostCheck } from "./host-check";
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,100}$/;
@@ -70,9 +72,27 @@ function sendText(res: ServerResponse, status: number, text: string): void {
   res.end(text);
 }
 
-/** True when the request may go on; otherwise the response has been sent. */
-export function passAuthGate(req: IncomingMessage, res: ServerResponse, token: string | null, path: { pathname: string; search: string }): boolean {
-  if (!token || isPublicPath(path.pathname) || isAuthorized(req.headers, token)) return true;
+/**
+ * True when the request may go on; otherwise the response has been sent. A Bearer token is a guess
+ * like a login: a wrong one counts against the address's failed logins, and a throttled address's
+ * Bearer requests get 429 before their token is even compared.
+ */
+export function passAuthGate(req: IncomingMessage, res: ServerResponse, session: SessionCheck | null, path: { pathname: string; search: string },
+  throttle: LoginThrottle): boolean {
+  if (!session || isPublicPath(path.pathname)) return true;
+  const bearer = bearerToken(req.headers.authorization);
+  if (bearer !== undefined) {
+    const address = clientAddress(req.socket);
+    const retryAfterS = throttle.retryAfterS(address);
+    if (retryAfterS > 0) {
+      res.setHeader("retry-after", String(retryAfterS));
+      sendJson(res, 429, { error: `Too many failed logins from this address: try again in ${retryAfterS} s` });
+      return false;
+    }
+    if (isValidToken(bearer, session.token)) return true;
+    throttle.fail(address);
+  }
+  if (isAuthorized({ cookie: req.headers.cookie }, session)) return true;
   if (isApiPath(path.pathname)) {
     res.setHeader("www-authenticate", 'Bearer realm="pipewatch"');
     sendJson(res, 401, { error: "Unauthorized: send the dashboard token (Authorization: Bearer) or log in" });

@@ -1,11 +1,10 @@
 /**
  * The Pipewatch server process (`npm start`, `npm run dev`): reads the environment (contract §6),
- * builds the storage and tracking manager, starts the demo workload and the retention schedule,
+ * builds the storage and tracking manager, starts the demo workload and the hourly retention,
  * serves Next.js + Socket.IO on one port, and shuts down gracefully on SIGTERM/SIGINT.
  */
 import { pino } from "pino";
 import { InMemoryBroker } from "../lib/pipeline/broker";
-import { PipelineScheduler } from "../lib/pipeline/scheduler";
 import { PipelineTrackingManager } from "../lib/tracking/manager";
 import { InMemoryPipelineStorage } from "../lib/tracking/storage/memory";
 import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
@@ -14,11 +13,10 @@ import { ConfigError, readConfig, type ServerConfig } from "./config";
 import { backfillHistory } from "./demo/backfill";
 import { startDemoWorkload, type DemoWorkload } from "./demo/workload";
 import { createServerRedis } from "./redis-client";
+import { RETENTION_INTERVAL_MS, startRetention } from "./retention";
 
 const SHUTDOWN_DEADLINE_MS = 5_000;
 const MEMORY_MAX_PIPELINES = 20_000;
-/** Daily, at a quiet hour (UTC on a server clock). */
-const RETENTION_CRON = "0 3 * * *";
 
 const logger = pino({ name: "pipewatch", level: process.env.LOG_LEVEL ?? "info" });
 
@@ -38,7 +36,7 @@ async function main(config: ServerConfig): Promise<void> {
     dev: config.dev,
     logger,
     allowedOrigins: config.allowedOrigins,
-    checkStorage: redis ? async () => void (await redis.ping()) : undefined,
+    limits: config.limits,
   });
 
   let demo: DemoWorkload | null = null;
@@ -49,12 +47,8 @@ async function main(config: ServerConfig): Promise<void> {
       .catch((err: unknown) => logger.warn({ err }, "demo history back-fill failed"));
   }
 
-  const scheduler = new PipelineScheduler(broker, { logger });
-  const retention = scheduler.scheduleAt(async () => {
-    const deleted = await tracking.cleanupOlderThan({ days: config.retentionDays });
-    logger.info({ deleted, retentionDays: config.retentionDays }, "retention cleanup done");
-  }, { runAt: RETENTION_CRON, name: "retention" });
-  logger.info({ retentionDays: config.retentionDays, runAt: RETENTION_CRON, nextRun: retention.nextRun()?.toISOString() },
+  const retention = startRetention({ tracking, days: config.retentionDays, logger: logger.child({ component: "retention" }) });
+  logger.info({ retentionDays: config.retentionDays, everyMs: RETENTION_INTERVAL_MS, nextRun: retention.nextRun().toISOString() },
     "retention cleanup scheduled");
 
   let shuttingDown = false;
@@ -68,7 +62,7 @@ async function main(config: ServerConfig): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     void (async () => {
-      scheduler.stopAll();
+      retention.stop();
       await demo?.stop();
       await server.close();
       await tracking.close();

@@ -1,7 +1,10 @@
 /**
  * Prometheus metrics (guide §7 naming, `_total` / `_seconds` conventions) in a registry of our own,
  * fed by a tracking listener in the server process. A run or step is counted once, when it is first
- * seen finished, whichever process ran it (remote runs reach the listener via the change feed).
+ * seen finished, whichever process ran it (remote runs reach the listener via the change feed), and
+ * only when it ended while this registry existed: history imported or back-filled with past
+ * timestamps is in the storage (and /api/metrics), never in these counters, which start at zero
+ * with the process as Prometheus expects of a counter.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import type { PipelineTrackingManager } from "../lib/tracking/manager";
@@ -11,15 +14,29 @@ const RUN_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600];
 const STEP_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300];
 /** Runs remembered as already counted; enough for every run that can still change. */
 const COUNTED_KEPT = 50_000;
+/** A run that ended this long before the registry started still counts (clocks of other writers). */
+const CLOCK_SKEW_MS = 60_000;
+/**
+ * prom-client's unlabelled sums of the per-type `nodejs_active_*` gauges: gauges named `_total`,
+ * which promtool rejects. The per-type gauges they sum stay.
+ */
+const NON_CONFORMING_DEFAULTS = ["nodejs_active_handles_total", "nodejs_active_requests_total", "nodejs_active_resources_total"];
+const PREFIX = "pipewatch_";
 
 export interface PrometheusMetrics {
   registry: Registry;
   dispose(): void;
 }
 
-export function createPrometheusMetrics(tracking: PipelineTrackingManager, options: { defaultMetrics?: boolean } = {}): PrometheusMetrics {
+export function createPrometheusMetrics(tracking: PipelineTrackingManager,
+  options: { defaultMetrics?: boolean; now?: () => number } = {}): PrometheusMetrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry, prefix: "pipewatch_" });
+  if (options.defaultMetrics ?? true) {
+    collectDefaultMetrics({ register: registry, prefix: PREFIX });
+    for (const name of NON_CONFORMING_DEFAULTS) registry.removeSingleMetric(PREFIX + name);
+  }
+  const countFrom = (options.now ?? Date.now)() - CLOCK_SKEW_MS;
+  const endedWhileWatching = (completedAt: Date | null): boolean => completedAt !== null && completedAt.getTime() >= countFrom;
 
   const runs = new Counter({
     name: "pipewatch_pipelines_total",
@@ -68,6 +85,7 @@ export function createPrometheusMetrics(tracking: PipelineTrackingManager, optio
     let steps = countedSteps.get(id);
     for (const step of status.steps) {
       if (!isFinished(step.status) || step.durationMs === null || steps?.has(step.stepName)) continue;
+      if (!endedWhileWatching(step.completedAt)) continue;
       if (!steps) {
         makeRoom(countedSteps);
         steps = new Set();
@@ -76,7 +94,7 @@ export function createPrometheusMetrics(tracking: PipelineTrackingManager, optio
       steps.add(step.stepName);
       stepDuration.observe({ pipeline, step: step.stepName, status: step.status }, step.durationMs / 1000);
     }
-    if (!isFinished(status.status)) return;
+    if (!isFinished(status.status) || !endedWhileWatching(status.completedAt)) return;
     makeRoom(countedRuns);
     countedRuns.add(id);
     countedSteps.delete(id);

@@ -14,7 +14,10 @@ import type { PipelineTrackingManager } from "../lib/tracking/manager";
 import { isFinished, serializeStep, summarize, type PipelineStatus, type PipelineSummary, type StepStatus } from "../lib/tracking/models";
 import type { HostCheck } from "./host-check";
 import { isAllowedOrigin, isValidSession, isValidToken, readCookie, SESSION_COOKIE } from "./auth";
+import { clientAddress, DEFAULT_LIMITS } from "./limits";
+import { LoginThrottle } from "./login-throttle";
 import { pipelineRoom, roomPayloadSchema, TokenBucket } from "./socket-guards";
+import { createSocketCap, type SocketCaps } from "./socket-limits";
 import { createTurnWrites } from "./turn-writes";
 import { UpdateCoalescer } from "./update-coalescer";
 
@@ -31,6 +34,12 @@ export interface RealtimeOptions {
   coalesceMs?: number;
   /** The DNS-rebinding Host check (server/host-check.ts), applied to the handshake too; null with a token. */
   hostCheck?: HostCheck | null;
+  /** Open connections allowed, in total and per client address. */
+  caps?: Partial<SocketCaps>;
+  /** Oldest session cookie accepted, in seconds. */
+  sessionMaxAgeS?: number;
+  /** Failed token guesses per address, shared with the login route; a wrong handshake token counts. */
+  loginThrottle?: LoginThrottle;
 }
 
 export interface RealtimeServer {
@@ -43,6 +52,8 @@ const MAX_ROOMS_PER_SOCKET = 200;
 /** Pipelines whose last sent summary is remembered (to skip resending it); oldest forgotten first. */
 const LAST_SENT_KEPT = 10_000;
 const REFUSALS_BEFORE_DISCONNECT = 200;
+/** A flood of refused connections logs one line per this interval, with a count. */
+const REFUSAL_LOG_MS = 10_000;
 
 export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOptions): RealtimeServer {
   const { tracking, logger, dashboardToken = null, allowedOrigins = [], hostCheck = null } = options;
@@ -64,12 +75,33 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
     },
   });
 
+  let refusedSinceLog = 0;
+  let lastRefusalLog = 0;
+  const cap = createSocketCap({
+    maxSockets: options.caps?.maxSockets ?? DEFAULT_LIMITS.maxSockets,
+    maxSocketsPerIp: options.caps?.maxSocketsPerIp ?? DEFAULT_LIMITS.maxSocketsPerIp,
+  }, (address, reason) => {
+    refusedSinceLog++;
+    if (Date.now() - lastRefusalLog < REFUSAL_LOG_MS) return;
+    logger.warn({ address, refused: refusedSinceLog }, `socket refused: ${reason}`);
+    lastRefusalLog = Date.now();
+    refusedSinceLog = 0;
+  });
+  io.use(cap.middleware);
+
   if (dashboardToken) {
+    const session = { token: dashboardToken, maxAgeS: options.sessionMaxAgeS ?? DEFAULT_LIMITS.sessionMaxAgeS };
+    const throttle = options.loginThrottle ?? new LoginThrottle();
     io.use((socket, next) => {
       const auth: unknown = socket.handshake.auth;
       const token = typeof auth === "object" && auth !== null ? (auth as { token?: unknown }).token : undefined;
-      if (isValidToken(token, dashboardToken)) return next();
-      if (isValidSession(readCookie(socket.handshake.headers.cookie, SESSION_COOKIE), dashboardToken)) return next();
+      if (token !== undefined) {
+        const address = clientAddress(socket.conn.request.socket);
+        if (throttle.retryAfterS(address) > 0) return next(new Error("too many failed logins from this address"));
+        if (isValidToken(token, dashboardToken)) return next();
+        throttle.fail(address);
+      }
+      if (isValidSession(readCookie(socket.handshake.headers.cookie, SESSION_COOKIE), session)) return next();
       next(new Error("unauthorized"));
     });
   }

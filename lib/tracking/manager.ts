@@ -132,8 +132,8 @@ export class PipelineTrackingManager {
   getHistory(query?: HistoryQuery): Promise<PipelineStatus[]> {
     return this.queries.getHistory(query);
   }
-  /** Deletes finished runs started more than `days` days ago; never a running one. */
-  cleanupOlderThan(options: { days: number }): Promise<number> {
+  /** Deletes finished runs started more than `days` days ago, at most `limit` of them; never a running one. */
+  cleanupOlderThan(options: { days: number; limit?: number }): Promise<number> {
     return this.queries.cleanupOlderThan(options);
   }
   getMetrics(options?: { days?: number; now?: Date }): Promise<PipelineMetrics> {

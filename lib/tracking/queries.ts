@@ -46,13 +46,14 @@ export class TrackingQueries {
     return storage.getHistory(query);
   }
 
-  /** Deletes finished runs started more than `days` days ago; never a running one. */
-  async cleanupOlderThan({ days }: { days: number }): Promise<number> {
+  /** Deletes finished runs started more than `days` days ago (at most `limit`, oldest first); never a running one. */
+  async cleanupOlderThan({ days, limit }: { days: number; limit?: number }): Promise<number> {
     const storage = this.storage;
     if (typeof days !== "number" || !Number.isFinite(days) || days < 0) {
       throw new RangeError("days must be a non-negative number");
     }
-    return storage.cleanupOlderThan(new Date(Date.now() - days * 86_400_000));
+    const cutoff = new Date(Date.now() - days * 86_400_000);
+    return limit === undefined ? storage.cleanupOlderThan(cutoff) : storage.cleanupOlderThan(cutoff, { limit });
   }
 
   async getMetrics({ days = 7, now }: { days?: number; now?: Date } = {}): Promise<PipelineMetrics> {

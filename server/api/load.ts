@@ -10,13 +10,14 @@ export async function loadPipeline(tracking: PipelineTrackingManager, id: string
   return status;
 }
 
+/** The API's own bodies are small JSON objects or forms: far below MAX_BODY_BYTES. */
 const MAX_BODY_BYTES = 16 * 1024;
 // The rest of an oversized body is never read, so the connection cannot carry another request.
-const tooLarge = () => new ApiError(400, "body: larger than 16 KiB", { connection: "close" });
+const tooLarge = () => new ApiError(413, "body: larger than 16 KiB", { connection: "close" });
 
 /**
- * The request body as an object: JSON or an HTML form; empty → {}. Malformed JSON or an oversized
- * body is a 400, so nothing a client sends can turn into a 500. Reading stops at the limit.
+ * The request body as an object: JSON or an HTML form; empty → {}. Malformed JSON is a 400 and an
+ * oversized body a 413, so nothing a client sends can turn into a 500. Reading stops at the limit.
  */
 export async function readBody(req: IncomingMessage): Promise<Record<string, unknown>> {
   if (Number(req.headers["content-length"] ?? 0) > MAX_BODY_BYTES) throw tooLarge();

@@ -8,6 +8,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
 import type { PipelineTrackingManager } from "../../lib/tracking/manager";
+import type { ServerLimits } from "../limits";
+import type { LoginThrottle } from "../login-throttle";
 import { errorReply, json, sendReply, type Reply } from "./respond";
 
 /** What the handlers need from the server process, passed in once (no global lookup). */
@@ -18,8 +20,8 @@ export interface ApiDeps {
   dashboardToken: string | null;
   logger: Logger;
   prometheus?: Registry;
-  /** Rejects when the storage is unreachable; /api/health answers 503 then. */
-  checkStorage?: () => Promise<void>;
+  limits: ServerLimits;
+  loginThrottle: LoginThrottle;
 }
 
 export interface ApiRequest {

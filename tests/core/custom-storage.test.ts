@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import {
   InMemoryBroker, InvalidCursorError, Pipeline, PipelineTrackingManager, STATUSES, computeMetrics, parseStatus,
   serializeStatus, summarize,
-  type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type PipelineMetrics, type PipelineStatus, type Status,
+  type CleanupOptions, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type PipelineMetrics, type PipelineStatus, type Status,
   type StepStatus, type StorageChange, type TrackingStorage, type WriteOptions,
 } from "../../lib";
 import { runStorageContract } from "../../lib/tracking/storage/contract";
@@ -93,9 +93,11 @@ class JsonMapStorage implements TrackingStorage {
     if (existed) this.announce(pipelineId, options, true);
     return existed;
   }
-  async cleanupOlderThan(cutoff: Date): Promise<number> {
+  async cleanupOlderThan(cutoff: Date, options: CleanupOptions = {}): Promise<number> {
     let n = 0;
-    for (const s of this.all()) {
+    // Oldest first, so a pass with a limit takes the oldest runs.
+    for (const s of this.all().reverse()) {
+      if (n === options.limit) break;
       if (s.startedAt < cutoff && s.status !== "RUNNING" && s.status !== "PENDING") n += Number(await this.deletePipeline(s.pipelineId));
     }
     return n;

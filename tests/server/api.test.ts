@@ -251,11 +251,11 @@ describe("the router", () => {
     expect((await json("/api")).status).toBe(404);
   });
 
-  it("refuses a body over 16 KiB with a 400 and closes that connection", async () => {
+  it("refuses a body over 16 KiB with a 413 and closes that connection", async () => {
     const res = await json(`/api/pipelines/${completedId}/cancel`, {
       method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(20_000) }),
     });
-    expect(res.status).toBe(400);
+    expect(res.status).toBe(413);
     expect(res.body.error).toMatch(/^body\b/);
     expect((await json("/api/health")).status).toBe(200);
   });

@@ -13,9 +13,20 @@ describe("readConfig", () => {
   it("refuses a non-loopback HOST without a token unless DASHBOARD_AUTH=none", () => {
     expect(() => readConfig({ HOST: "0.0.0.0" })).toThrow(ConfigError);
     expect(() => readConfig({ HOST: "0.0.0.0" })).toThrow(/DASHBOARD_TOKEN/);
-    expect(readConfig({ HOST: "0.0.0.0", DASHBOARD_TOKEN: "t" }).host).toBe("0.0.0.0");
+    expect(readConfig({ HOST: "0.0.0.0", DASHBOARD_TOKEN: "a-token-of-16-chr" }).host).toBe("0.0.0.0");
     expect(readConfig({ HOST: "0.0.0.0", DASHBOARD_AUTH: "none" }).authDisabled).toBe(true);
     expect(readConfig({ HOST: "::1" }).host).toBe("::1");
+  });
+
+  it("reads the limits, with the documented defaults", () => {
+    expect(readConfig({}).limits).toEqual({ maxBodyBytes: 1_048_576, maxSockets: 2_000, maxSocketsPerIp: 100, sessionMaxAgeS: 86_400 });
+    expect(readConfig({ MAX_BODY_BYTES: "65536", MAX_SOCKETS: "50", MAX_SOCKETS_PER_IP: "5", SESSION_MAX_AGE_S: "3600" }).limits)
+      .toEqual({ maxBodyBytes: 65_536, maxSockets: 50, maxSocketsPerIp: 5, sessionMaxAgeS: 3_600 });
+    expect(readConfig({ RETENTION_DAYS: "0.5" }).retentionDays).toBe(0.5);
+    for (const [name, value] of [["MAX_BODY_BYTES", "1mb"], ["MAX_BODY_BYTES", "10"], ["MAX_SOCKETS", "0"], ["MAX_SOCKETS_PER_IP", "-3"],
+      ["MAX_SOCKETS_PER_IP", "1.5"], ["SESSION_MAX_AGE_S", "soon"], ["SESSION_MAX_AGE_S", "5"]] as const) {
+      expect(() => readConfig({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(`^Invalid environment: ${name}`));
+    }
   });
 
   it("rejects malformed values", () => {

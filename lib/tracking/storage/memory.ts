@@ -12,10 +12,11 @@ import { SealedRun, StepShapes, addSealedToMetrics, expandSealed, sealRun, summa
 import { compareNewestFirst, decodeCursor, encodeCursor, type CursorPosition } from "./cursor";
 import {
   DEFAULT_PAGE_LIMIT,
-  type FeedEvents, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
+  type CleanupOptions, type FeedEvents, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
   type TrackingStorage, type WriteOptions,
 } from "./types";
 import { keepsStoredStep, stepRank } from "./step-order";
+import { checkCleanupLimit } from "./cleanup-limit";
 
 export interface InMemoryStorageOptions {
   /** Default 10 000. */
@@ -183,14 +184,17 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     return true;
   }
 
-  async cleanupOlderThan(cutoff: Date): Promise<number> {
-    // The old runs are a prefix of the array: keep its unfinished ones, drop the rest in one pass.
-    const boundary = this.lowerBound({ startedAtMs: cutoff.getTime(), pipelineId: "" });
+  async cleanupOlderThan(cutoff: Date, options?: CleanupOptions): Promise<number> {
+    const limit = checkCleanupLimit(options?.limit);
+    // The old runs are a prefix of the array: keep its unfinished ones, drop the rest in one pass
+    // (with a limit, the prefix ends after the limit-th finished run).
+    let boundary = this.lowerBound({ startedAtMs: cutoff.getTime(), pipelineId: "" });
     const kept: Entry[] = [];
     const deleted: Entry[] = [];
     for (let i = 0; i < boundary; i++) {
       const entry = this.ordered[i]!;
       (isFinished(entry.run.status) ? deleted : kept).push(entry);
+      if (deleted.length === limit) boundary = i + 1;
     }
     if (deleted.length === 0) return 0;
     this.ordered.splice(0, boundary, ...kept);

@@ -80,6 +80,11 @@ export interface FinishOutcome {
   current: PipelineStatus | null;
 }
 
+export interface CleanupOptions {
+  /** Delete at most this many runs (a positive integer). */
+  limit?: number;
+}
+
 export interface TrackingStorage {
   /** "memory", "redis" or a custom backend's name; shown by /api/health. */
   readonly kind: string;
@@ -112,8 +117,12 @@ export interface TrackingStorage {
   getHistory(query?: HistoryQuery): Promise<PipelineStatus[]>;
   /** True when something was deleted. */
   deletePipeline(pipelineId: string, options?: WriteOptions): Promise<boolean>;
-  /** Delete finished runs started before `cutoff`; never a PENDING or RUNNING one. */
-  cleanupOlderThan(cutoff: Date): Promise<number>;
+  /**
+   * Delete finished runs started before `cutoff`, oldest first; never a PENDING or RUNNING one.
+   * With `limit`, at most that many (retention calls it again until fewer come back). Answers how
+   * many it deleted. A storage written before `limit` existed ignores it: still correct, unbounded.
+   */
+  cleanupOlderThan(cutoff: Date, options?: CleanupOptions): Promise<number>;
   getMetrics(query: MetricsQuery): Promise<PipelineMetrics>;
   /**
    * The change feed: every write, from this process and (for shared storages) from others. After a

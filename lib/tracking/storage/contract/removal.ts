@@ -54,6 +54,22 @@ export function describeRemovalContract(current: () => TrackingStorage): void {
       expect(await storage.cleanupOlderThan(cutoff)).toBe(0);
     });
 
+    it("with a limit, deletes at most that many, oldest first, skipping unfinished runs", async () => {
+      const cutoff = new Date("2025-06-01T00:00:00.000Z");
+      const c = cutoff.getTime();
+      const running = makeRun(uniqueId("lim-r"), { status: "RUNNING", startedAt: new Date(c - 10 * DAY_MS) });
+      const finished = [5, 4, 3, 2, 1].map((d) => makeRun(uniqueId(`lim-${d}`), { status: "COMPLETED", startedAt: new Date(c - d * DAY_MS) }));
+      for (const r of [running, ...finished]) await storage.saveStatus(r);
+      expect(await storage.cleanupOlderThan(cutoff, { limit: 2 })).toBe(2);
+      expect(await storage.getStatus(finished[0]!.pipelineId)).toBeNull();
+      expect(await storage.getStatus(finished[1]!.pipelineId)).toBeNull();
+      expect(await storage.getStatus(finished[2]!.pipelineId)).not.toBeNull();
+      expect(await storage.cleanupOlderThan(cutoff, { limit: 2 })).toBe(2);
+      expect(await storage.cleanupOlderThan(cutoff, { limit: 2 })).toBe(1);
+      expect(await storage.cleanupOlderThan(cutoff, { limit: 2 })).toBe(0);
+      expect(await storage.getStatus(running.pipelineId)).toEqual(running);
+    });
+
     it("answers 0 on an empty store", async () => {
       expect(await storage.cleanupOlderThan(new Date())).toBe(0);
     });

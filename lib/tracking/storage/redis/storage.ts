@@ -15,6 +15,7 @@ import { assertMetricsDays } from "../../metrics";
 import type { MetricsQuery, PipelineMetrics } from "../../metrics-types";
 import { isFinished, isValidPipelineId, type PipelineStatus, type Status, type StepStatus } from "../../models";
 import { decodeCursor } from "../cursor";
+import { checkCleanupLimit } from "../cleanup-limit";
 import { DEFAULT_KEY_PREFIX, RedisKeys } from "./keys";
 import { RedisChangeFeed, type ReplayPage } from "./feed/change-feed";
 import { RedisListReader } from "./read/lists";
@@ -27,7 +28,7 @@ import { RedisReadGuard } from "./read/guard";
 import { RedisWriteQueue } from "./write/queue";
 import {
   DEFAULT_PAGE_LIMIT,
-  type FeedEvents, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
+  type CleanupOptions, type FeedEvents, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
 } from "../types";
 
 export interface RedisStorageOptions {
@@ -42,7 +43,7 @@ export interface RedisStorageOptions {
   logger?: Logger;
 }
 
-const CLEANUP_BATCH = 500;
+const CLEANUP_BATCH = 100;
 /** How long a read waits for this process's earlier writes (read-your-writes) while Redis is up. */
 const READ_WAIT_MS = 1000;
 /** Runs started here and not finished yet that finishStatus remembers (the oldest are forgotten). */
@@ -181,18 +182,21 @@ export class RedisPipelineStorage implements TrackingStorage {
     return Number(v) > 0;
   }
 
-  async cleanupOlderThan(cutoff: Date): Promise<number> {
+  /** In scripts of at most CLEANUP_BATCH ids, so no single script holds Redis for long. */
+  async cleanupOlderThan(cutoff: Date, options?: CleanupOptions): Promise<number> {
+    const limit = checkCleanupLimit(options?.limit) ?? Number.POSITIVE_INFINITY;
     return this.guard.read(async () => {
       await this.prepareRead();
       let deleted = 0;
       let kept = 0;
-      for (;;) {
-        const ids = await this.redis.zrangebyscore(this.keys.allIndex, "-inf", `(${cutoff.getTime()}`, "LIMIT", kept, CLEANUP_BATCH);
+      while (deleted < limit) {
+        const batch = Math.min(CLEANUP_BATCH, limit - deleted);
+        const ids = await this.redis.zrangebyscore(this.keys.allIndex, "-inf", `(${cutoff.getTime()}`, "LIMIT", kept, batch);
         if (ids.length === 0) break;
         const [n, stay] = (await this.call("cleanup", [this.keys.allIndex, ...ids])) as [number, number];
         deleted += n;
         kept += stay;
-        if (ids.length < CLEANUP_BATCH) break;
+        if (ids.length < batch) break;
       }
       return deleted;
     });
@@ -226,6 +230,11 @@ export class RedisPipelineStorage implements TrackingStorage {
   /** Writes waiting to be sent (buffered during an outage, or not yet flushed). */
   get pendingWrites(): number {
     return this.queue.size;
+  }
+
+  /** Whether changes from other processes arrive now: "live" while the feed's connection is subscribed. */
+  get changeFeedState(): "live" | "reconnecting" {
+    return this.feed.state;
   }
 
   async close(): Promise<void> {

@@ -44,6 +44,8 @@ export interface ChangeFeedHandlers {
 
 export class RedisChangeFeed {
   private sub: Redis | null = null;
+  /** Subscribed on the current connection (health reports it). */
+  private live = false;
   private readonly outage: FeedOutageLog;
   /** The dataset the feed follows: null before it knows, '' while Redis holds no epoch yet. */
   private epoch: string | null = null;
@@ -68,11 +70,19 @@ export class RedisChangeFeed {
     return this.sub !== null;
   }
 
+  /** "live" while the subscriber connection is up and subscribed; "reconnecting" otherwise (health reports it). */
+  get state(): "live" | "reconnecting" {
+    return this.live && this.sub?.status === "ready" ? "live" : "reconnecting";
+  }
+
   start(): void {
     if (this.sub) return;
     const sub = duplicateForFeed(this.redis);
     this.sub = sub;
     sub.on("error", (err: Error) => this.outage.error(err));
+    sub.on("close", () => {
+      if (this.sub === sub) this.live = false;
+    });
     sub.on("ready", () => {
       this.outage.ready();
       // Where the gap starts, read before SUBSCRIBE: messages that arrive in the same read as its
@@ -82,6 +92,7 @@ export class RedisChangeFeed {
         if (this.sub !== sub) return;
         const gap = this.subscribed;
         this.subscribed = true;
+        this.live = sub.status === "ready";
         this.catchUp = this.catchUp.then(() => this.followUp(sub, gap ? from : null));
       }, (err: unknown) => {
         // A connection lost meanwhile subscribes again on its next "ready"; anything else is logged.
@@ -94,6 +105,7 @@ export class RedisChangeFeed {
   close(): void {
     this.sub?.disconnect();
     this.sub = null;
+    this.live = false;
     for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
   }
 
