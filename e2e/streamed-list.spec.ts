@@ -78,7 +78,7 @@ test.describe("streamed list", () => {
     await control.waitRun(`${prefix}_a`);
     await openWithRevealHeld(page, control, `/?q=${prefix}`);
     await page.mouse.move(0, 0);
-    await control.startRun({ id: `${prefix}_b`, name: "streamed-b", steps: [{ name: "work", ms: 400 }] });
+    await control.startRun({ id: `${prefix}_b`, name: "streamed-b", steps: [{ name: "work", ms: 1_500 }] });
     const row = page.locator(`[data-testid="pipeline-row"][data-pipeline-id="${prefix}_b"]`);
     await expect(row).toHaveAttribute("data-status", "RUNNING");
     await expect(row).toHaveAttribute("data-status", "COMPLETED");
