@@ -26,10 +26,12 @@ export interface Legs {
   arrival: number[];
   /** that message → the paint's upper bound. */
   messageToPaint: number[];
+  /** that message → the frame that paints it begins. */
+  messageToFrame: number[];
   missing: number;
 }
 
-const emptyLegs = (): Legs => ({ paint: [], frame: [], arrival: [], messageToPaint: [], missing: 0 });
+const emptyLegs = (): Legs => ({ paint: [], frame: [], arrival: [], messageToPaint: [], messageToFrame: [], missing: 0 });
 
 function add(legs: Legs, f: Finish, paint: Paint | undefined, arrival: Arrival | undefined): void {
   if (!paint) {
@@ -41,11 +43,12 @@ function add(legs: Legs, f: Finish, paint: Paint | undefined, arrival: Arrival |
   if (arrival) {
     legs.arrival.push(arrival.t - f.at);
     legs.messageToPaint.push(paint.after - arrival.t);
+    legs.messageToFrame.push(paint.raf - arrival.t);
   }
 }
 
 export function sortAll(legs: Legs): Legs {
-  for (const xs of [legs.paint, legs.frame, legs.arrival, legs.messageToPaint]) xs.sort((a, b) => a - b);
+  for (const xs of [legs.paint, legs.frame, legs.arrival, legs.messageToPaint, legs.messageToFrame]) xs.sort((a, b) => a - b);
   return legs;
 }
 

@@ -21,6 +21,8 @@ export interface Control {
   backfillHistory(): Promise<void>;
   dropSockets(): Promise<void>;
   restoreSockets(): Promise<void>;
+  /** List reads answer `ms` later (0: at once): the list page's rows then stream after its shell. */
+  delayListReads(ms: number): Promise<void>;
 }
 
 export function controlClient(port = CONTROL_PORT): Control {
@@ -36,6 +38,7 @@ export function controlClient(port = CONTROL_PORT): Control {
     backfillHistory: async () => void (await post("/history")),
     dropSockets: async () => void (await post("/sockets/drop")),
     restoreSockets: async () => void (await post("/sockets/restore")),
+    delayListReads: async (ms) => void (await post("/reads/delay", { ms })),
   };
 }
 

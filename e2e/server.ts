@@ -8,6 +8,8 @@
  *   POST /history         back-fills 7 days of finished runs (once; deterministic)
  *   POST /sockets/drop    disconnects every socket and refuses new ones
  *   POST /sockets/restore accepts sockets again
+ *   POST /reads/delay     { ms } list reads answer that much later from now on (0: at once), so a
+ *                         page's first rows stream after its shell, as on a loaded server
  *   POST /bulk            { count, prefix } stores that many finished runs, all started before now
  *   POST /stream          { perSecond, seconds, prefix, bulkPrefix, bulkCount } emits live `pipeline:update`s (bench/ui-live.ts)
  */
@@ -50,6 +52,13 @@ let socketsBlocked = false;
 server.io.use((_socket, next) => (socketsBlocked ? next(new Error("sockets blocked by the e2e harness")) : next()));
 
 const tasks = new Map<string, PipelineTask>();
+
+let listDelayMs = 0;
+const listPage = storage.listPage.bind(storage);
+storage.listPage = async (query) => {
+  if (listDelayMs > 0) await new Promise((resolve) => setTimeout(resolve, listDelayMs));
+  return listPage(query);
+};
 
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
@@ -149,6 +158,9 @@ const control = createServer((req, res) => {
         return reply(res, 200, { ok: true });
       case "POST /sockets/restore":
         socketsBlocked = false;
+        return reply(res, 200, { ok: true });
+      case "POST /reads/delay":
+        listDelayMs = Math.max(0, Number(body.ms) || 0);
         return reply(res, 200, { ok: true });
       case "POST /bulk":
         return reply(res, 200, { inserted: await insertBulkRuns(storage, Number(body.count), String(body.prefix ?? "bulk")) });

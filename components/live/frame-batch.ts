@@ -1,8 +1,13 @@
 /**
  * Coalesces live events into one delivery per animation frame: events change a pending batch, and
  * the first change after a delivery asks for the next frame. A burst of socket events thus costs one
- * render, and the frame callback is the single place that decides when a batch reaches React.
+ * render, and the frame callback is the single place that decides when a batch reaches React. The
+ * batch renders synchronously inside that callback (flushSync), so it is painted in that same frame;
+ * rendered the usual way, React would commit it in a later task, after the frame was painted, and
+ * it would wait for the next one (bench/results/ui-paint.md).
  */
+import { flushSync } from "react-dom";
+
 export interface FrameBatch<B> {
   /** Applies `change` to the pending batch and makes sure a frame will deliver it. */
   add(change: (pending: B) => void): void;
@@ -17,7 +22,7 @@ export function createFrameBatch<B>(empty: () => B, deliver: (batch: B) => void)
     frame = 0;
     const batch = pending;
     pending = empty();
-    deliver(batch);
+    flushSync(() => deliver(batch));
   };
   return {
     add(change) {

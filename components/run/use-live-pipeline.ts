@@ -82,6 +82,8 @@ export function useLivePipeline(initial: PipelineStatusJSON) {
 function applySummary(run: PipelineStatusJSON, summary: PipelineSummary): PipelineStatusJSON {
   // The summary's error is cut to 200 chars; keep the full one we may already have.
   const error = summary.error !== null && run.error?.startsWith(summary.error) ? run.error : summary.error;
+  // Mid-run, summaries change only step counts, which the steps already show: the same run, no render.
+  if (run.status === summary.status && run.completedAt === summary.completedAt && run.durationMs === summary.durationMs && run.error === error) return run;
   return { ...run, status: summary.status, completedAt: summary.completedAt, durationMs: summary.durationMs, error };
 }
 
