@@ -14,6 +14,7 @@
  */
 import type { MetricsAccumulator } from "../metrics";
 import { SUMMARY_ERROR_CHARS, type PipelineStatus, type PipelineSummary, type PipelineType, type Status } from "../models";
+import { STATUS_LETTER, STATUS_OF_LETTER } from "../status";
 import type { StoredRun, StoredStep } from "./compact";
 
 /** The names and dependencies of a run's steps, in declaration order. */
@@ -22,8 +23,6 @@ export interface StepShape {
   readonly dependsOn: readonly (readonly string[])[];
 }
 
-const LETTER: Record<Status, string> = { PENDING: "P", RUNNING: "R", COMPLETED: "C", FAILED: "F", CANCELLED: "X" };
-const STATUS_OF: Record<string, Status> = { P: "PENDING", R: "RUNNING", C: "COMPLETED", F: "FAILED", X: "CANCELLED" };
 /** Per step in `packed`: start offset, end offset, result, error, attempts, worker. */
 const FIELDS_PER_STEP = 6;
 /** Interning tables stop growing here (a store of many distinct pipelines just shares less). */
@@ -41,7 +40,7 @@ export class SealedRun {
     readonly durationMs: number | null,
     readonly error: string | null,
     readonly shape: StepShape,
-    /** One letter per step (see LETTER). */
+    /** One letter per step (see STATUS_LETTER). */
     readonly states: string,
     /** Per step; NaN for null. */
     readonly stepDurations: readonly number[],
@@ -121,7 +120,7 @@ export function sealRun(run: StoredRun, shapes: StepShapes): SealedRun {
   packed[0] = run.result;
   for (let i = 0, k = 1; i < n; i++, k += FIELDS_PER_STEP) {
     const s = run.steps[i]!;
-    letters[i] = LETTER[s.status];
+    letters[i] = STATUS_LETTER[s.status];
     durations[i] = s.durationMs ?? NaN;
     packed[k] = offset(s.startedAt, t0);
     packed[k + 1] = offset(s.completedAt, t0);
@@ -153,7 +152,7 @@ export function unsealRun(sealed: SealedRun): StoredRun {
     const duration = sealed.stepDurations[i]!;
     steps[i] = {
       stepName: names[i]!,
-      status: STATUS_OF[sealed.states[i]!]!,
+      status: STATUS_OF_LETTER[sealed.states[i]!]!,
       startedAt: at(packed[k] as number | null),
       completedAt: at(packed[k + 1] as number | null),
       durationMs: Number.isNaN(duration) ? null : duration,
@@ -211,7 +210,7 @@ export function addSealedToMetrics(acc: MetricsAccumulator, sealed: SealedRun): 
   const { names } = sealed.shape;
   for (let i = 0; i < names.length; i++) {
     const duration = sealed.stepDurations[i]!;
-    acc.addStep(names[i]!, STATUS_OF[sealed.states[i]!]!, Number.isNaN(duration) ? null : duration);
+    acc.addStep(names[i]!, STATUS_OF_LETTER[sealed.states[i]!]!, Number.isNaN(duration) ? null : duration);
   }
 }
 

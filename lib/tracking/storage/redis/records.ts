@@ -5,6 +5,7 @@
  * for that record only; lists skip it and log.
  */
 import { toJsonSafe } from "../../json-safe";
+import { STATUS_LETTER } from "../../status";
 import {
   PIPELINE_ID_PATTERN, SUMMARY_ERROR_CHARS, STATUSES, parseStatus,
   type PipelineStatus, type PipelineSummary, type Status, type StepStatus,
@@ -18,10 +19,8 @@ export class CorruptRecordError extends Error {
   }
 }
 
-const STATUS_CHAR: Record<Status, string> = { PENDING: "P", RUNNING: "R", COMPLETED: "C", FAILED: "F", CANCELLED: "X" };
-
 export function statusChar(status: Status): string {
-  return STATUS_CHAR[status];
+  return STATUS_LETTER[status];
 }
 
 function safeJson(value: unknown): string {
@@ -179,7 +178,7 @@ export function decodeRun(id: string, hash: Record<string, string>): PipelineSta
 }
 
 const STATUS_SET = new Set<string>(STATUSES);
-const STEP_CHARS = /^[PRCFX]*$/;
+const STEP_CHARS = new RegExp(`^[${Object.values(STATUS_LETTER).join("")}]*$`);
 const isNullableString = (v: unknown): v is string | null => v === null || typeof v === "string";
 
 /** A summary from HMGET doc, ss, names; null when the run is gone. */
