@@ -1,5 +1,5 @@
 /**
- * Redis storage benchmark (issue 3). `npx tsx bench/redis-storage.ts` or `npm run bench -- redis`.
+ * Redis storage benchmark. `npx tsx bench/redis-storage.ts` or `npm run bench -- redis`.
  * Measures, against the Redis at REDIS_URL (default redis://127.0.0.1:6379), in one run:
  *  - the baseline: `redis-benchmark -q -P 16 -t hset -n 200000 --dbnum 15` (its own db; only its key
  *    `myhash` is deleted afterwards, nothing is flushed);
@@ -334,7 +334,7 @@ export async function run(): Promise<string> {
       "transition 16.0-18.8 vs 14.1-18.5 µs: no change beyond this machine's noise (the table's Pipeline row",
       "moves by ±25 % between runs here).",
       "",
-      "History: at the end of issue 3 (one batch in flight, one EVALSHA with ~7 arguments per step write and",
+      "History: before the batching work (one batch in flight, one EVALSHA with ~7 arguments per step write and",
       "~50 per run save) the Pipeline row was 11,636/s and raw saveStep 29,021/s, bulk saves 5,330 runs/s,",
       "514 bytes per step transition; Node then spent ~40 µs of CPU per transition and sat idle while Redis ran.",
       "",

@@ -1,5 +1,5 @@
 /**
- * Server benchmark (issue 4): with 100 000 runs in Redis, HTTP throughput and p99 of the list and
+ * Server benchmark: with 100 000 runs in Redis, HTTP throughput and p99 of the list and
  * metrics routes (autocannon, loopback), each next to two same-run references — a bare node:http
  * server answering the same bytes (what the machine gives an HTTP server doing nothing) and the
  * storage calls alone, in-process; live latency from a step finishing in another process to

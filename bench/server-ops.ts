@@ -1,5 +1,5 @@
 /**
- * Operations (issue 9): `/api/health` latency while 2 000 sockets connect (caps raised so all of
+ * Operations: `/api/health` latency while 2 000 sockets connect (caps raised so all of
  * them are served, then the default 100 per address refusing 1 900), and during a retention pass
  * over 100 000 finished runs (target p99 ≤ 50 ms); and the storage sizing figure, bytes of Redis
  * memory per finished 10-step run. A redis-server of its own (port from the OS) keeps other users'

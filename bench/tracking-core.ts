@@ -1,5 +1,5 @@
 /**
- * Tracking-core benchmark (issue 2): what recording costs a run, and what the memory storage holds.
+ * Tracking-core benchmark: what recording costs a run, and what the memory storage holds.
  *
  * 1. Overhead: a 10-step sequential pipeline of no-op steps, tracked (memory storage) vs
  *    untracked, in this one process, CONCURRENCY runs at a time. Samples alternate

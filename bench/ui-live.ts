@@ -1,7 +1,7 @@
 /**
  * The list page under load, in Debian's Chromium: 10 000 runs loaded into the list (paged in with
  * "Load more"), then 50 `pipeline:update`/s for 10 s at the top of the list, then 5 s more while
- * scrolling through it. Budgets (issue 5): no long task over 50 ms; an update painted within one
+ * scrolling through it. Budgets: no long task over 50 ms; an update painted within one
  * frame of arriving.
  *
  * How it is measured, inside the page: long tasks by `PerformanceObserver({ type: "longtask" })`;

@@ -4,7 +4,7 @@
  *   worker process (bench/ui-paint-worker.ts: the library recording into Redis)
  *     → Redis write + change feed → server → Socket.IO message → React → frame
  *
- * Targets (issue 8): every update painted in the first frame after its message arrives (message →
+ * Targets: every update painted in the first frame after its message arrives (message →
  * painted p95 ≤ 16.7 ms, one 60 Hz frame), and a step finishing in another process painted in the
  * list and on the detail page at p95 ≤ 22 ms. Chromium shows the list page (`/`) for the whole run
  * and, in a second tab, the detail page of each 80-step run, opened 1 s into it. The page probe
@@ -213,7 +213,7 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<number> {
 const HEADER = [
   "## ui-paint — live updates → painted, list and detail page",
   "",
-  `Targets (issue 8): message → painted p95 ≤ ${FRAME_MS} ms (one 60 Hz frame); a step finishing in another process painted in the list and on the detail page at p95 ≤ ${FINISH_TARGET_MS} ms. Regenerate with \`npx tsx bench/ui-paint.ts\` (needs \`npm run build\`).`,
+  `Targets: message → painted p95 ≤ ${FRAME_MS} ms (one 60 Hz frame); a step finishing in another process painted in the list and on the detail page at p95 ≤ ${FINISH_TARGET_MS} ms. Regenerate with \`npx tsx bench/ui-paint.ts\` (needs \`npm run build\`).`,
   "",
 ].join("\n");
 

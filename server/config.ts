@@ -1,4 +1,4 @@
-/** The server's environment (contract §6), read and checked once at startup. */
+/** The server's environment (docs/environment.md), read and checked once at startup. */
 import { z } from "zod";
 import { DEFAULT_LIMITS, type ServerLimits } from "./limits";
 

@@ -1,5 +1,5 @@
 /**
- * The Pipewatch server process (`npm start`, `npm run dev`): reads the environment (contract §6),
+ * The Pipewatch server process (`npm start`, `npm run dev`): reads the environment (docs/environment.md),
  * builds the storage and tracking manager, starts the demo workload and the hourly retention,
  * serves Next.js + Socket.IO on one port, and shuts down gracefully on SIGTERM/SIGINT.
  */

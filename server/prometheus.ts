@@ -1,5 +1,5 @@
 /**
- * Prometheus metrics (guide §7 naming, `_total` / `_seconds` conventions) in a registry of our own,
+ * Prometheus metrics (`_total` / `_seconds` naming conventions) in a registry of our own,
  * fed by a tracking listener in the server process. A run or step is counted once, when it is first
  * seen finished, whichever process ran it (remote runs reach the listener via the change feed), and
  * only when it ended while this registry existed: history imported or back-filled with past

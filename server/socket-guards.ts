@@ -1,5 +1,5 @@
 /**
- * What a client may send over the socket: payloads validated against the contract's id rule, and
+ * What a client may send over the socket: payloads validated against the API's id rule, and
  * a per-socket token bucket so one client cannot make the server do unbounded work.
  */
 import { z } from "zod";

@@ -1,4 +1,4 @@
-/** The REST API (contract §3) as one dispatch function for the custom server: every route, one table. */
+/** The REST API (docs/api.md) as one dispatch function for the custom server: every route, one table. */
 import { createApiRouter, type ApiDeps, type ApiDispatch } from "./router";
 import { authRoutes } from "./routes/auth";
 import { healthRoute } from "./routes/health";

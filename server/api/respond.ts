@@ -36,7 +36,7 @@ export const json = (body: unknown, status = 200): Reply => ({ status, json: bod
  */
 export function errorReply(err: unknown, logger: Logger, requestId: string): Reply {
   if (err instanceof ApiError) return { ...json({ error: err.message }, err.status), headers: err.headers };
-  // By name: a custom storage (contract §5.3) may throw its own copy of the class.
+  // By name: a custom storage may throw its own copy of the class.
   if (err instanceof Error && err.name === "InvalidCursorError") return json({ error: `cursor: ${err.message}` }, 400);
   if (isStorageUnavailable(err)) {
     logger.warn({ err: err.message, reqId: requestId }, "API request failed: storage unavailable");

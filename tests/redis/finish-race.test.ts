@@ -66,7 +66,7 @@ describe("a run's end across processes (Redis)", () => {
     const answers = new Map<string, Promise<CancelOutcome | null>>();
     const results = await runWorker(prefix, 40, 100, (ids) => {
       ids.forEach((id, i) => {
-        // Spread around the step's end (the reviewer's window was ~90-114 ms).
+        // Spread around the step's end.
         answers.set(id, new Promise((r) => setTimeout(() => r(api.cancel(id)), 70 + ((i * 37) % 50))));
       });
     });

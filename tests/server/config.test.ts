@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import { ConfigError, readConfig } from "../../server/config";
 
 describe("readConfig", () => {
-  it("has the contract's defaults", () => {
+  it("has the documented defaults", () => {
     expect(readConfig({})).toMatchObject({ port: 3000, host: "127.0.0.1", redisUrl: null, redisPrefix: "pipewatch:", dashboardToken: null, demo: true, retentionDays: 30 });
     expect(readConfig({ REDIS_URL: "redis://127.0.0.1:6379/2" }).demo).toBe(false);
     expect(readConfig({ REDIS_URL: "redis://127.0.0.1:6379/2", DEMO: "1" }).demo).toBe(true);

@@ -1,5 +1,5 @@
 /**
- * The storage interface every backend implements (memory, Redis, or a user's own). The guide's four
+ * The storage interface every backend implements (memory, Redis, or a user's own). The four basic
  * methods (`saveStatus`, `getStatus`, `listPipelines`, `deletePipeline`) plus what paging, history,
  * cleanup, metrics and the change feed need. `contract.ts` is the test battery that pins the
  * behaviour down; run it against a custom storage to know it is a drop-in.
@@ -9,7 +9,7 @@ import type { PipelineStatus, PipelineSummary, Status, StepStatus } from "../mod
 
 export interface ListFilter {
   status?: Status;
-  /** Default: every matching run (guide §4.2 "List all pipelines"). */
+  /** Default: every matching run. */
   limit?: number;
 }
 
@@ -30,7 +30,7 @@ export interface Page {
 }
 
 export interface HistoryQuery {
-  /** Default: every run since `since` (guide §4.4, §10.4). */
+  /** Default: every run since `since`. */
   limit?: number;
   /** Only runs started at or after this moment. */
   since?: Date;

@@ -1,5 +1,5 @@
 /**
- * /api/pipelines and /api/pipelines/{id}[/status|/cancel] (contract §3): the list page with counts,
+ * /api/pipelines and /api/pipelines/{id}[/status|/cancel] (docs/api.md): the list page with counts,
  * a run's full status, delete, cancel.
  */
 import { serializeStatus } from "../../../lib/tracking/models";
@@ -15,7 +15,7 @@ const list: ApiHandler = async ({ query, deps: { tracking } }) => {
   return json({ items: page.items, nextCursor: page.nextCursor, counts });
 };
 
-/** The full status with step results; `/status` is the guide's name for the same thing. */
+/** The full status with step results; `/status` is another name for the same thing. */
 const detail: ApiHandler = async ({ params, deps: { tracking } }) =>
   json(serializeStatus(await loadPipeline(tracking, parsePipelineId(params.id ?? ""))));
 

@@ -1,4 +1,4 @@
-/** What the contract's area files share: run builders, unique ids, paging and metrics comparisons. */
+/** What the battery's area files share: run builders, unique ids, paging and metrics comparisons. */
 import { expect } from "vitest";
 import type { PipelineMetrics } from "../../metrics-types";
 import type { PipelineStatus, PipelineSummary, Status, StepStatus } from "../../models";

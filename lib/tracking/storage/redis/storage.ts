@@ -1,5 +1,5 @@
 /**
- * RedisPipelineStorage (guide §5.2, §10; contract §1): many worker and dashboard processes share
+ * RedisPipelineStorage (docs/storage.md): many worker and dashboard processes share
  * one Redis. One hash per run plus sorted-set indexes by start time (keys.ts); every transition is
  * one Lua script (lua/*.lua, loaded by scripts.ts) that also moves the metrics rollups (rollups.ts),
  * logs the change and announces it on a pub/sub channel (feed/change-feed.ts replays what a dropped
