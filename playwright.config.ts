@@ -43,8 +43,5 @@ export default defineConfig({
       ],
     },
   },
-  webServer: [
-    harness(APP_PORT, CONTROL_PORT),
-    harness(AUTH_APP_PORT, AUTH_CONTROL_PORT, { DASHBOARD_TOKEN }),
-  ],
+  webServer: [harness(APP_PORT, CONTROL_PORT), harness(AUTH_APP_PORT, AUTH_CONTROL_PORT, { DASHBOARD_TOKEN })],
 });

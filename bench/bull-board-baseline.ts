@@ -54,21 +54,32 @@ async function seedBull(): Promise<{ seconds: number; completed: number; failed:
   const queue = new Queue(QUEUE, { connection, prefix: BULL_PREFIX });
   const nowMs = Date.now();
   for (let i = 0; i < COUNT; i += 1_000) {
-    await queue.addBulk(Array.from({ length: Math.min(1_000, COUNT - i) }, (_, k) => {
-      const j = i + k;
-      const name = NAMES[j % 3]!;
-      return {
-        name,
-        data: { pipelineId: `bench-${name}_${j.toString(36)}`, source: `s3://bench-bucket/${name}/part-${(j % 512).toString().padStart(5, "0")}.parquet`, rows: j, requestedAt: nowMs - (COUNT - j) * 6_000 },
-      };
-    }));
+    await queue.addBulk(
+      Array.from({ length: Math.min(1_000, COUNT - i) }, (_, k) => {
+        const j = i + k;
+        const name = NAMES[j % 3]!;
+        return {
+          name,
+          data: {
+            pipelineId: `bench-${name}_${j.toString(36)}`,
+            source: `s3://bench-bucket/${name}/part-${(j % 512).toString().padStart(5, "0")}.parquet`,
+            rows: j,
+            requestedAt: nowMs - (COUNT - j) * 6_000,
+          },
+        };
+      }),
+    );
   }
   const workerConnection = new Redis(REDIS_URL, { maxRetriesPerRequest: null });
-  const worker = new Worker(QUEUE, async (job) => {
-    const rows = (job.data as { rows: number }).rows;
-    if (rows % 8 === 6) throw new Error(`Error ${rows % 7}: something broke`);
-    return { rows, written: rows * 3 };
-  }, { connection: workerConnection, prefix: BULL_PREFIX, concurrency: 200 });
+  const worker = new Worker(
+    QUEUE,
+    async (job) => {
+      const rows = (job.data as { rows: number }).rows;
+      if (rows % 8 === 6) throw new Error(`Error ${rows % 7}: something broke`);
+      return { rows, written: rows * 3 };
+    },
+    { connection: workerConnection, prefix: BULL_PREFIX, concurrency: 200 },
+  );
   let done = 0;
   await new Promise<void>((resolve) => {
     const tick = () => {
@@ -89,7 +100,6 @@ async function seedBull(): Promise<{ seconds: number; completed: number; failed:
 async function seedOurs(redis: Redis): Promise<number> {
   return seedFinishedRuns(redis, OUR_PREFIX, COUNT);
 }
-
 
 /** bull-board's host (tsx) prints `{"url": ...}` once listening. */
 async function startBullBoard(children: ChildProcess[]): Promise<string> {
@@ -117,8 +127,14 @@ async function startOurs(children: ChildProcess[]): Promise<string> {
   const child = spawn(process.execPath, [SERVER], {
     stdio: ["ignore", "ignore", "inherit"],
     env: {
-      ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", HOST: "127.0.0.1",
-      REDIS_URL, REDIS_PREFIX: OUR_PREFIX, DEMO: "0", PORT: String(OUR_PORT),
+      ...process.env,
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      HOST: "127.0.0.1",
+      REDIS_URL,
+      REDIS_PREFIX: OUR_PREFIX,
+      DEMO: "0",
+      PORT: String(OUR_PORT),
     },
   });
   children.push(child);
@@ -143,7 +159,16 @@ function cpuSeconds(pid: number): number {
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
-interface HttpRow { reqPerS: number; p50: number; p99: number; bytes: number; items: number; non2xx: number; errors: number; cpuUsPerReq: number }
+interface HttpRow {
+  reqPerS: number;
+  p50: number;
+  p99: number;
+  bytes: number;
+  items: number;
+  non2xx: number;
+  errors: number;
+  cpuUsPerReq: number;
+}
 
 /** Warm-up requests (JIT, connections), then autocannon with bench/server-api.ts's settings. */
 async function measure(url: string, pid: number, countItems: (body: unknown) => number): Promise<HttpRow> {
@@ -160,7 +185,13 @@ async function measure(url: string, pid: number, countItems: (body: unknown) => 
   const r = await autocannon({ url, connections: 10, duration: HTTP_SECONDS });
   const cpu = cpuSeconds(pid) - cpuBefore;
   return {
-    reqPerS: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, bytes, items, non2xx: r.non2xx, errors: r.errors,
+    reqPerS: r.requests.average,
+    p50: r.latency.p50,
+    p99: r.latency.p99,
+    bytes,
+    items,
+    non2xx: r.non2xx,
+    errors: r.errors,
     cpuUsPerReq: (cpu * 1e6) / (r.requests.average * HTTP_SECONDS),
   };
 }
@@ -173,7 +204,9 @@ export async function run(): Promise<string> {
     await deleteKeys(redis, OUR_PREFIX);
     const bull = await seedBull();
     const oursSeconds = await seedOurs(redis);
-    const loadBefore = loadavg().map((l) => l.toFixed(1)).join(" / ");
+    const loadBefore = loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" / ");
 
     // Both data sets stay in Redis throughout; both servers stay up, only one is under load at a time.
     const bullPath = `/api/queues?activeQueue=${QUEUE}&status=completed&page=1&jobsPerPage=50`;
@@ -184,12 +217,17 @@ export async function run(): Promise<string> {
     const ourPid = children.at(-1)!.pid!;
     const rounds: { theirs: HttpRow; ours: HttpRow }[] = [];
     for (let i = 0; i < ROUNDS; i++) {
-      const theirs = await measure(`${bullUrl}${bullPath}`, bullPid, (b) =>
-        (b as { queues: { name: string; jobs: unknown[] }[] }).queues.find((q) => q.name === QUEUE)?.jobs.length ?? 0);
+      const theirs = await measure(
+        `${bullUrl}${bullPath}`,
+        bullPid,
+        (b) => (b as { queues: { name: string; jobs: unknown[] }[] }).queues.find((q) => q.name === QUEUE)?.jobs.length ?? 0,
+      );
       const ours = await measure(`${ourUrl}${ourPath}`, ourPid, (b) => (b as { items: unknown[] }).items.length);
       rounds.push({ theirs, ours });
     }
-    const loadAfter = loadavg().map((l) => l.toFixed(1)).join(" / ");
+    const loadAfter = loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" / ");
 
     const sum = (f: (r: { theirs: HttpRow; ours: HttpRow }) => number) => rounds.reduce((n, r) => n + f(r), 0);
     const ratio = sum((r) => r.ours.reqPerS) / sum((r) => r.theirs.reqPerS);
@@ -200,25 +238,25 @@ export async function run(): Promise<string> {
     const md = [
       "## bull-board baseline",
       "",
-      `Same Redis, same run, same load (autocannon: 10 connections, ${HTTP_SECONDS} s, loopback; 50 warm-up requests first), `
-        + `${ROUNDS} alternated rounds (bull-board, ours, bull-board, …), each server in its own process, idle while the other is measured; `
-        + "both data sets stay in Redis throughout. "
-        + `bull-board (@bull-board/api + @bull-board/express 9.10.1, BullMQ 6, express 5, default options) over one queue of `
-        + `${COUNT.toLocaleString("en")} jobs (${bull.completed.toLocaleString("en")} completed, ${bull.failed.toLocaleString("en")} failed by a real worker, `
-        + `small JSON data and return values; seeded in ${bull.seconds.toFixed(1)} s). `
-        + `Ours: the production build (\`node ${SERVER}\`, Redis storage) over ${COUNT.toLocaleString("en")} runs `
-        + `(75 % completed, 3 steps each; seeded in ${oursSeconds.toFixed(1)} s). `
-        + "Server CPU per request: the server process's user + system time during the run / requests served. "
-        + `Machine load average (2 cores, other work running) before / after the HTTP runs: ${loadBefore} → ${loadAfter}.`,
+      `Same Redis, same run, same load (autocannon: 10 connections, ${HTTP_SECONDS} s, loopback; 50 warm-up requests first), ` +
+        `${ROUNDS} alternated rounds (bull-board, ours, bull-board, …), each server in its own process, idle while the other is measured; ` +
+        "both data sets stay in Redis throughout. " +
+        `bull-board (@bull-board/api + @bull-board/express 9.10.1, BullMQ 6, express 5, default options) over one queue of ` +
+        `${COUNT.toLocaleString("en")} jobs (${bull.completed.toLocaleString("en")} completed, ${bull.failed.toLocaleString("en")} failed by a real worker, ` +
+        `small JSON data and return values; seeded in ${bull.seconds.toFixed(1)} s). ` +
+        `Ours: the production build (\`node ${SERVER}\`, Redis storage) over ${COUNT.toLocaleString("en")} runs ` +
+        `(75 % completed, 3 steps each; seeded in ${oursSeconds.toFixed(1)} s). ` +
+        "Server CPU per request: the server process's user + system time during the run / requests served. " +
+        `Machine load average (2 cores, other work running) before / after the HTTP runs: ${loadBefore} → ${loadAfter}.`,
       "",
       "| route (page of 50 finished items) | round | req/s | p50 | p99 | server CPU / req | response bytes | items | non-2xx + errors |",
       "|---|---|---|---|---|---|---|---|---|",
       ...rounds.flatMap((r, i) => [row(`bull-board \`GET ${bullPath}\``, i, r.theirs), row(`ours \`GET ${ourPath}\``, i, r.ours)]),
       "",
-      `**Ours / bull-board: ${ratio.toFixed(1)}× the req/s** over the ${ROUNDS} rounds `
-        + `(${rounds.map((r) => (r.ours.reqPerS / r.theirs.reqPerS).toFixed(1)).join(", ")} per round; target ≥ 3×: ${ratio >= 3 ? "met" : "NOT met"}); `
-        + `bull-board spends ${cpuRatio.toFixed(1)}× our server CPU per request; `
-        + `our worst p99 ${worstP99} ms (target ≤ 20 ms: ${worstP99 <= 20 ? "met" : "NOT met"}).`,
+      `**Ours / bull-board: ${ratio.toFixed(1)}× the req/s** over the ${ROUNDS} rounds ` +
+        `(${rounds.map((r) => (r.ours.reqPerS / r.theirs.reqPerS).toFixed(1)).join(", ")} per round; target ≥ 3×: ${ratio >= 3 ? "met" : "NOT met"}); ` +
+        `bull-board spends ${cpuRatio.toFixed(1)}× our server CPU per request; ` +
+        `our worst p99 ${worstP99} ms (target ≤ 20 ms: ${worstP99 <= 20 ? "met" : "NOT met"}).`,
       "",
     ].join("\n");
     mkdirSync("bench/results", { recursive: true });

@@ -15,13 +15,26 @@ export function benchRun(j: number, count: number, nowMs: number): PipelineStatu
   const status = STATUSES[j % STATUSES.length]!;
   const name = NAMES[j % NAMES.length]!;
   return {
-    pipelineId: `bench-${name}_${j.toString(36)}`, pipelineName: name,
-    status, pipelineType: "sequential", startedAt: new Date(start), completedAt: new Date(start + 1_000 + (j % 50) * 100),
-    durationMs: 1_000 + (j % 50) * 100, result: { rows: j }, error: status === "FAILED" ? `Error ${j % 7}: something broke` : null,
+    pipelineId: `bench-${name}_${j.toString(36)}`,
+    pipelineName: name,
+    status,
+    pipelineType: "sequential",
+    startedAt: new Date(start),
+    completedAt: new Date(start + 1_000 + (j % 50) * 100),
+    durationMs: 1_000 + (j % 50) * 100,
+    result: { rows: j },
+    error: status === "FAILED" ? `Error ${j % 7}: something broke` : null,
     steps: ["extract", "transform", "load"].map((stepName, k) => ({
-      stepName, status: status === "FAILED" && k === 2 ? "FAILED" : status === "CANCELLED" && k === 2 ? "CANCELLED" : "COMPLETED",
-      startedAt: new Date(start + k * 300), completedAt: new Date(start + (k + 1) * 300), durationMs: 300,
-      result: { k }, error: null, dependsOn: [], attempts: 1, workerId: "bench",
+      stepName,
+      status: status === "FAILED" && k === 2 ? "FAILED" : status === "CANCELLED" && k === 2 ? "CANCELLED" : "COMPLETED",
+      startedAt: new Date(start + k * 300),
+      completedAt: new Date(start + (k + 1) * 300),
+      durationMs: 300,
+      result: { k },
+      error: null,
+      dependsOn: [],
+      attempts: 1,
+      workerId: "bench",
     })),
   };
 }

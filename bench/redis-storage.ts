@@ -14,13 +14,30 @@ import { mkdirSync, writeFileSync } from "node:fs";
 import { Redis } from "ioredis";
 import { pino } from "pino";
 import {
-  InMemoryBroker, Pipeline, PipelineTrackingManager, RedisPipelineStorage, type PipelineStatus, type Status, type StepStatus,
+  InMemoryBroker,
+  Pipeline,
+  PipelineTrackingManager,
+  RedisPipelineStorage,
+  type PipelineStatus,
+  type Status,
+  type StepStatus,
 } from "../lib";
 
 const URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
 const PREFIX = "pwbench:redis:";
 const logger = pino({ level: "silent" });
-const STATUS_MIX: Status[] = ["COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "FAILED", "CANCELLED", "RUNNING"];
+const STATUS_MIX: Status[] = [
+  "COMPLETED",
+  "COMPLETED",
+  "COMPLETED",
+  "COMPLETED",
+  "COMPLETED",
+  "COMPLETED",
+  "FAILED",
+  "FAILED",
+  "CANCELLED",
+  "RUNNING",
+];
 
 function pct(samples: number[], p: number): number {
   const sorted = samples.slice().sort((a, b) => a - b);
@@ -48,14 +65,27 @@ async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
 
 function baselineHsetOpsPerSec(): number {
   const u = new globalThis.URL(URL);
-  const out = execFileSync("redis-benchmark", ["-h", u.hostname, "-p", u.port || "6379", "-q", "-P", "16", "-t", "hset", "-n", "200000", "--dbnum", "15"], { encoding: "utf8" });
+  const out = execFileSync(
+    "redis-benchmark",
+    ["-h", u.hostname, "-p", u.port || "6379", "-q", "-P", "16", "-t", "hset", "-n", "200000", "--dbnum", "15"],
+    { encoding: "utf8" },
+  );
   const match = /HSET: ([\d.]+) requests per second/.exec(out.replace(/\r/g, "\n"));
   return match ? Number(match[1]) : NaN;
 }
 
 const step = (stepName: string, fields: Partial<StepStatus> = {}): StepStatus => ({
-  stepName, status: "PENDING", startedAt: null, completedAt: null, durationMs: null, result: null, error: null,
-  dependsOn: [], attempts: 0, workerId: null, ...fields,
+  stepName,
+  status: "PENDING",
+  startedAt: null,
+  completedAt: null,
+  durationMs: null,
+  result: null,
+  error: null,
+  dependsOn: [],
+  attempts: 0,
+  workerId: null,
+  ...fields,
 });
 
 function bulkRun(i: number, now: number, spanMs: number): PipelineStatus {
@@ -64,13 +94,30 @@ function bulkRun(i: number, now: number, spanMs: number): PipelineStatus {
   const finished = status !== "RUNNING";
   const durationMs = finished ? 200 + ((i * 31) % 5000) : null;
   return {
-    pipelineId: `bulk_${i.toString(36)}_${(i * 2654435761 >>> 0).toString(16)}`, pipelineName: `etl-${i % 5}`, status,
-    pipelineType: "sequential", startedAt, completedAt: finished ? new Date(startedAt.getTime() + durationMs!) : null, durationMs,
-    steps: ["extract", "transform", "load"].map((n, k) => step(n, finished ? {
-      status: status === "FAILED" && k === 2 ? "FAILED" : status === "CANCELLED" && k === 2 ? "CANCELLED" : "COMPLETED",
-      startedAt, completedAt: startedAt, durationMs: k === 2 && status === "CANCELLED" ? null : 50 + ((i + k) % 400), attempts: 1, workerId: "bench",
-    } : {})),
-    result: finished ? { rows: i % 1000 } : null, error: status === "FAILED" ? `Timeout talking to db-${i % 3}` : null,
+    pipelineId: `bulk_${i.toString(36)}_${((i * 2654435761) >>> 0).toString(16)}`,
+    pipelineName: `etl-${i % 5}`,
+    status,
+    pipelineType: "sequential",
+    startedAt,
+    completedAt: finished ? new Date(startedAt.getTime() + durationMs!) : null,
+    durationMs,
+    steps: ["extract", "transform", "load"].map((n, k) =>
+      step(
+        n,
+        finished
+          ? {
+              status: status === "FAILED" && k === 2 ? "FAILED" : status === "CANCELLED" && k === 2 ? "CANCELLED" : "COMPLETED",
+              startedAt,
+              completedAt: startedAt,
+              durationMs: k === 2 && status === "CANCELLED" ? null : 50 + ((i + k) % 400),
+              attempts: 1,
+              workerId: "bench",
+            }
+          : {},
+      ),
+    ),
+    result: finished ? { rows: i % 1000 } : null,
+    error: status === "FAILED" ? `Timeout talking to db-${i % 3}` : null,
   };
 }
 
@@ -90,16 +137,34 @@ export async function bulkSave(storage: RedisPipelineStorage, from: number, to: 
 export async function recordingRaw(storage: RedisPipelineStorage, runs: number): Promise<number> {
   const now = new Date();
   const names = Array.from({ length: 10 }, (_, i) => `s${i}`);
-  await Promise.all(Array.from({ length: runs }, (_, r) => storage.saveStatus({
-    pipelineId: `raw_${r}`, pipelineName: "raw", status: "RUNNING", pipelineType: "sequential", startedAt: now,
-    completedAt: null, durationMs: null, steps: names.map((n) => step(n)), result: null, error: null,
-  })));
+  await Promise.all(
+    Array.from({ length: runs }, (_, r) =>
+      storage.saveStatus({
+        pipelineId: `raw_${r}`,
+        pipelineName: "raw",
+        status: "RUNNING",
+        pipelineType: "sequential",
+        startedAt: now,
+        completedAt: null,
+        durationMs: null,
+        steps: names.map((n) => step(n)),
+        result: null,
+        error: null,
+      }),
+    ),
+  );
   const t = performance.now();
   const writes: Promise<void>[] = [];
   for (const n of names) {
-    for (let r = 0; r < runs; r++) writes.push(storage.saveStep(`raw_${r}`, step(n, { status: "RUNNING", startedAt: now, attempts: 1, workerId: "w" })));
+    for (let r = 0; r < runs; r++)
+      writes.push(storage.saveStep(`raw_${r}`, step(n, { status: "RUNNING", startedAt: now, attempts: 1, workerId: "w" })));
     for (let r = 0; r < runs; r++) {
-      writes.push(storage.saveStep(`raw_${r}`, step(n, { status: "COMPLETED", startedAt: now, completedAt: now, durationMs: 3, result: { r }, attempts: 1, workerId: "w" })));
+      writes.push(
+        storage.saveStep(
+          `raw_${r}`,
+          step(n, { status: "COMPLETED", startedAt: now, completedAt: now, durationMs: 3, result: { r }, attempts: 1, workerId: "w" }),
+        ),
+      );
     }
   }
   await Promise.all(writes);
@@ -159,7 +224,9 @@ export async function underLoad(fn: () => Promise<unknown>, concurrency = 10, du
   await Promise.all(Array.from({ length: concurrency }, () => loop(t + durationMs, samples)));
   const used = process.cpuUsage(cpu);
   return {
-    rate: samples.length / ((performance.now() - t) / 1000), p50: pct(samples, 50), p99: pct(samples, 99),
+    rate: samples.length / ((performance.now() - t) / 1000),
+    p50: pct(samples, 50),
+    p99: pct(samples, 99),
     cpuUs: (used.user + used.system) / samples.length,
   };
 }
@@ -179,16 +246,26 @@ function liveWriter(storage: RedisPipelineStorage, runsPerSecond: number): { sto
     for (let k = 0; k < runsPerSecond / 10; k++, i++) {
       const finished = bulkRun(i, t.getTime(), 1);
       const id = `live_${i}`;
-      void storage.saveStatus({ ...finished, pipelineId: id, status: "RUNNING", completedAt: null, durationMs: null, error: null, result: null,
-        steps: finished.steps.map((st) => step(st.stepName)) });
+      void storage.saveStatus({
+        ...finished,
+        pipelineId: id,
+        status: "RUNNING",
+        completedAt: null,
+        durationMs: null,
+        error: null,
+        result: null,
+        steps: finished.steps.map((st) => step(st.stepName)),
+      });
       void storage.saveStatus({ ...finished, pipelineId: id });
     }
   };
   const timer = setInterval(tick, 100);
-  return { stop: async () => {
-    clearInterval(timer);
-    await storage.flush();
-  } };
+  return {
+    stop: async () => {
+      clearInterval(timer);
+      await storage.flush();
+    },
+  };
 }
 
 /** Adds the rollups of `factor - 1` more copies of every stored day: what 10× the runs would write. */
@@ -232,7 +309,11 @@ export async function run(): Promise<string> {
     const pipeCpu = byRate[1]!.cpuUs;
 
     // Wire bytes of one step transition: the RESP encoding of the EVALSHA the queue sends.
-    interface Write { command: string; args: (string | number)[]; record?: string }
+    interface Write {
+      command: string;
+      args: (string | number)[];
+      record?: string;
+    }
     const sample: Write[] = [];
     const queue = (piped as unknown as { queue: { push: (w: Write) => Promise<unknown> } }).queue;
     const push = queue.push.bind(queue);
@@ -251,7 +332,14 @@ export async function run(): Promise<string> {
     const resp = (value: string | number) => `$${Buffer.byteLength(String(value))}\r\n`.length + Buffer.byteLength(String(value)) + 2;
     const stepWrites = sample.filter((w) => w.record !== undefined && w.record.split("\x1f").length === 5);
     const recordBytes = stepWrites.reduce((sum, w) => sum + Buffer.byteLength(w.record!), 0) / Math.max(1, stepWrites.length);
-    const header = stepWrites[0] ? "*6\r\n".length + resp("EVALSHA") + resp("x".repeat(40)) + resp(1) + stepWrites[0].args.reduce<number>((sum, a) => sum + resp(a), 0) + "$9999\r\n\r\n".length : 0;
+    const header = stepWrites[0]
+      ? "*6\r\n".length +
+        resp("EVALSHA") +
+        resp("x".repeat(40)) +
+        resp(1) +
+        stepWrites[0].args.reduce<number>((sum, a) => sum + resp(a), 0) +
+        "$9999\r\n\r\n".length
+      : 0;
     const memory = Number(await redis.call("MEMORY", "USAGE", piped.keys.run("memory-probe-1"), "SAMPLES", "0"));
 
     const bulk = new RedisPipelineStorage(redis, { keyPrefix: `${PREFIX}bulk:`, logger });
@@ -276,13 +364,13 @@ export async function run(): Promise<string> {
     const ms = (v: number) => `${v.toFixed(2)} ms`;
     const load = (r: LoadResult) => `${Math.round(r.rate).toLocaleString("en")}/s, ${ms(r.p50)} / ${ms(r.p99)}, ${Math.round(r.cpuUs)} µs`;
     lines.push(
-      `Redis ${(/redis_version:(\S+)/.exec(await redis.info("server"))?.[1]) ?? "?"} on the same machine; one Node process.`,
+      `Redis ${/redis_version:(\S+)/.exec(await redis.info("server"))?.[1] ?? "?"} on the same machine; one Node process.`,
       "",
       "| measure | result | target |",
       "|---|---|---|",
       `| baseline: redis-benchmark -P 16 HSET | ${Math.round(baseline).toLocaleString("en")} ops/s | |`,
-      `| step transitions/s, raw saveStep (2 000 runs × 10 steps × 2) | ${Math.round(rawRate).toLocaleString("en")} (${(rawRate / baseline * 100).toFixed(1)} % of HSET) | ≥ 20 000 |`,
-      `| step transitions/s, 2 000 concurrent 10-step Pipelines + tracking (median of 3: ${rounds.map((r) => Math.round(r.rate).toLocaleString("en")).join(" / ")}) | ${Math.round(pipeRate).toLocaleString("en")} (${(pipeRate / baseline * 100).toFixed(1)} % of HSET) | ≥ 20 000 |`,
+      `| step transitions/s, raw saveStep (2 000 runs × 10 steps × 2) | ${Math.round(rawRate).toLocaleString("en")} (${((rawRate / baseline) * 100).toFixed(1)} % of HSET) | ≥ 20 000 |`,
+      `| step transitions/s, 2 000 concurrent 10-step Pipelines + tracking (median of 3: ${rounds.map((r) => Math.round(r.rate).toLocaleString("en")).join(" / ")}) | ${Math.round(pipeRate).toLocaleString("en")} (${((pipeRate / baseline) * 100).toFixed(1)} % of HSET) | ≥ 20 000 |`,
       `| Node CPU per step transition in that run (executor + manager + storage + ioredis) | ${pipeCpu.toFixed(1)} µs | |`,
       `| bulk saveStatus (3-step runs), runs/s | ${Math.round(rate10k).toLocaleString("en")} / ${Math.round(rate100k).toLocaleString("en")} | |`,
       `| listPage(50, status FAILED) p50 / p99 @ 10k runs | ${ms(pct(at10k.list, 50))} / ${ms(pct(at10k.list, 99))} | p99 ≤ 20 ms |`,

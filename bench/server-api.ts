@@ -80,16 +80,20 @@ function spawnTs(file: string, ipc: boolean): ChildProcess {
 async function startListening(file: string, ipc = false): Promise<{ child: ChildProcess; url: string }> {
   const child = spawnTs(file, ipc);
   const lines = createInterface({ input: child.stdout! });
-  const url = await within(new Promise<string>((resolve, reject) => {
-    lines.on("line", (line) => {
-      try {
-        resolve((JSON.parse(line) as { url: string }).url);
-      } catch {
-        // not the ready line
-      }
-    });
-    child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
-  }), 60_000, `${file} to listen`).catch((err: unknown) => {
+  const url = await within(
+    new Promise<string>((resolve, reject) => {
+      lines.on("line", (line) => {
+        try {
+          resolve((JSON.parse(line) as { url: string }).url);
+        } catch {
+          // not the ready line
+        }
+      });
+      child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
+    }),
+    60_000,
+    `${file} to listen`,
+  ).catch((err: unknown) => {
     child.kill("SIGKILL");
     throw err;
   });
@@ -99,7 +103,14 @@ async function startListening(file: string, ipc = false): Promise<{ child: Child
 /** bull-board's job list on this machine (figure given with the issue; not runnable offline). */
 const BULL_BOARD_REQ_PER_S = 480;
 
-interface HttpRow { label: string; reqPerS: number; p50: number; p99: number; bytes: number; non2xx: number }
+interface HttpRow {
+  label: string;
+  reqPerS: number;
+  p50: number;
+  p99: number;
+  bytes: number;
+  non2xx: number;
+}
 
 async function measureHttp(label: string, url: string, headers: Record<string, string> = {}): Promise<HttpRow> {
   // Bytes on the wire: content-length (fetch would hand back the decompressed body).
@@ -114,35 +125,52 @@ async function measureHttp(label: string, url: string, headers: Record<string, s
 async function measureStorage(call: () => Promise<string>): Promise<{ perS: number; p50: number; p99: number }> {
   const latencies: number[] = [];
   const end = performance.now() + HTTP_SECONDS * 1000;
-  await Promise.all(Array.from({ length: 10 }, async () => {
-    while (performance.now() < end) {
-      const t = performance.now();
-      await call();
-      latencies.push(performance.now() - t);
-    }
-  }));
+  await Promise.all(
+    Array.from({ length: 10 }, async () => {
+      while (performance.now() < end) {
+        const t = performance.now();
+        await call();
+        latencies.push(performance.now() - t);
+      }
+    }),
+  );
   return { perS: latencies.length / HTTP_SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
 }
 
 /** Ours, the bare server on the same bytes, and the storage alone, for one route. */
-async function compareRoute(hostUrl: string, path: string, raw: ChildProcess, rawUrl: string, storageCall: () => Promise<string>,
-  withGzip = false): Promise<string[]> {
+async function compareRoute(
+  hostUrl: string,
+  path: string,
+  raw: ChildProcess,
+  rawUrl: string,
+  storageCall: () => Promise<string>,
+  withGzip = false,
+): Promise<string[]> {
   const body = await (await fetch(`${hostUrl}${path}`)).text();
-  await within(new Promise<void>((resolve) => {
-    raw.once("message", () => resolve());
-    raw.send({ body });
-  }), 10_000, "the bare server to take the body");
+  await within(
+    new Promise<void>((resolve) => {
+      raw.once("message", () => resolve());
+      raw.send({ body });
+    }),
+    10_000,
+    "the bare server to take the body",
+  );
   const ours = await measureHttp(`GET ${path}`, `${hostUrl}${path}`);
-  const gzip = withGzip ? await measureHttp(`GET ${path}, Accept-Encoding: gzip`, `${hostUrl}${path}`, { "accept-encoding": "gzip" }) : null;
+  const gzip = withGzip
+    ? await measureHttp(`GET ${path}, Accept-Encoding: gzip`, `${hostUrl}${path}`, { "accept-encoding": "gzip" })
+    : null;
   const bare = await measureHttp("bare node:http, same bytes", rawUrl);
   const storage = await measureStorage(storageCall);
   const row = (r: HttpRow, vs: string) =>
     `| ${r.label} | ${Math.round(r.reqPerS)} | ${r.p50} ms | ${r.p99} ms | ${r.bytes} | ${r.non2xx} | ${vs} |`;
   return [
-    row(ours, `${(ours.reqPerS / bare.reqPerS * 100).toFixed(0)} % of bare · ${(ours.reqPerS / BULL_BOARD_REQ_PER_S).toFixed(1)}× bull-board`),
-    ...(gzip ? [row(gzip, `gzip level 1 · ${(gzip.reqPerS / ours.reqPerS * 100).toFixed(0)} % of identity`)] : []),
+    row(
+      ours,
+      `${((ours.reqPerS / bare.reqPerS) * 100).toFixed(0)} % of bare · ${(ours.reqPerS / BULL_BOARD_REQ_PER_S).toFixed(1)}× bull-board`,
+    ),
+    ...(gzip ? [row(gzip, `gzip level 1 · ${((gzip.reqPerS / ours.reqPerS) * 100).toFixed(0)} % of identity`)] : []),
     row(bare, ""),
-    `| storage calls alone, in-process | ${Math.round(storage.perS)} | ${ms(storage.p50)} | ${ms(storage.p99)} | | | ours = ${(ours.reqPerS / storage.perS * 100).toFixed(0)} % of it |`,
+    `| storage calls alone, in-process | ${Math.round(storage.perS)} | ${ms(storage.p50)} | ${ms(storage.p99)} | | | ours = ${((ours.reqPerS / storage.perS) * 100).toFixed(0)} % of it |`,
   ];
 }
 
@@ -165,9 +193,12 @@ function connectCountingClient(url: string): Promise<{ count: () => number; clos
   return new Promise((resolve, reject) => {
     ws.on("error", reject);
     ws.on("message", (data: Buffer) => {
-      if (data[0] === 0x34 && data[1] === 0x32) frames++; // "42": an event
-      else if (data[0] === 0x32 && data.length === 1) ws.send("3"); // ping → pong
-      else if (data[0] === 0x30) ws.send("40"); // open → connect to "/"
+      if (data[0] === 0x34 && data[1] === 0x32)
+        frames++; // "42": an event
+      else if (data[0] === 0x32 && data.length === 1)
+        ws.send("3"); // ping → pong
+      else if (data[0] === 0x30)
+        ws.send("40"); // open → connect to "/"
       else if (data[0] === 0x34 && data[1] === 0x30) resolve({ count: () => frames, close: () => ws.close() }); // "40": connected
     });
   });
@@ -247,16 +278,27 @@ export async function run(): Promise<string> {
     children.push(writer);
     await within(new Promise<void>((resolve) => writer.once("message", () => resolve())), 60_000, "the writer to start");
 
-    const loadBefore = loadavg().map((l) => l.toFixed(1)).join(" / ");
+    const loadBefore = loadavg()
+      .map((l) => l.toFixed(1))
+      .join(" / ");
     // Warm up (JIT, connections) before measuring.
     for (let i = 0; i < 50; i++) for (const path of ["/api/pipelines?limit=50", "/api/metrics?days=7"]) await fetch(`${host.url}${path}`);
     const storage = new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: pino({ level: "warn" }) });
     const httpRows = [
-      ...await compareRoute(host.url, "/api/pipelines?limit=50", raw.child, raw.url, async () => {
-        const [page, counts] = await Promise.all([storage.listPage({ limit: 50 }), storage.countByStatus()]);
-        return JSON.stringify({ items: page.items, nextCursor: page.nextCursor, counts });
-      }, true),
-      ...await compareRoute(host.url, "/api/metrics?days=7", raw.child, raw.url, async () => JSON.stringify(await storage.getMetrics({ days: 7 }))),
+      ...(await compareRoute(
+        host.url,
+        "/api/pipelines?limit=50",
+        raw.child,
+        raw.url,
+        async () => {
+          const [page, counts] = await Promise.all([storage.listPage({ limit: 50 }), storage.countByStatus()]);
+          return JSON.stringify({ items: page.items, nextCursor: page.nextCursor, counts });
+        },
+        true,
+      )),
+      ...(await compareRoute(host.url, "/api/metrics?days=7", raw.child, raw.url, async () =>
+        JSON.stringify(await storage.getMetrics({ days: 7 })),
+      )),
     ];
     await storage.close();
 
@@ -276,7 +318,9 @@ export async function run(): Promise<string> {
     sockets.push(...timed.slice(1));
     const counting: { count: () => number; close: () => void }[] = [];
     for (let i = TIMED_CLIENTS; i < FANOUT_CLIENTS; i += 50) {
-      counting.push(...(await Promise.all(Array.from({ length: Math.min(50, FANOUT_CLIENTS - i) }, () => connectCountingClient(host.url)))));
+      counting.push(
+        ...(await Promise.all(Array.from({ length: Math.min(50, FANOUT_CLIENTS - i) }, () => connectCountingClient(host.url)))),
+      );
     }
     closers.push(...counting.map((c) => c.close));
     const fanoutArrivals = timed.map(recordArrivals);
@@ -302,29 +346,29 @@ export async function run(): Promise<string> {
     const md = [
       "## server",
       "",
-      `Custom server (API router + Next pages + Socket.IO) in its own process over Redis holding ${RUNS.toLocaleString("en")} runs `
-        + `(seeded with concurrent saveStatus in ${seedSeconds.toFixed(1)} s). autocannon: 10 connections, ${HTTP_SECONDS} s, loopback. `
-        + "Under each route, measured right after it: a bare node:http server (own process) answering the route's exact bytes, "
-        + "and the route's storage calls alone with 10 in flight in the benchmark's process (no HTTP). "
-        + `bull-board's job list: ${BULL_BOARD_REQ_PER_S} req/s on this machine (the top of the 400–480 figure; not runnable offline). `
-        + `Machine load average when the HTTP runs began: ${loadBefore}.`,
+      `Custom server (API router + Next pages + Socket.IO) in its own process over Redis holding ${RUNS.toLocaleString("en")} runs ` +
+        `(seeded with concurrent saveStatus in ${seedSeconds.toFixed(1)} s). autocannon: 10 connections, ${HTTP_SECONDS} s, loopback. ` +
+        "Under each route, measured right after it: a bare node:http server (own process) answering the route's exact bytes, " +
+        "and the route's storage calls alone with 10 in flight in the benchmark's process (no HTTP). " +
+        `bull-board's job list: ${BULL_BOARD_REQ_PER_S} req/s on this machine (the top of the 400–480 figure; not runnable offline). ` +
+        `Machine load average when the HTTP runs began: ${loadBefore}.`,
       "",
       "| route | req/s | p50 | p99 | response bytes | non-2xx | compared |",
       "|---|---|---|---|---|---|---|",
       ...httpRows,
       "",
-      `**Live latency** (step finishes in another process → \`pipeline:update\` at a socket client, ${finished.size} finishes): `
-        + `p50 ${ms(percentile(live.values, 50))}, p95 ${ms(percentile(live.values, 95))}, p99 ${ms(percentile(live.values, 99))}, `
-        + `max ${ms(Math.max(...live.values))}; not delivered as their own state (coalesced into a later one): ${live.missing}. Target p95 ≤ 50 ms.`,
+      `**Live latency** (step finishes in another process → \`pipeline:update\` at a socket client, ${finished.size} finishes): ` +
+        `p50 ${ms(percentile(live.values, 50))}, p95 ${ms(percentile(live.values, 95))}, p99 ${ms(percentile(live.values, 99))}, ` +
+        `max ${ms(Math.max(...live.values))}; not delivered as their own state (coalesced into a later one): ${live.missing}. Target p95 ≤ 50 ms.`,
       "",
-      `**Fan-out** (${timed.length + counting.length} clients: ${timed.length} socket.io-clients timing every update, `
-        + `${counting.length} bare websocket clients counting frames; ${transitionsPerSecond.toFixed(0)} transitions/s for ${wallSeconds.toFixed(1)} s): `
-        + `delivery p50 ${ms(percentile(fanValues, 50))}, p95 ${ms(percentile(fanValues, 95))}, p99 ${ms(percentile(fanValues, 99))} `
-        + `over ${fanValues.length.toLocaleString("en")} timed deliveries (${fanMissing} step finishes coalesced into a later state); `
-        + `${framesCounted.toLocaleString("en")} frames counted by the bare clients; `
-        + `server CPU ${(((cpuAfter - cpuBefore) / wallSeconds) * 100).toFixed(0)} % of one core. `
-        + `The clients' process used ${(((ownCpu.user + ownCpu.system) / 1e6 / wallSeconds) * 100).toFixed(0)} % of a core meanwhile: `
-        + "load generator, writer, Redis and server share the machine's cores, so these delivery times are an upper bound.",
+      `**Fan-out** (${timed.length + counting.length} clients: ${timed.length} socket.io-clients timing every update, ` +
+        `${counting.length} bare websocket clients counting frames; ${transitionsPerSecond.toFixed(0)} transitions/s for ${wallSeconds.toFixed(1)} s): ` +
+        `delivery p50 ${ms(percentile(fanValues, 50))}, p95 ${ms(percentile(fanValues, 95))}, p99 ${ms(percentile(fanValues, 99))} ` +
+        `over ${fanValues.length.toLocaleString("en")} timed deliveries (${fanMissing} step finishes coalesced into a later state); ` +
+        `${framesCounted.toLocaleString("en")} frames counted by the bare clients; ` +
+        `server CPU ${(((cpuAfter - cpuBefore) / wallSeconds) * 100).toFixed(0)} % of one core. ` +
+        `The clients' process used ${(((ownCpu.user + ownCpu.system) / 1e6 / wallSeconds) * 100).toFixed(0)} % of a core meanwhile: ` +
+        "load generator, writer, Redis and server share the machine's cores, so these delivery times are an upper bound.",
       "",
     ].join("\n");
     mkdirSync("bench/results", { recursive: true });

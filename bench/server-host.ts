@@ -16,8 +16,11 @@ const tracking = new PipelineTrackingManager({ logger }).withStorage(new RedisPi
 const server = await startServer({ port: 0, tracking, logger, dev: false });
 process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
 process.on("SIGTERM", () => {
-  void server.close().then(() => tracking.close()).finally(() => {
-    redis.disconnect();
-    process.exit(0);
-  });
+  void server
+    .close()
+    .then(() => tracking.close())
+    .finally(() => {
+      redis.disconnect();
+      process.exit(0);
+    });
 });

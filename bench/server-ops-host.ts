@@ -27,8 +27,11 @@ process.on("message", (message) => {
 });
 process.on("SIGTERM", () => {
   retention.stop();
-  void server.close().then(() => tracking.close()).finally(() => {
-    redis.disconnect();
-    process.exit(0);
-  });
+  void server
+    .close()
+    .then(() => tracking.close())
+    .finally(() => {
+      redis.disconnect();
+      process.exit(0);
+    });
 });

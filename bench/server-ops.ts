@@ -24,7 +24,12 @@ const IDLE_SAMPLE_MS = 2_000;
 /** `BENCH_OPS_PHASES=cleanup npm run bench -- ops` runs only some of: sizing, sockets, cleanup. */
 const PHASES = (process.env.BENCH_OPS_PHASES ?? "sizing,sockets,cleanup").split(",");
 
-interface Latency { samples: number; p50: number; p99: number; max: number }
+interface Latency {
+  samples: number;
+  p50: number;
+  p99: number;
+  max: number;
+}
 
 function summarize(ms: number[]): Latency {
   const sorted = [...ms].sort((a, b) => a - b);
@@ -73,7 +78,9 @@ function openSockets(url: string, count: number): Promise<{ child: ChildProcess;
     stdio: ["ignore", "pipe", "inherit"],
   });
   return new Promise((resolve, reject) => {
-    createInterface({ input: child.stdout! }).once("line", (line) => resolve({ child, ...(JSON.parse(line) as { connected: number; refused: number; seconds: number }) }));
+    createInterface({ input: child.stdout! }).once("line", (line) =>
+      resolve({ child, ...(JSON.parse(line) as { connected: number; refused: number; seconds: number }) }),
+    );
     child.once("exit", (code) => reject(new Error(`socket flood exited ${code}`)));
   });
 }
@@ -113,7 +120,9 @@ async function cleanupPhase(redis: OwnRedis): Promise<string> {
   const host = await startHost(redis.url, prefix, 100);
   try {
     const baseline = await sampleHealth(host.url, idle(IDLE_SAMPLE_MS));
-    const done = new Promise<{ deleted: number; ms: number }>((resolve) => host.child.once("message", (m) => resolve(m as { deleted: number; ms: number })));
+    const done = new Promise<{ deleted: number; ms: number }>((resolve) =>
+      host.child.once("message", (m) => resolve(m as { deleted: number; ms: number })),
+    );
     host.child.send("cleanup");
     const during = await sampleHealth(host.url, done);
     const pass = await done;
@@ -136,11 +145,26 @@ async function cleanupPhase(redis: OwnRedis): Promise<string> {
 function tenStepRun(j: number, nowMs: number): PipelineStatus {
   const start = nowMs - 3_600_000 + j * 50;
   return {
-    pipelineId: `size-etl_${j.toString(36)}`, pipelineName: "etl-nightly", status: "COMPLETED", pipelineType: "sequential",
-    startedAt: new Date(start), completedAt: new Date(start + 10_000), durationMs: 10_000, result: { rows: j, ok: true }, error: null,
+    pipelineId: `size-etl_${j.toString(36)}`,
+    pipelineName: "etl-nightly",
+    status: "COMPLETED",
+    pipelineType: "sequential",
+    startedAt: new Date(start),
+    completedAt: new Date(start + 10_000),
+    durationMs: 10_000,
+    result: { rows: j, ok: true },
+    error: null,
     steps: Array.from({ length: 10 }, (_, k) => ({
-      stepName: `step-${k}`, status: "COMPLETED" as const, startedAt: new Date(start + k * 1_000), completedAt: new Date(start + (k + 1) * 1_000),
-      durationMs: 1_000, result: { k, rows: j }, error: null, dependsOn: k ? [`step-${k - 1}`] : [], attempts: 1, workerId: "worker-1",
+      stepName: `step-${k}`,
+      status: "COMPLETED" as const,
+      startedAt: new Date(start + k * 1_000),
+      completedAt: new Date(start + (k + 1) * 1_000),
+      durationMs: 1_000,
+      result: { k, rows: j },
+      error: null,
+      dependsOn: k ? [`step-${k - 1}`] : [],
+      attempts: 1,
+      workerId: "worker-1",
     })),
   };
 }

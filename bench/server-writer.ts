@@ -11,10 +11,22 @@ import { Pipeline } from "../lib/pipeline/pipeline";
 import { PipelineTrackingManager } from "../lib/tracking/manager";
 import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
 
-export interface WriterJob { runs: number; concurrency: number; steps: number; stepMs: number }
-export interface StepFinished { pipelineId: string; stepsCompleted: number; at: number }
+export interface WriterJob {
+  runs: number;
+  concurrency: number;
+  steps: number;
+  stepMs: number;
+}
+export interface StepFinished {
+  pipelineId: string;
+  stepsCompleted: number;
+  at: number;
+}
 /** The job's end; `error` when it failed (the parent must not wait for runs that will never come). */
-export interface WriterDone { done: true; error?: string }
+export interface WriterDone {
+  done: true;
+  error?: string;
+}
 
 const [redisUrl = "redis://127.0.0.1:6379", keyPrefix = "pwbench:server:"] = process.argv.slice(2);
 const logger = pino({ level: "warn" });

@@ -12,12 +12,18 @@ const started = performance.now();
 let connected = 0;
 let refused = 0;
 for (let i = 0; i < Number(count); i += Number(atOnce)) {
-  await Promise.all(Array.from({ length: Math.min(Number(atOnce), Number(count) - i) }, () => new Promise<void>((resolve) => {
-    const socket = connect(url, { path: "/socket.io", transports: ["websocket"], reconnection: false, forceNew: true });
-    sockets.push(socket);
-    socket.once("connect", () => void (connected++, resolve()));
-    socket.once("connect_error", () => void (refused++, socket.close(), resolve()));
-  })));
+  await Promise.all(
+    Array.from(
+      { length: Math.min(Number(atOnce), Number(count) - i) },
+      () =>
+        new Promise<void>((resolve) => {
+          const socket = connect(url, { path: "/socket.io", transports: ["websocket"], reconnection: false, forceNew: true });
+          sockets.push(socket);
+          socket.once("connect", () => void (connected++, resolve()));
+          socket.once("connect_error", () => void (refused++, socket.close(), resolve()));
+        }),
+    ),
+  );
 }
 process.stdout.write(`${JSON.stringify({ connected, refused, seconds: (performance.now() - started) / 1000 })}\n`);
 process.on("SIGTERM", () => {

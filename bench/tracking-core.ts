@@ -90,7 +90,8 @@ async function measureOverhead() {
   }
   const trackedMedianMs = median(withTracking);
   const sample = (await tracking.listPipelines({ limit: 1 }))[0]!;
-  if (sample.status !== "COMPLETED" || sample.steps.some((s) => s.status !== "COMPLETED")) throw new Error("tracked runs were not recorded");
+  if (sample.status !== "COMPLETED" || sample.steps.some((s) => s.status !== "COMPLETED"))
+    throw new Error("tracked runs were not recorded");
   return {
     untrackedRunUs: (median(plain) * 1000) / CONCURRENCY,
     trackedRunUs: (trackedMedianMs * 1000) / CONCURRENCY,
@@ -109,7 +110,12 @@ async function memoryNow() {
   const m = process.memoryUsage();
   if (process.env.BENCH_DEBUG) {
     const { getHeapSpaceStatistics } = await import("node:v8");
-    console.error(m, getHeapSpaceStatistics().map((x) => `${x.space_name} size=${x.space_size >> 20} used=${x.space_used_size >> 20} avail=${x.space_available_size >> 20}`));
+    console.error(
+      m,
+      getHeapSpaceStatistics().map(
+        (x) => `${x.space_name} size=${x.space_size >> 20} used=${x.space_used_size >> 20} avail=${x.space_available_size >> 20}`,
+      ),
+    );
   }
   return { rss: m.rss, heap: m.heapUsed };
 }
@@ -132,7 +138,15 @@ async function measureMemory() {
   // Keep the storage reachable until measured.
   if (counts.COMPLETED !== MEMORY_RUNS) throw new Error(`expected ${MEMORY_RUNS} completed runs, got ${counts.COMPLETED}`);
   const reads = await measureReads(storage);
-  return { size, fillSeconds, reads, rssMb: after.rss / MB, heapMb: after.heap / MB, heapAddedMb: (after.heap - before.heap) / MB, rssAddedMb: (after.rss - before.rss) / MB };
+  return {
+    size,
+    fillSeconds,
+    reads,
+    rssMb: after.rss / MB,
+    heapMb: after.heap / MB,
+    heapAddedMb: (after.heap - before.heap) / MB,
+    rssAddedMb: (after.rss - before.rss) / MB,
+  };
 }
 
 /** Reading the full store: median of a few repeats each, after one warm-up call. */
@@ -154,7 +168,12 @@ async function measureReads(storage: InMemoryPipelineStorage) {
     metricsMs: await timed(5, () => storage.getMetrics({ days: 7 })),
     pageMs: await timed(20, () => storage.listPage({ limit: 50 })),
     missedSearchMs: await timed(5, () => storage.listPage({ limit: 50, q: "no-such-run" })),
-    getStatusUs: (await timed(5, async () => { for (const id of ids) await storage.getStatus(id); }) * 1000) / ids.length,
+    getStatusUs:
+      ((await timed(5, async () => {
+        for (const id of ids) await storage.getStatus(id);
+      })) *
+        1000) /
+      ids.length,
   };
 }
 
@@ -165,9 +184,29 @@ async function measureBound() {
   for (let i = 0; i < 200_000; i++) {
     const startedAt = new Date(t0 + i);
     const status: PipelineStatus = {
-      pipelineId: `bound-${i}`, pipelineName: "bound", status: "COMPLETED", pipelineType: "sequential",
-      startedAt, completedAt: startedAt, durationMs: 0, result: i, error: null,
-      steps: [{ stepName: "only", status: "COMPLETED", startedAt, completedAt: startedAt, durationMs: 0, result: i, error: null, dependsOn: [], attempts: 1, workerId: null }],
+      pipelineId: `bound-${i}`,
+      pipelineName: "bound",
+      status: "COMPLETED",
+      pipelineType: "sequential",
+      startedAt,
+      completedAt: startedAt,
+      durationMs: 0,
+      result: i,
+      error: null,
+      steps: [
+        {
+          stepName: "only",
+          status: "COMPLETED",
+          startedAt,
+          completedAt: startedAt,
+          durationMs: 0,
+          result: i,
+          error: null,
+          dependsOn: [],
+          attempts: 1,
+          workerId: null,
+        },
+      ],
     };
     await storage.saveStatus(status);
   }
@@ -185,8 +224,8 @@ export async function run(): Promise<string> {
   const md = [
     "## Tracking core (in-memory storage)",
     "",
-    `Node ${process.version}, ${STEPS}-step sequential pipeline of no-op steps, ${CONCURRENCY} runs in flight, `
-      + `${SAMPLES} alternating samples after ${WARMUP_SAMPLES} warm-up pairs; ${TRANSITIONS_PER_RUN} step transitions per run (start + finish of each step).`,
+    `Node ${process.version}, ${STEPS}-step sequential pipeline of no-op steps, ${CONCURRENCY} runs in flight, ` +
+      `${SAMPLES} alternating samples after ${WARMUP_SAMPLES} warm-up pairs; ${TRANSITIONS_PER_RUN} step transitions per run (start + finish of each step).`,
     "",
     "| measure | value | target | |",
     "|---|---|---|---|",
@@ -204,26 +243,34 @@ export async function run(): Promise<string> {
     `| over those runs: getStatus of a finished run | ${memory.reads.getStatusUs.toFixed(1)} µs | | |`,
     `| 200 000 saves into maxPipelines 10 000 | size ${bound.size.toLocaleString("en-US")}, oldest kept ${bound.oldest}, ${bound.seconds.toFixed(1)} s | size 10 000 | ${pass(bound.size === 10_000 && bound.oldest === "bound-190000")} |`,
     "",
-    "The memory storage holds a finished run sealed (lib/tracking/storage/sealed-run.ts): the fields lists, counts and metrics read, "
-      + "step names shared per pipeline, step durations in a number array, and the rest as one flat JSON string parsed only when the "
-      + "whole run is read; runs in progress stay objects. RSS is read after repeated `gc()` (flag set at start-up); "
-      + "the machine is shared, so timings move with its load (the 1-minute load average is printed below).",
+    "The memory storage holds a finished run sealed (lib/tracking/storage/sealed-run.ts): the fields lists, counts and metrics read, " +
+      "step names shared per pipeline, step durations in a number array, and the rest as one flat JSON string parsed only when the " +
+      "whole run is read; runs in progress stay objects. RSS is read after repeated `gc()` (flag set at start-up); " +
+      "the machine is shared, so timings move with its load (the 1-minute load average is printed below).",
     "",
-    `Load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(", ")} (2 cores).`,
+    `Load average at the end: ${loadavg()
+      .map((x) => x.toFixed(2))
+      .join(", ")} (2 cores).`,
     "",
   ].join("\n");
   const out = join(dirname(fileURLToPath(import.meta.url)), "results", "core.md");
   mkdirSync(dirname(out), { recursive: true });
-  writeFileSync(out, `# Tracking core benchmark\n\nRun ${new Date().toISOString()}; regenerate with \`npx tsx bench/tracking-core.ts\`.\n\n${md}`);
+  writeFileSync(
+    out,
+    `# Tracking core benchmark\n\nRun ${new Date().toISOString()}; regenerate with \`npx tsx bench/tracking-core.ts\`.\n\n${md}`,
+  );
   return md;
 }
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
-  run().then((md) => {
-    console.log(md);
-    process.exit(0);
-  }, (err: unknown) => {
-    console.error(err);
-    process.exit(1);
-  });
+  run().then(
+    (md) => {
+      console.log(md);
+      process.exit(0);
+    },
+    (err: unknown) => {
+      console.error(err);
+      process.exit(1);
+    },
+  );
 }

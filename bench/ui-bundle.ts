@@ -12,7 +12,11 @@ import { writeUiSection } from "./ui-results";
 
 const NEXT_DIR = ".next";
 const BUDGET_KB = 200;
-const PAGES: Record<string, string> = { "/": "(dashboard)/(list)", "/pipelines/[id]": "(dashboard)/pipelines/[id]", "/metrics": "(dashboard)/metrics" };
+const PAGES: Record<string, string> = {
+  "/": "(dashboard)/(list)",
+  "/pipelines/[id]": "(dashboard)/pipelines/[id]",
+  "/metrics": "(dashboard)/metrics",
+};
 
 interface ClientManifest {
   entryJSFiles?: Record<string, string[]>;

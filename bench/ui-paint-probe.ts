@@ -61,7 +61,14 @@ export function installPaintProbe(): void {
         const t = now();
         const [, payload] = JSON.parse(ev.data.slice(2)) as [string, Record<string, unknown>];
         if (isRow) {
-          arrivals.push({ kind: "row", id: String(payload.pipelineId), done: Number(payload.stepsCompleted), step: "", status: String(payload.status), t });
+          arrivals.push({
+            kind: "row",
+            id: String(payload.pipelineId),
+            done: Number(payload.stepsCompleted),
+            step: "",
+            status: String(payload.status),
+            t,
+          });
         } else {
           const step = payload.step as { stepName: string; status: string };
           arrivals.push({ kind: "step", id: String(payload.pipelineId), done: 0, step: step.stepName, status: step.status, t });
@@ -125,14 +132,21 @@ export function installPaintProbe(): void {
     const rows = rowsOf(mutations);
     if (rows.size) read(rows, false);
   });
-  observer.observe(document, { subtree: true, childList: true, characterData: true, attributes: true, attributeFilter: ["data-status", "data-pipeline-id"] });
-  const nativeRaf = window.requestAnimationFrame.bind(window);
-  window.requestAnimationFrame = (callback: FrameRequestCallback) => nativeRaf((time) => {
-    try {
-      callback(time);
-    } finally {
-      const rows = rowsOf(observer.takeRecords());
-      if (rows.size) read(rows, true);
-    }
+  observer.observe(document, {
+    subtree: true,
+    childList: true,
+    characterData: true,
+    attributes: true,
+    attributeFilter: ["data-status", "data-pipeline-id"],
   });
+  const nativeRaf = window.requestAnimationFrame.bind(window);
+  window.requestAnimationFrame = (callback: FrameRequestCallback) =>
+    nativeRaf((time) => {
+      try {
+        callback(time);
+      } finally {
+        const rows = rowsOf(observer.takeRecords());
+        if (rows.size) read(rows, true);
+      }
+    });
 }

@@ -68,9 +68,15 @@ function groupBy<T>(xs: T[], key: (x: T) => string): Map<string, T[]> {
  * step of the same run painted first counts: the row then shows this finish too).
  */
 export function joinList(finishes: Finish[], visit: Visit): { all: Legs; final: Legs } {
-  const paints = groupBy(visit.paints.filter((p) => p.kind === "row"), (p) => p.id);
+  const paints = groupBy(
+    visit.paints.filter((p) => p.kind === "row"),
+    (p) => p.id,
+  );
   for (const list of paints.values()) list.sort((a, b) => a.raf - b.raf);
-  const arrivals = groupBy(visit.arrivals.filter((a) => a.kind === "row"), (a) => a.id);
+  const arrivals = groupBy(
+    visit.arrivals.filter((a) => a.kind === "row"),
+    (a) => a.id,
+  );
   const all = emptyLegs();
   const final = emptyLegs();
   for (const f of finishes) {
@@ -88,12 +94,23 @@ export function joinList(finishes: Finish[], visit: Visit): { all: Legs; final: 
  * COMPLETED in the step table. `loading` are those that finished before the page's first live
  * `step:update` (the server-rendered snapshot had to be brought up to date); `live` the rest.
  */
-export function joinDetail(finishes: Finish[], pipelineId: string, visit: Visit, into: { loading: Legs; live: Legs; inSnapshot: number }): void {
-  const paints = groupBy(visit.paints.filter((p) => p.kind === "step" && p.id === pipelineId && p.status === "COMPLETED"), (p) => p.step);
+export function joinDetail(
+  finishes: Finish[],
+  pipelineId: string,
+  visit: Visit,
+  into: { loading: Legs; live: Legs; inSnapshot: number },
+): void {
+  const paints = groupBy(
+    visit.paints.filter((p) => p.kind === "step" && p.id === pipelineId && p.status === "COMPLETED"),
+    (p) => p.step,
+  );
   for (const list of paints.values()) list.sort((a, b) => a.raf - b.raf);
   const stepArrivals = visit.arrivals.filter((a) => a.kind === "step" && a.id === pipelineId);
   const firstLive = Math.min(...stepArrivals.map((a) => a.t));
-  const arrivals = groupBy(stepArrivals.filter((a) => a.status === "COMPLETED"), (a) => a.step);
+  const arrivals = groupBy(
+    stepArrivals.filter((a) => a.status === "COMPLETED"),
+    (a) => a.step,
+  );
   for (const f of finishes) {
     if (f.pipelineId !== pipelineId) continue;
     if (f.at < visit.navigatedAt) {

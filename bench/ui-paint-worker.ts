@@ -43,11 +43,17 @@ function pipelineOf(broker: InMemoryBroker, name: string, steps: number, role: "
   let pipeline = new Pipeline(broker, { name }) as AnyPipeline;
   for (let i = 0; i < steps; i++) {
     const step = `step-${String(i).padStart(2, "0")}`;
-    pipeline = pipeline.step(step, (_input: unknown, ctx) => new Promise((resolve) => setTimeout(() => {
-      const at = epochNow();
-      resolve(i);
-      print({ kind: "finish", role, pipelineId: ctx.pipelineId, step, stepsCompleted: i + 1, at });
-    }, STEP_MS))) as AnyPipeline;
+    pipeline = pipeline.step(
+      step,
+      (_input: unknown, ctx) =>
+        new Promise((resolve) =>
+          setTimeout(() => {
+            const at = epochNow();
+            resolve(i);
+            print({ kind: "finish", role, pipelineId: ctx.pipelineId, step, stepsCompleted: i + 1, at });
+          }, STEP_MS),
+        ),
+    ) as AnyPipeline;
   }
   return pipeline;
 }

@@ -42,8 +42,16 @@ async function startServer(prefix: string): Promise<ChildProcess> {
   }
   const child = spawn(process.execPath, ["dist/server/index.js"], {
     env: {
-      ...process.env, PORT: String(PORT), HOST: "127.0.0.1", REDIS_URL, REDIS_PREFIX: prefix, DEMO: "0",
-      NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "warn", DASHBOARD_TOKEN: "",
+      ...process.env,
+      PORT: String(PORT),
+      HOST: "127.0.0.1",
+      REDIS_URL,
+      REDIS_PREFIX: prefix,
+      DEMO: "0",
+      NODE_ENV: "production",
+      NEXT_TELEMETRY_DISABLED: "1",
+      LOG_LEVEL: "warn",
+      DASHBOARD_TOKEN: "",
     },
     stdio: ["ignore", "ignore", "inherit"],
   });
@@ -69,10 +77,12 @@ function runWorker(prefix: string): { child: ChildProcess; lines: WorkerLine[]; 
   });
   const lines: WorkerLine[] = [];
   createInterface({ input: child.stdout! }).on("line", (line) => lines.push(JSON.parse(line) as WorkerLine));
-  const exited = new Promise<void>((resolve, reject) => child.once("exit", (code) => {
-    if (lines.some((l) => l.kind === "done")) resolve();
-    else reject(new Error(`worker exited with ${code} before finishing`));
-  }));
+  const exited = new Promise<void>((resolve, reject) =>
+    child.once("exit", (code) => {
+      if (lines.some((l) => l.kind === "done")) resolve();
+      else reject(new Error(`worker exited with ${code} before finishing`));
+    }),
+  );
   return { child, lines, exited };
 }
 
@@ -96,10 +106,11 @@ async function openProbedPage(browser: Browser): Promise<Page> {
   return page;
 }
 
-const collect = (page: Page): Promise<Visit> => page.evaluate(() => {
-  const w = window as unknown as ProbeWindow;
-  return { navigatedAt: w.__navigatedAt, paints: w.__paints, arrivals: w.__arrivals };
-});
+const collect = (page: Page): Promise<Visit> =>
+  page.evaluate(() => {
+    const w = window as unknown as ProbeWindow;
+    return { navigatedAt: w.__navigatedAt, paints: w.__paints, arrivals: w.__arrivals };
+  });
 
 async function measure(): Promise<string> {
   const prefix = `pwbench:paint:${randomBytes(4).toString("hex")}:`;
@@ -109,7 +120,15 @@ async function measure(): Promise<string> {
   let workerChild: ChildProcess | null = null;
   const browser = await chromium.launch({
     executablePath: "/usr/bin/chromium",
-    args: ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic"],
+    args: [
+      "--no-sandbox",
+      "--disable-gpu",
+      "--disable-background-networking",
+      "--disable-component-update",
+      "--disable-sync",
+      "--no-first-run",
+      "--disable-quic",
+    ],
   });
   try {
     server = await startServer(prefix);
@@ -128,7 +147,10 @@ async function measure(): Promise<string> {
     const seen = new Set<string>();
     let visits = 0;
     for (let i = 0; i < DETAIL_RUNS; i++) {
-      const start = await lineWhere(w.lines, (l): l is Extract<WorkerLine, { kind: "start" }> => l.kind === "start" && !seen.has(l.pipelineId));
+      const start = await lineWhere(
+        w.lines,
+        (l): l is Extract<WorkerLine, { kind: "start" }> => l.kind === "start" && !seen.has(l.pipelineId),
+      );
       seen.add(start.pipelineId);
       await sleep(OPEN_AFTER_MS);
       await detail.goto(`http://127.0.0.1:${PORT}/pipelines/${encodeURIComponent(start.pipelineId)}`);

@@ -11,6 +11,9 @@ export function writeUiSection(name: string, markdown: string): void {
   const current = existsSync(FILE) ? readFileSync(FILE, "utf8") : "";
   const from = current.indexOf(start);
   const to = current.indexOf(end);
-  const next = from >= 0 && to > from ? current.slice(0, from) + block + current.slice(to + end.length) : `${current.trim() ? `${current.trim()}\n\n` : ""}${block}\n`;
+  const next =
+    from >= 0 && to > from
+      ? current.slice(0, from) + block + current.slice(to + end.length)
+      : `${current.trim() ? `${current.trim()}\n\n` : ""}${block}\n`;
   writeFileSync(FILE, next);
 }

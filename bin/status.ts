@@ -53,11 +53,22 @@ export function parseArgs(argv: string[]): Command {
 function table(rows: PipelineSummary[]): string {
   const head = ["PIPELINE ID", "NAME", "STATUS", "STEPS", "STARTED", "DURATION"];
   const cells = rows.map((r) => [
-    r.pipelineId, r.pipelineName ?? "-", r.status, `${r.stepsCompleted}/${r.stepsTotal}`, r.startedAt.replace("T", " ").slice(0, 19),
+    r.pipelineId,
+    r.pipelineName ?? "-",
+    r.status,
+    `${r.stepsCompleted}/${r.stepsTotal}`,
+    r.startedAt.replace("T", " ").slice(0, 19),
     r.durationMs === null ? "-" : `${(r.durationMs / 1000).toFixed(2)}s`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...cells.map((c) => c[i]!.length)));
-  return [head, ...cells].map((row) => row.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd()).join("\n");
+  return [head, ...cells]
+    .map((row) =>
+      row
+        .map((c, i) => c.padEnd(widths[i]!))
+        .join("  ")
+        .trimEnd(),
+    )
+    .join("\n");
 }
 
 async function main(): Promise<number> {
@@ -70,7 +81,13 @@ async function main(): Promise<number> {
   }
   const url = process.env.REDIS_URL || "redis://127.0.0.1:6379";
   // Fail fast instead of retrying: a CLI must not hang on an unreachable server.
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 3000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 3000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
   let lastError: Error | null = null;
   redis.on("error", (err: Error) => (lastError = err));
   try {
@@ -82,7 +99,8 @@ async function main(): Promise<number> {
     return 1;
   }
   const storage = new RedisPipelineStorage(redis, {
-    keyPrefix: process.env.REDIS_PREFIX || undefined, logger: pino({ level: "silent" }),
+    keyPrefix: process.env.REDIS_PREFIX || undefined,
+    logger: pino({ level: "silent" }),
   });
   try {
     if (command.kind === "show") {

@@ -18,13 +18,28 @@ export async function insertBulkRuns(storage: InMemoryPipelineStorage, count: nu
     const startedAt = new Date(end - (count - i) * 60_000);
     const failed = i % 7 === 0;
     const step = (n: number): StepStatus => ({
-      stepName: `step-${n}`, status: failed && n === 2 ? "FAILED" : "COMPLETED", startedAt, completedAt: new Date(startedAt.getTime() + 1_000),
-      durationMs: 1_000, result: null, error: failed && n === 2 ? "bench failure" : null, dependsOn: [], attempts: 1, workerId: "bench",
+      stepName: `step-${n}`,
+      status: failed && n === 2 ? "FAILED" : "COMPLETED",
+      startedAt,
+      completedAt: new Date(startedAt.getTime() + 1_000),
+      durationMs: 1_000,
+      result: null,
+      error: failed && n === 2 ? "bench failure" : null,
+      dependsOn: [],
+      attempts: 1,
+      workerId: "bench",
     });
     const status: PipelineStatus = {
-      pipelineId: `${prefix}_${String(i).padStart(5, "0")}`, pipelineName: `bulk-${i % 40}`, status: failed ? "FAILED" : "COMPLETED",
-      pipelineType: "sequential", startedAt, completedAt: new Date(startedAt.getTime() + 3_000), durationMs: 3_000, result: null,
-      error: failed ? "bench failure" : null, steps: [0, 1, 2].map(step),
+      pipelineId: `${prefix}_${String(i).padStart(5, "0")}`,
+      pipelineName: `bulk-${i % 40}`,
+      status: failed ? "FAILED" : "COMPLETED",
+      pipelineType: "sequential",
+      startedAt,
+      completedAt: new Date(startedAt.getTime() + 3_000),
+      durationMs: 3_000,
+      result: null,
+      error: failed ? "bench failure" : null,
+      steps: [0, 1, 2].map(step),
     };
     await storage.saveStatus(status);
   }
@@ -38,7 +53,13 @@ export async function insertBulkRuns(storage: InMemoryPipelineStorage, count: nu
  */
 export async function streamUpdates(
   io: PipewatchIo,
-  { perSecond, seconds, prefix, bulkPrefix, bulkCount }: { perSecond: number; seconds: number; prefix: string; bulkPrefix: string; bulkCount: number },
+  {
+    perSecond,
+    seconds,
+    prefix,
+    bulkPrefix,
+    bulkCount,
+  }: { perSecond: number; seconds: number; prefix: string; bulkPrefix: string; bulkCount: number },
 ): Promise<{ sent: number; marked: number }> {
   const live: PipelineSummary[] = [];
   let seq = 0;
@@ -51,8 +72,18 @@ export async function streamUpdates(
     let summary: PipelineSummary;
     if (n % 5 === 0 || live.length === 0) {
       summary = {
-        pipelineId: `${prefix}_${n}`, pipelineName: "bench-live", status: "RUNNING", pipelineType: "sequential", startedAt: now, completedAt: null,
-        durationMs: null, error: null, stepsTotal: STEPS, stepsCompleted: 0, stepsFailed: 0, currentStep: `bench-u${n}`,
+        pipelineId: `${prefix}_${n}`,
+        pipelineName: "bench-live",
+        status: "RUNNING",
+        pipelineType: "sequential",
+        startedAt: now,
+        completedAt: null,
+        durationMs: null,
+        error: null,
+        stepsTotal: STEPS,
+        stepsCompleted: 0,
+        stepsFailed: 0,
+        currentStep: `bench-u${n}`,
       };
       live.unshift(summary);
       live.length = Math.min(live.length, LIVE_RUNS);
@@ -60,16 +91,34 @@ export async function streamUpdates(
     } else if (n % 5 === 1) {
       const old = `${bulkPrefix}_${String((n * 7919) % Math.max(1, bulkCount)).padStart(5, "0")}`;
       summary = {
-        pipelineId: old, pipelineName: "bulk-touched", status: "COMPLETED", pipelineType: "sequential", startedAt: new Date(Date.now() - 7_200_000).toISOString(),
-        completedAt: now, durationMs: 3_000, error: null, stepsTotal: 3, stepsCompleted: 3, stepsFailed: 0, currentStep: null,
+        pipelineId: old,
+        pipelineName: "bulk-touched",
+        status: "COMPLETED",
+        pipelineType: "sequential",
+        startedAt: new Date(Date.now() - 7_200_000).toISOString(),
+        completedAt: now,
+        durationMs: 3_000,
+        error: null,
+        stepsTotal: 3,
+        stepsCompleted: 3,
+        stepsFailed: 0,
+        currentStep: null,
       };
     } else {
       const index = n % live.length;
       const run = live[index]!;
       const done = run.stepsCompleted + 1;
-      summary = done >= STEPS
-        ? { ...run, status: "COMPLETED", stepsCompleted: STEPS, currentStep: null, completedAt: now, durationMs: Date.now() - Date.parse(run.startedAt) }
-        : { ...run, stepsCompleted: done, currentStep: `bench-u${n}` };
+      summary =
+        done >= STEPS
+          ? {
+              ...run,
+              status: "COMPLETED",
+              stepsCompleted: STEPS,
+              currentStep: null,
+              completedAt: now,
+              durationMs: Date.now() - Date.parse(run.startedAt),
+            }
+          : { ...run, stepsCompleted: done, currentStep: `bench-u${n}` };
       if (done >= STEPS) live.splice(index, 1);
       else {
         live[index] = summary;

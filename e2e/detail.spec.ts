@@ -34,7 +34,14 @@ test.describe("pipeline detail", () => {
     const id = uniqueId("growing");
     // The slow step starts after "first", so its bar is a growing share of the run's window
     // (a bar starting at the run's start would always span the whole, ever-growing window).
-    await control.startRun({ id, name: "grow", steps: [{ name: "first", ms: 400 }, { name: "slow", ms: 60_000 }] });
+    await control.startRun({
+      id,
+      name: "grow",
+      steps: [
+        { name: "first", ms: 400 },
+        { name: "slow", ms: 60_000 },
+      ],
+    });
     await page.goto(`/pipelines/${id}`);
     await expectLive(page);
     const slow = page.locator(bar("slow"));
@@ -51,7 +58,14 @@ test.describe("pipeline detail", () => {
 
   test("cancel from the UI ends a slow run as CANCELLED", async ({ page, control }) => {
     const id = uniqueId("cancel");
-    await control.startRun({ id, name: "slow", steps: [{ name: "wait", ms: 60_000 }, { name: "never", ms: 10 }] });
+    await control.startRun({
+      id,
+      name: "slow",
+      steps: [
+        { name: "wait", ms: 60_000 },
+        { name: "never", ms: 10 },
+      ],
+    });
     await page.goto(`/pipelines/${id}`);
     await expectLive(page);
     await expect(page.getByTestId("pipeline-status")).toHaveText("RUNNING");

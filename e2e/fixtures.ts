@@ -78,7 +78,9 @@ export async function expectColorScheme(page: Page, scheme: ColorScheme): Promis
 /** One node of a violation as a line a reader can act on: where, and for contrast, the colours. */
 function describeNode(node: AxeNode): string {
   const contrast = [...node.any, ...node.all, ...node.none].find((check) => check.id === "color-contrast");
-  const data = contrast?.data as { fgColor?: string; bgColor?: string; contrastRatio?: number; expectedContrastRatio?: string; fontSize?: string; fontWeight?: string } | undefined;
+  const data = contrast?.data as
+    | { fgColor?: string; bgColor?: string; contrastRatio?: number; expectedContrastRatio?: string; fontSize?: string; fontWeight?: string }
+    | undefined;
   const colours = data?.fgColor
     ? ` ${data.fgColor} on ${data.bgColor}: ${data.contrastRatio}:1, needs ${data.expectedContrastRatio} (${data.fontSize} ${data.fontWeight})`
     : "";
@@ -122,7 +124,10 @@ export const test = base.extend<{ control: Control; consoleErrors: string[]; all
       page.on("pageerror", (err) => errors.push(`pageerror: ${err.message}`));
       await provide(errors);
       const expected = allowed.get(errors) ?? [];
-      expect(errors.filter((e) => !expected.some((p) => p.test(e))), "no console errors or page errors").toEqual([]);
+      expect(
+        errors.filter((e) => !expected.some((p) => p.test(e))),
+        "no console errors or page errors",
+      ).toEqual([]);
     },
     { auto: true },
   ],

@@ -5,7 +5,14 @@ test.describe("pipeline list", () => {
     await page.goto("/");
     await expectLive(page);
     const id = uniqueId("live");
-    await control.startRun({ id, name: "live-etl", steps: [{ name: "extract", ms: 600 }, { name: "load", ms: 600 }] });
+    await control.startRun({
+      id,
+      name: "live-etl",
+      steps: [
+        { name: "extract", ms: 600 },
+        { name: "load", ms: 600 },
+      ],
+    });
 
     const row = page.locator(`[data-testid="pipeline-row"][data-pipeline-id="${id}"]`);
     await expect(row).toBeVisible();

@@ -29,7 +29,9 @@ test.describe("bad page parameters", () => {
     await page.goto(`/?status=DONE&q=${id}`);
     const panel = page.getByTestId("param-error");
     await expect(panel.getByTestId("param-error-status")).toHaveText(error);
-    await expect(panel.getByTestId("param-error-status")).toContainText("status must be one of PENDING, RUNNING, COMPLETED, FAILED, CANCELLED");
+    await expect(panel.getByTestId("param-error-status")).toContainText(
+      "status must be one of PENDING, RUNNING, COMPLETED, FAILED, CANCELLED",
+    );
     await expect(page.getByTestId("pipeline-row")).toHaveCount(0);
 
     await panel.getByTestId("param-error-link").click();

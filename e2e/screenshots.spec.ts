@@ -166,7 +166,14 @@ test.describe("screenshots", () => {
     // positioned ancestor inside the overflow-x-auto wrapper it escaped the wrapper's clip and
     // widened the document (about 630 px at 390).
     const id = uniqueId("shot-mobile");
-    await control.startRun({ id, name: "report", steps: [{ name: "load", ms: 10 }, { name: "stats", ms: 10, dependsOn: ["load"] }] });
+    await control.startRun({
+      id,
+      name: "report",
+      steps: [
+        { name: "load", ms: 10 },
+        { name: "stats", ms: 10, dependsOn: ["load"] },
+      ],
+    });
     await control.waitRun(id);
     await page.setViewportSize(MOBILE);
     await page.goto(`/pipelines/${id}`);

@@ -46,7 +46,15 @@ const logger = pino({ level: process.env.LOG_LEVEL ?? "warn" });
 const storage = new InMemoryPipelineStorage({ maxPipelines: 20_000 });
 const broker = new InMemoryBroker({ workerId: "e2e-worker" });
 const tracking = new PipelineTrackingManager({ logger }).withStorage(storage);
-const server = await startServer({ port, host: "127.0.0.1", tracking, dashboardToken: process.env.DASHBOARD_TOKEN || null, dev: false, logger, processMetrics: false });
+const server = await startServer({
+  port,
+  host: "127.0.0.1",
+  tracking,
+  dashboardToken: process.env.DASHBOARD_TOKEN || null,
+  dev: false,
+  logger,
+  processMetrics: false,
+});
 
 let socketsBlocked = false;
 server.io.use((_socket, next) => (socketsBlocked ? next(new Error("sockets blocked by the e2e harness")) : next()));
@@ -63,10 +71,14 @@ storage.listPage = async (query) => {
 function sleep(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(resolve, ms);
-    signal.addEventListener("abort", () => {
-      clearTimeout(timer);
-      reject(new Error("aborted"));
-    }, { once: true });
+    signal.addEventListener(
+      "abort",
+      () => {
+        clearTimeout(timer);
+        reject(new Error("aborted"));
+      },
+      { once: true },
+    );
   });
 }
 
@@ -101,8 +113,16 @@ async function backfillHistory(): Promise<number> {
       const failed = i === 3;
       const duration = 2_000 + i * 1_500 + day * 100;
       const mk = (name: string, offset: number, ms: number, status: StepStatus["status"], error: string | null): StepStatus => ({
-        stepName: name, status, startedAt: new Date(startedAt.getTime() + offset), completedAt: new Date(startedAt.getTime() + offset + ms),
-        durationMs: ms, result: status === "COMPLETED" ? { rows: 10 * (i + 1) } : null, error, dependsOn: [], attempts: 1, workerId: "e2e-history",
+        stepName: name,
+        status,
+        startedAt: new Date(startedAt.getTime() + offset),
+        completedAt: new Date(startedAt.getTime() + offset + ms),
+        durationMs: ms,
+        result: status === "COMPLETED" ? { rows: 10 * (i + 1) } : null,
+        error,
+        dependsOn: [],
+        attempts: 1,
+        workerId: "e2e-history",
       });
       const status: PipelineStatus = {
         pipelineId: `history_d${day}_${i}`,
@@ -165,13 +185,17 @@ const control = createServer((req, res) => {
       case "POST /bulk":
         return reply(res, 200, { inserted: await insertBulkRuns(storage, Number(body.count), String(body.prefix ?? "bulk")) });
       case "POST /stream":
-        return reply(res, 200, await streamUpdates(server.io, {
-          perSecond: Number(body.perSecond),
-          seconds: Number(body.seconds),
-          prefix: String(body.prefix ?? "live"),
-          bulkPrefix: String(body.bulkPrefix ?? "bulk"),
-          bulkCount: Number(body.bulkCount ?? 0),
-        }));
+        return reply(
+          res,
+          200,
+          await streamUpdates(server.io, {
+            perSecond: Number(body.perSecond),
+            seconds: Number(body.seconds),
+            prefix: String(body.prefix ?? "live"),
+            bulkPrefix: String(body.bulkPrefix ?? "bulk"),
+            bulkCount: Number(body.bulkCount ?? 0),
+          }),
+        );
       default:
         return reply(res, 404, { error: "no such control route" });
     }

@@ -55,7 +55,10 @@ async function openWithRevealHeld(page: Page, control: Control, path: string): P
   // Every script has run and the socket is connected: the provider's state changed meanwhile.
   await page.waitForLoadState("load");
   await expectLive(page);
-  expect(await page.evaluate(() => (window as unknown as { __revealsHeld: number }).__revealsHeld), "the page streamed its rows").toBeGreaterThan(0);
+  expect(
+    await page.evaluate(() => (window as unknown as { __revealsHeld: number }).__revealsHeld),
+    "the page streamed its rows",
+  ).toBeGreaterThan(0);
   await page.evaluate(() => (window as unknown as { __releaseReveals: () => void }).__releaseReveals());
 }
 

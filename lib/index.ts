@@ -4,22 +4,56 @@
 export { Pipeline, type PipelineOptions, type KiqOptions } from "./pipeline/pipeline";
 export { PipelineTask } from "./pipeline/task";
 export type { TaskResult } from "./pipeline/execution";
-export { InMemoryBroker, type Broker, type InMemoryBrokerOptions, type StepContext, type StepFunction, type StepInvocation } from "./pipeline/broker";
+export {
+  InMemoryBroker,
+  type Broker,
+  type InMemoryBrokerOptions,
+  type StepContext,
+  type StepFunction,
+  type StepInvocation,
+} from "./pipeline/broker";
 export { PipelineDefinitionError, type StepOptions } from "./pipeline/definition";
 export { PipelineScheduler, type ScheduleHandle, type ScheduleOptions } from "./pipeline/scheduler";
 
-export { PipelineTrackingManager, NO_STORAGE_MESSAGE, type TrackingManagerOptions, type CancelOutcome, type ChangeStreamEvents, type StatusChange } from "./tracking/manager";
+export {
+  PipelineTrackingManager,
+  NO_STORAGE_MESSAGE,
+  type TrackingManagerOptions,
+  type CancelOutcome,
+  type ChangeStreamEvents,
+  type StatusChange,
+} from "./tracking/manager";
 export { InMemoryPipelineStorage, type InMemoryStorageOptions } from "./tracking/storage/memory";
 export { RedisPipelineStorage, type RedisStorageOptions } from "./tracking/storage/redis/storage";
 export type {
-  TrackingStorage, ListFilter, PageQuery, Page, HistoryQuery, StorageChange, FeedEvents, WriteOptions, FinishOutcome, CleanupOptions,
+  TrackingStorage,
+  ListFilter,
+  PageQuery,
+  Page,
+  HistoryQuery,
+  StorageChange,
+  FeedEvents,
+  WriteOptions,
+  FinishOutcome,
+  CleanupOptions,
 } from "./tracking/storage/types";
 export { InvalidCursorError } from "./tracking/storage/cursor";
 export { StorageUnavailableError } from "./tracking/storage/errors";
 export {
-  STATUSES, isFinished, isValidPipelineId, summarize, serializeStatus, parseStatus, PIPELINE_ID_PATTERN,
-  type Status, type PipelineStatus, type StepStatus, type PipelineSummary, type PipelineType,
-  type PipelineStatusJSON, type StepStatusJSON,
+  STATUSES,
+  isFinished,
+  isValidPipelineId,
+  summarize,
+  serializeStatus,
+  parseStatus,
+  PIPELINE_ID_PATTERN,
+  type Status,
+  type PipelineStatus,
+  type StepStatus,
+  type PipelineSummary,
+  type PipelineType,
+  type PipelineStatusJSON,
+  type StepStatusJSON,
 } from "./tracking/models";
 export type { PipelineMetrics, DailyMetrics, StepMetrics } from "./tracking/metrics-types";
 export { computeMetrics } from "./tracking/metrics";

@@ -86,7 +86,9 @@ function freePort() {
 async function startOwnRedis() {
   for (let attempt = 0; attempt < 5; attempt++) {
     const port = await freePort();
-    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+    const child = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"], {
+      stdio: "ignore",
+    });
     let exited = false;
     child.once("exit", () => (exited = true));
     for (let i = 0; i < 50 && !exited; i++) {
@@ -138,7 +140,9 @@ function ensureSystemPackages() {
     return;
   }
   console.log(`Installing ${missing.join(", ")} from Debian…`);
-  spawnSync("sh", ["-c", `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(" ")} >/dev/null`], { stdio: "inherit" });
+  spawnSync("sh", ["-c", `apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ${missing.join(" ")} >/dev/null`], {
+    stdio: "inherit",
+  });
 }
 
 ensureSystemPackages();
@@ -150,7 +154,13 @@ count(run("lint", "npm", ["run", "lint", "--silent"]));
 const built = run("build", "npm", ["run", "build", "--silent"]);
 count(built);
 
-run("unit + integration (vitest)", "npx", ["vitest", "run", "--reporter=default", "--reporter=json", `--outputFile.json=${REPORTS}/vitest.json`]);
+run("unit + integration (vitest)", "npx", [
+  "vitest",
+  "run",
+  "--reporter=default",
+  "--reporter=json",
+  `--outputFile.json=${REPORTS}/vitest.json`,
+]);
 const vitest = readJson(`${REPORTS}/vitest.json`);
 if (vitest && vitest.numTotalTests > 0) {
   tally.passed += vitest.numPassedTests;

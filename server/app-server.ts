@@ -65,8 +65,14 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const startedAt = new Date();
   const prometheus = createPrometheusMetrics(tracking, { defaultMetrics: options.processMetrics ?? true });
   const api = createApiHandler({
-    tracking, storageKind: tracking.storage.kind, startedAt, dashboardToken, logger,
-    prometheus: prometheus.registry, limits, loginThrottle,
+    tracking,
+    storageKind: tracking.storage.kind,
+    startedAt,
+    dashboardToken,
+    logger,
+    prometheus: prometheus.registry,
+    limits,
+    loginThrottle,
   });
 
   // Without a token the Host header is all that tells a DNS-rebinding page from the dashboard.
@@ -88,26 +94,34 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     if (!passHostCheck(req, res, hostCheck, url.pathname)) return;
     if (!passAuthGate(req, res, session, url, loginThrottle)) return;
     if (isApi) return api(req, res, url, requestId);
-    void ready.then(() => handle!(req, res)).catch((err: unknown) => {
-      logger.error({ err, reqId: requestId }, "request failed");
-      if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
-      else res.end();
-    });
+    void ready
+      .then(() => handle!(req, res))
+      .catch((err: unknown) => {
+        logger.error({ err, reqId: requestId }, "request failed");
+        if (!res.headersSent) sendJson(res, 500, { error: "Internal server error" });
+        else res.end();
+      });
   }
 
   function logApiRequest(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string): void {
     if (!logger.isLevelEnabled("info")) return;
     const started = performance.now();
-    res.once("finish", () => logger.info({ reqId: requestId, method: req.method, path: url.pathname, status: res.statusCode,
-      ms: Math.round(performance.now() - started) }, "api request"));
+    res.once("finish", () =>
+      logger.info(
+        { reqId: requestId, method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(performance.now() - started) },
+        "api request",
+      ),
+    );
   }
   // Requests Node's parser refuses (oversized headers or URL, bad syntax) still get a JSON answer.
   server.on("clientError", (err: NodeJS.ErrnoException, socket) => {
     if (!socket.writable) return;
     const tooLarge = err.code === "HPE_HEADER_OVERFLOW";
     const body = JSON.stringify({ error: tooLarge ? "Request headers or URL too large" : "Malformed HTTP request" });
-    socket.end(`HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\n`
-      + `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(
+      `HTTP/1.1 ${tooLarge ? "431 Request Header Fields Too Large" : "400 Bad Request"}\r\n` +
+        `Content-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -125,8 +139,15 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   const url = `http://${urlHost}:${port}`;
 
   const realtime = createRealtimeServer(server, {
-    tracking, logger, dashboardToken, allowedOrigins, hostCheck, coalesceMs: options.coalesceMs,
-    caps: { maxSockets: limits.maxSockets, maxSocketsPerIp: limits.maxSocketsPerIp }, sessionMaxAgeS: limits.sessionMaxAgeS, loginThrottle,
+    tracking,
+    logger,
+    dashboardToken,
+    allowedOrigins,
+    hostCheck,
+    coalesceMs: options.coalesceMs,
+    caps: { maxSockets: limits.maxSockets, maxSocketsPerIp: limits.maxSocketsPerIp },
+    sessionMaxAgeS: limits.sessionMaxAgeS,
+    loginThrottle,
   });
   setRuntime({ tracking, storageKind: tracking.storage.kind, startedAt, dashboardToken });
 
@@ -143,9 +164,12 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   handle = app.getRequestHandler();
   markReady();
   const health = await checkHealth(tracking);
-  logger.info({ url, dev, auth: dashboardToken ? "token" : "none", storage: tracking.storage.kind, health, limits },
-    "pipewatch server listening");
-  if (health.status === "unhealthy") logger.warn({ storage: health.storage, error: health.error }, "storage is not readable: /api/health answers 503 until it is");
+  logger.info(
+    { url, dev, auth: dashboardToken ? "token" : "none", storage: tracking.storage.kind, health, limits },
+    "pipewatch server listening",
+  );
+  if (health.status === "unhealthy")
+    logger.warn({ storage: health.storage, error: health.error }, "storage is not readable: /api/health answers 503 until it is");
 
   let closing: Promise<void> | null = null;
   return {

@@ -96,13 +96,15 @@ export function clearedSessionCookie(): string {
 
 /** Paths reachable without a session: health, the login page and its assets, the auth endpoints. */
 export function isPublicPath(pathname: string): boolean {
-  return pathname === "/api/health"
-    || pathname === "/login"
-    || pathname === "/api/auth/login"
-    || pathname === "/api/auth/logout"
-    || pathname.startsWith("/_next/static/")
-    || pathname === "/favicon.ico"
-    || pathname === "/robots.txt";
+  return (
+    pathname === "/api/health" ||
+    pathname === "/login" ||
+    pathname === "/api/auth/login" ||
+    pathname === "/api/auth/logout" ||
+    pathname.startsWith("/_next/static/") ||
+    pathname === "/favicon.ico" ||
+    pathname === "/robots.txt"
+  );
 }
 
 /** A same-site path to return to after login; anything else (another origin, `//x`) becomes "/". */

@@ -26,13 +26,21 @@ const flag = z.enum(["0", "1", "true", "false", "yes", "no", "on", "off"]).trans
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65_535).default(3000),
   HOST: z.string().min(1).default("127.0.0.1"),
-  REDIS_URL: z.string().regex(/^rediss?:\/\//, "must start with redis:// or rediss://").optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
+    .optional(),
   REDIS_PREFIX: z.string().min(1).max(100).default("pipewatch:"),
   DASHBOARD_TOKEN: z.string().min(1).optional(),
   DASHBOARD_AUTH: z.enum(["none", "token"]).optional(),
   DEMO: flag.optional(),
   RETENTION_DAYS: z.coerce.number().min(0).max(36_500).default(30),
-  MAX_BODY_BYTES: z.coerce.number().int().min(1_024).max(2 ** 31).default(DEFAULT_LIMITS.maxBodyBytes),
+  MAX_BODY_BYTES: z.coerce
+    .number()
+    .int()
+    .min(1_024)
+    .max(2 ** 31)
+    .default(DEFAULT_LIMITS.maxBodyBytes),
   MAX_SOCKETS: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.maxSockets),
   MAX_SOCKETS_PER_IP: z.coerce.number().int().min(1).max(1_000_000).default(DEFAULT_LIMITS.maxSocketsPerIp),
   SESSION_MAX_AGE_S: z.coerce.number().int().min(60).max(31_536_000).default(DEFAULT_LIMITS.sessionMaxAgeS),
@@ -59,22 +67,30 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     demo: e.DEMO ?? !e.REDIS_URL,
     retentionDays: e.RETENTION_DAYS,
     dev: e.NODE_ENV !== "production",
-    allowedOrigins: (e.ALLOWED_ORIGINS ?? "").split(",").map((s) => s.trim()).filter(Boolean),
-    limits: { maxBodyBytes: e.MAX_BODY_BYTES, maxSockets: e.MAX_SOCKETS, maxSocketsPerIp: e.MAX_SOCKETS_PER_IP, sessionMaxAgeS: e.SESSION_MAX_AGE_S },
+    allowedOrigins: (e.ALLOWED_ORIGINS ?? "")
+      .split(",")
+      .map((s) => s.trim())
+      .filter(Boolean),
+    limits: {
+      maxBodyBytes: e.MAX_BODY_BYTES,
+      maxSockets: e.MAX_SOCKETS,
+      maxSocketsPerIp: e.MAX_SOCKETS_PER_IP,
+      sessionMaxAgeS: e.SESSION_MAX_AGE_S,
+    },
   };
   if (config.dashboardToken === "") {
     throw new ConfigError("DASHBOARD_TOKEN is only whitespace: it would be guessed at once. Set a random token of at least 16 characters.");
   }
   if (config.dashboardToken && config.dashboardToken.length < MIN_TOKEN_LENGTH && !isLoopback(config.host)) {
     throw new ConfigError(
-      `Refusing to listen on ${config.host} with a DASHBOARD_TOKEN of ${config.dashboardToken.length} characters: `
-      + `a token reachable from the network must have at least ${MIN_TOKEN_LENGTH} (e.g. \`openssl rand -hex 16\`).`,
+      `Refusing to listen on ${config.host} with a DASHBOARD_TOKEN of ${config.dashboardToken.length} characters: ` +
+        `a token reachable from the network must have at least ${MIN_TOKEN_LENGTH} (e.g. \`openssl rand -hex 16\`).`,
     );
   }
   if (!config.dashboardToken && !config.authDisabled && !isLoopback(config.host)) {
     throw new ConfigError(
-      `Refusing to listen on ${config.host} without DASHBOARD_TOKEN: anyone on the network could read and cancel pipelines. `
-      + "Set DASHBOARD_TOKEN, bind HOST=127.0.0.1, or set DASHBOARD_AUTH=none to accept the risk.",
+      `Refusing to listen on ${config.host} without DASHBOARD_TOKEN: anyone on the network could read and cancel pipelines. ` +
+        "Set DASHBOARD_TOKEN, bind HOST=127.0.0.1, or set DASHBOARD_AUTH=none to accept the risk.",
     );
   }
   return config;

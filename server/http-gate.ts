@@ -24,7 +24,11 @@ export function assignRequestId(req: IncomingMessage, res: ServerResponse): stri
 
 export function sendJson(res: ServerResponse, status: number, body: unknown): void {
   const text = JSON.stringify(body);
-  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
   res.end(text);
 }
 
@@ -68,7 +72,11 @@ export function passHostCheck(req: IncomingMessage, res: ServerResponse, check: 
 }
 
 function sendText(res: ServerResponse, status: number, text: string): void {
-  res.writeHead(status, { "content-type": "text/plain; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
+  res.writeHead(status, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(text),
+    "cache-control": "no-store",
+  });
   res.end(text);
 }
 
@@ -77,8 +85,13 @@ function sendText(res: ServerResponse, status: number, text: string): void {
  * like a login: a wrong one counts against the address's failed logins, and a throttled address's
  * Bearer requests get 429 before their token is even compared.
  */
-export function passAuthGate(req: IncomingMessage, res: ServerResponse, session: SessionCheck | null, path: { pathname: string; search: string },
-  throttle: LoginThrottle): boolean {
+export function passAuthGate(
+  req: IncomingMessage,
+  res: ServerResponse,
+  session: SessionCheck | null,
+  path: { pathname: string; search: string },
+  throttle: LoginThrottle,
+): boolean {
   if (!session || isPublicPath(path.pathname)) return true;
   const bearer = bearerToken(req.headers.authorization);
   if (bearer !== undefined) {

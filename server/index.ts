@@ -48,8 +48,10 @@ async function main(config: ServerConfig): Promise<void> {
   }
 
   const retention = startRetention({ tracking, days: config.retentionDays, logger: logger.child({ component: "retention" }) });
-  logger.info({ retentionDays: config.retentionDays, everyMs: RETENTION_INTERVAL_MS, nextRun: retention.nextRun().toISOString() },
-    "retention cleanup scheduled");
+  logger.info(
+    { retentionDays: config.retentionDays, everyMs: RETENTION_INTERVAL_MS, nextRun: retention.nextRun().toISOString() },
+    "retention cleanup scheduled",
+  );
 
   let shuttingDown = false;
   const shutdown = (signal: string): void => {

@@ -11,7 +11,10 @@ const MAX_ADDRESSES = 10_000;
 export class LoginThrottle {
   private readonly failures = new Map<string, number[]>();
 
-  constructor(private readonly limit = LOGIN_FAILURES_PER_MINUTE, private readonly now: () => number = Date.now) {}
+  constructor(
+    private readonly limit = LOGIN_FAILURES_PER_MINUTE,
+    private readonly now: () => number = Date.now,
+  ) {}
 
   /** Seconds until `address` may try again; 0 when it may now. */
   retryAfterS(address: string): number {

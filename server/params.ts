@@ -9,7 +9,8 @@ import { z } from "zod";
 import { PIPELINE_ID_PATTERN, STATUSES } from "../lib/tracking/models";
 
 const integer = (name: string, min: number, max: number) =>
-  z.string()
+  z
+    .string()
     .regex(/^\d{1,10}$/, `${name} must be an integer from ${min} to ${max}`)
     .transform(Number)
     .refine((n) => n >= min && n <= max, `${name} must be an integer from ${min} to ${max}`);
@@ -22,7 +23,8 @@ export const qParam = z.string().max(200, "q must be at most 200 characters");
 export const limitParam = integer("limit", 1, 500);
 export const cursorParam = z.string().max(600, "cursor is too long");
 export const daysParam = integer("days", 1, 90);
-export const sinceParam = z.union([z.iso.datetime({ offset: true }), z.iso.date()], { error: SINCE_MESSAGE })
+export const sinceParam = z
+  .union([z.iso.datetime({ offset: true }), z.iso.date()], { error: SINCE_MESSAGE })
   .transform((s) => new Date(s))
   .refine((d) => !Number.isNaN(d.getTime()), SINCE_MESSAGE);
 export const pipelineIdParam = z.string().regex(PIPELINE_ID_PATTERN, ID_MESSAGE);

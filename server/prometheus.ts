@@ -28,8 +28,10 @@ export interface PrometheusMetrics {
   dispose(): void;
 }
 
-export function createPrometheusMetrics(tracking: PipelineTrackingManager,
-  options: { defaultMetrics?: boolean; now?: () => number } = {}): PrometheusMetrics {
+export function createPrometheusMetrics(
+  tracking: PipelineTrackingManager,
+  options: { defaultMetrics?: boolean; now?: () => number } = {},
+): PrometheusMetrics {
   const registry = new Registry();
   if (options.defaultMetrics ?? true) {
     collectDefaultMetrics({ register: registry, prefix: PREFIX });

@@ -77,16 +77,19 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
 
   let refusedSinceLog = 0;
   let lastRefusalLog = 0;
-  const cap = createSocketCap({
-    maxSockets: options.caps?.maxSockets ?? DEFAULT_LIMITS.maxSockets,
-    maxSocketsPerIp: options.caps?.maxSocketsPerIp ?? DEFAULT_LIMITS.maxSocketsPerIp,
-  }, (address, reason) => {
-    refusedSinceLog++;
-    if (Date.now() - lastRefusalLog < REFUSAL_LOG_MS) return;
-    logger.warn({ address, refused: refusedSinceLog }, `socket refused: ${reason}`);
-    lastRefusalLog = Date.now();
-    refusedSinceLog = 0;
-  });
+  const cap = createSocketCap(
+    {
+      maxSockets: options.caps?.maxSockets ?? DEFAULT_LIMITS.maxSockets,
+      maxSocketsPerIp: options.caps?.maxSocketsPerIp ?? DEFAULT_LIMITS.maxSocketsPerIp,
+    },
+    (address, reason) => {
+      refusedSinceLog++;
+      if (Date.now() - lastRefusalLog < REFUSAL_LOG_MS) return;
+      logger.warn({ address, refused: refusedSinceLog }, `socket refused: ${reason}`);
+      lastRefusalLog = Date.now();
+      refusedSinceLog = 0;
+    },
+  );
   io.use(cap.middleware);
 
   if (dashboardToken) {
@@ -119,8 +122,9 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
     turnWrites.hold();
     io.emit("pipeline:update", summary);
   };
-  const coalescer = new UpdateCoalescer<PipelineSummary>(sendUpdate, options.coalesceMs,
-    (err, pipelineId) => logger.error({ err, pipelineId }, "could not send a pipeline:update"));
+  const coalescer = new UpdateCoalescer<PipelineSummary>(sendUpdate, options.coalesceMs, (err, pipelineId) =>
+    logger.error({ err, pipelineId }, "could not send a pipeline:update"),
+  );
   const stepsSent = new Map<string, Map<string, string>>();
 
   const onStatus = ({ status }: { status: PipelineStatus }): void => {
@@ -191,17 +195,23 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
       if (!parsed.success || socket.rooms.size > MAX_ROOMS_PER_SOCKET) return reply(false);
       const room = pipelineRoom(parsed.data.pipelineId);
       if (socket.rooms.has(room)) return reply(true);
-      void Promise.resolve(socket.join(room)).then(() => {
-        reply(true);
-        void sendCurrentState(socket, parsed.data.pipelineId);
-      }, () => reply(false));
+      void Promise.resolve(socket.join(room)).then(
+        () => {
+          reply(true);
+          void sendCurrentState(socket, parsed.data.pipelineId);
+        },
+        () => reply(false),
+      );
     });
     socket.on("unsubscribe", (payload, ack) => {
       const reply = (ok: boolean) => void (typeof ack === "function" && ack(ok));
       if (!admit()) return reply(false);
       const parsed = roomPayloadSchema.safeParse(payload);
       if (!parsed.success) return reply(false);
-      void Promise.resolve(socket.leave(pipelineRoom(parsed.data.pipelineId))).then(() => reply(true), () => reply(false));
+      void Promise.resolve(socket.leave(pipelineRoom(parsed.data.pipelineId))).then(
+        () => reply(true),
+        () => reply(false),
+      );
     });
   });
 

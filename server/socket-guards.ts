@@ -18,7 +18,10 @@ export class TokenBucket {
   /** Events refused so far; a client far over the limit gets disconnected. */
   refused = 0;
 
-  constructor(private readonly capacity = 30, private readonly refillPerSecond = 10) {
+  constructor(
+    private readonly capacity = 30,
+    private readonly refillPerSecond = 10,
+  ) {
     this.tokens = capacity;
   }
 

@@ -39,5 +39,10 @@ export function createSocketCap(caps: SocketCaps, onRefused: (address: string, r
     next();
   };
 
-  return { middleware, get total() { return total; } };
+  return {
+    middleware,
+    get total() {
+      return total;
+    },
+  };
 }

@@ -13,8 +13,11 @@ export class UpdateCoalescer<T> {
   private readonly windows = new Map<string, { pending: T | undefined; timer: NodeJS.Timeout }>();
 
   /** `onError` hears an emit that threw from a window's timer (where nobody else could catch it). */
-  constructor(private readonly emit: (key: string, value: T) => void, private readonly windowMs = FRAME_MS,
-    private readonly onError: (err: unknown, key: string) => void = () => undefined) {}
+  constructor(
+    private readonly emit: (key: string, value: T) => void,
+    private readonly windowMs = FRAME_MS,
+    private readonly onError: (err: unknown, key: string) => void = () => undefined,
+  ) {}
 
   push(key: string, value: T, final = false): void {
     const window = this.windows.get(key);

@@ -52,7 +52,9 @@ export async function ownRedis(options: OwnRedisOptions = {}): Promise<OwnRedis>
     port,
     async start() {
       if (child) return;
-      const started = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], { stdio: "ignore" });
+      const started = spawn("redis-server", ["--port", String(port), "--bind", "127.0.0.1", "--save", "", ...persistence], {
+        stdio: "ignore",
+      });
       child = started;
       let exited = false;
       let spawnError: Error | null = null;

@@ -26,7 +26,9 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
         <p className="text-sm text-muted">This dashboard needs its access token.</p>
         <input type="hidden" name="next" value={next} />
         <div className="space-y-1">
-          <label htmlFor="token" className="block text-sm font-medium">Dashboard token</label>
+          <label htmlFor="token" className="block text-sm font-medium">
+            Dashboard token
+          </label>
           <input
             id="token"
             name="token"
@@ -43,7 +45,10 @@ export default async function LoginPage({ searchParams }: { searchParams: Search
             That token is not valid.
           </p>
         )}
-        <button type="submit" className="w-full rounded bg-blue-600 px-3 py-2 font-medium text-white hover:bg-blue-700 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2">
+        <button
+          type="submit"
+          className="w-full rounded bg-blue-600 px-3 py-2 font-medium text-white hover:bg-blue-700 focus-visible:outline focus-visible:outline-2 focus-visible:outline-offset-2"
+        >
           Log in
         </button>
       </form>

@@ -53,7 +53,12 @@ export class RowIndex {
  * load (`complete` false), a fresh run older than the last loaded row is left to paging, so it is
  * neither shown out of order nor loaded twice.
  */
-export function insertSorted(current: PipelineSummary[], fresh: PipelineSummary[], complete: boolean, index: RowIndex = new RowIndex()): PipelineSummary[] {
+export function insertSorted(
+  current: PipelineSummary[],
+  fresh: PipelineSummary[],
+  complete: boolean,
+  index: RowIndex = new RowIndex(),
+): PipelineSummary[] {
   if (fresh.length === 0) return current;
   const loaded = index.of(current);
   const last = current[current.length - 1];

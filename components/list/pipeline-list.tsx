@@ -104,14 +104,16 @@ export function PipelineList({ initial, status, q }: { initial: PipelinePage; st
             {virtualizer.getVirtualItems().map((row) => {
               const summary = items[row.index];
               if (!summary) return null;
-              return <PipelineRow
+              return (
+                <PipelineRow
                   key={row.key}
                   summary={summary}
                   leaving={leaving.has(summary.pipelineId)}
                   rowIndex={row.index + 2}
                   top={row.start - scrollMargin}
                   height={row.size}
-                />;
+                />
+              );
             })}
           </div>
         </div>

@@ -89,14 +89,30 @@ export function PipelineListHeader() {
   const cell = "text-xs font-semibold uppercase tracking-wide text-subtle";
   return (
     <div role="row" className={`${LIST_COLUMNS} h-10 border-b border-zinc-200 px-4 dark:border-zinc-800`}>
-      <div role="columnheader" className={cell}>Run id</div>
-      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>Name</div>
-      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>Type</div>
-      <div role="columnheader" className={cell}>Status</div>
-      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>Steps</div>
-      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>Started</div>
-      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>Duration</div>
-      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>Error</div>
+      <div role="columnheader" className={cell}>
+        Run id
+      </div>
+      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>
+        Name
+      </div>
+      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>
+        Type
+      </div>
+      <div role="columnheader" className={cell}>
+        Status
+      </div>
+      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>
+        Steps
+      </div>
+      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>
+        Started
+      </div>
+      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>
+        Duration
+      </div>
+      <div role="columnheader" className={`${cell} ${HIDE_SMALL}`}>
+        Error
+      </div>
     </div>
   );
 }

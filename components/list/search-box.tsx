@@ -52,7 +52,10 @@ export function SearchBox({ status, q }: { status: Status | null; q: string }) {
         className="w-full rounded-md border border-zinc-300 bg-white px-3 py-1.5 pr-8 text-sm shadow-sm placeholder:text-subtle dark:border-zinc-700 dark:bg-zinc-900 focus-ring"
       />
       {pending && (
-        <span aria-hidden="true" className="absolute right-2.5 top-2 h-4 w-4 animate-spin rounded-full border-2 border-zinc-300 border-t-sky-500" />
+        <span
+          aria-hidden="true"
+          className="absolute right-2.5 top-2 h-4 w-4 animate-spin rounded-full border-2 border-zinc-300 border-t-sky-500"
+        />
       )}
     </form>
   );

@@ -243,7 +243,12 @@ function updateInPlace(
 }
 
 /** The held (not yet shown) runs: updated, and dropped when deleted or no longer matching. */
-function updateHeld(held: PipelineSummary[], byId: Map<string, PipelineSummary>, deletedIds: string[], filter: ListFilter): PipelineSummary[] {
+function updateHeld(
+  held: PipelineSummary[],
+  byId: Map<string, PipelineSummary>,
+  deletedIds: string[],
+  filter: ListFilter,
+): PipelineSummary[] {
   if (held.length === 0) return held;
   const drop = new Set(deletedIds);
   let changed = false;

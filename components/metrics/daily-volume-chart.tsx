@@ -18,7 +18,12 @@ export function DailyVolumeChart({ daily }: { daily: DailyMetrics[] }) {
       <BarChart data={data} margin={{ top: 8, right: 12, bottom: 0, left: -8 }}>
         <CartesianGrid stroke={GRID_STROKE} strokeDasharray="3 3" vertical={false} />
         <XAxis dataKey="date" tickFormatter={shortDay} tick={AXIS_TICK} minTickGap={16} />
-        <YAxis allowDecimals={false} tick={AXIS_TICK} width={48} label={{ value: "runs", angle: -90, position: "insideLeft", offset: 18, style: AXIS_TICK }} />
+        <YAxis
+          allowDecimals={false}
+          tick={AXIS_TICK}
+          width={48}
+          label={{ value: "runs", angle: -90, position: "insideLeft", offset: 18, style: AXIS_TICK }}
+        />
         <Tooltip labelFormatter={(label) => `${shortDay(String(label))} (UTC)`} cursor={{ fillOpacity: 0.1 }} />
         <Legend {...LEGEND} />
         <Bar dataKey="completed" name="Completed" stackId="runs" fill={STATUS_COLOR.COMPLETED} isAnimationActive={false} />

@@ -11,7 +11,11 @@ export function FailureReasons({ reasons }: { reasons: Record<string, number> })
     <ol className="space-y-2" data-testid="failure-reasons">
       {top.map(([reason, count]) => (
         <li key={reason}>
-          <Link href="/?status=FAILED" className="group block rounded focus-ring" title={`${reason}\n${count} failed runs — show failed runs`}>
+          <Link
+            href="/?status=FAILED"
+            className="group block rounded focus-ring"
+            title={`${reason}\n${count} failed runs — show failed runs`}
+          >
             <div className="flex items-baseline justify-between gap-3 text-sm">
               <span className="truncate group-hover:underline">{reason}</span>
               <span className="shrink-0 tabular-nums text-subtle">{count}</span>

@@ -19,7 +19,12 @@ export function KpiCards({ metrics }: { metrics: PipelineMetrics }) {
     <div className="grid grid-cols-2 gap-4 md:grid-cols-5">
       <Kpi testId="kpi-runs" label="Runs" value={metrics.totalPipelines.toLocaleString()} hint={`${metrics.running} running now`} />
       <Kpi testId="kpi-success-rate" label="Success rate" value={rate} hint={`${metrics.completed} completed · ${metrics.failed} failed`} />
-      <Kpi testId="kpi-avg-duration" label="Avg duration" value={formatDuration(metrics.avgDurationMs)} hint={`p50 ${formatDuration(metrics.p50DurationMs)}`} />
+      <Kpi
+        testId="kpi-avg-duration"
+        label="Avg duration"
+        value={formatDuration(metrics.avgDurationMs)}
+        hint={`p50 ${formatDuration(metrics.p50DurationMs)}`}
+      />
       <Kpi testId="kpi-p95-duration" label="p95 duration" value={formatDuration(metrics.p95DurationMs)} hint="finished runs" />
       <Kpi testId="kpi-throughput" label="Throughput" value={throughput.value} hint={`finished runs per ${throughput.unit}`} />
     </div>

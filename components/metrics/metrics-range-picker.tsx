@@ -4,7 +4,10 @@ const RANGES = [1, 7, 30];
 
 export function MetricsRangePicker({ days }: { days: number }) {
   return (
-    <nav aria-label="Time range" className="inline-flex rounded-md border border-zinc-300 bg-white p-0.5 dark:border-zinc-700 dark:bg-zinc-900">
+    <nav
+      aria-label="Time range"
+      className="inline-flex rounded-md border border-zinc-300 bg-white p-0.5 dark:border-zinc-700 dark:bg-zinc-900"
+    >
       {RANGES.map((d) => (
         <Link
           key={d}

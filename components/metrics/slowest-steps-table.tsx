@@ -22,7 +22,9 @@ export function SlowestStepsTable({ steps }: { steps: StepMetrics[] }) {
         <tbody className="tabular-nums">
           {steps.slice(0, MAX_ROWS).map((s) => (
             <tr key={s.stepName} className="border-b border-zinc-100 last:border-0 dark:border-zinc-800">
-              <td className="max-w-xs truncate px-3 py-2 font-medium" title={s.stepName}>{s.stepName}</td>
+              <td className="max-w-xs truncate px-3 py-2 font-medium" title={s.stepName}>
+                {s.stepName}
+              </td>
               <td className="px-3 py-2 text-right">{s.count}</td>
               <td className={`px-3 py-2 text-right ${s.failed ? "text-danger" : ""}`}>{s.failed}</td>
               <td className="px-3 py-2 text-right">{formatDuration(s.avgDurationMs)}</td>

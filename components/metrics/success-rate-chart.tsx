@@ -18,7 +18,9 @@ export function SuccessRateChart({ daily }: { daily: DailyMetrics[] }) {
         <YAxis domain={[0, 100]} unit="%" tick={AXIS_TICK} width={48} />
         <Tooltip
           labelFormatter={(label) => `${shortDay(String(label))} (UTC)`}
-          formatter={(value) => (value === null || value === undefined ? ["no finished runs", "Success rate"] : [`${String(value)}%`, "Success rate"])}
+          formatter={(value) =>
+            value === null || value === undefined ? ["no finished runs", "Success rate"] : [`${String(value)}%`, "Success rate"]
+          }
         />
         <Legend {...LEGEND} />
         <Line

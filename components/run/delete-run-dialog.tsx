@@ -58,8 +58,8 @@ export function DeleteRunDialog({ pipelineId, onDeleting, onFailed }: Props) {
         <Dialog.Content className="card fixed left-1/2 top-1/2 z-50 w-[min(92vw,28rem)] -translate-x-1/2 -translate-y-1/2 p-6 focus:outline-none">
           <Dialog.Title className="text-lg font-semibold">Delete this run?</Dialog.Title>
           <Dialog.Description className="mt-2 break-all text-sm text-subtle">
-            Run <span className="font-mono">{pipelineId}</span> and its step results are removed from the storage. A run
-            still executing is cancelled first. This cannot be undone.
+            Run <span className="font-mono">{pipelineId}</span> and its step results are removed from the storage. A run still executing is
+            cancelled first. This cannot be undone.
           </Dialog.Description>
           {error && (
             <p role="alert" className="mt-3 rounded-md bg-rose-50 p-2 text-sm text-danger dark:bg-rose-950/60" data-testid="delete-error">

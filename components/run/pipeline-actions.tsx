@@ -41,7 +41,11 @@ export function PipelineActions({ run, onChanged, onDeleting }: Props) {
           </button>
         )}
         <ExportMenu pipelineId={run.pipelineId} />
-        <DeleteRunDialog pipelineId={run.pipelineId} onDeleting={onDeleting} onFailed={(message) => setError(message && `Delete failed: ${message}`)} />
+        <DeleteRunDialog
+          pipelineId={run.pipelineId}
+          onDeleting={onDeleting}
+          onFailed={(message) => setError(message && `Delete failed: ${message}`)}
+        />
       </div>
       {error && (
         <p role="alert" className="text-xs text-danger" data-testid="action-error">

@@ -20,7 +20,10 @@ export function PipelineDetail({ initial }: { initial: PipelineStatusJSON }) {
         <span className="font-mono">{run.pipelineId}</span>
       </nav>
       {deleted && (
-        <p role="alert" className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200">
+        <p
+          role="alert"
+          className="rounded-md border border-amber-300 bg-amber-50 p-3 text-sm text-amber-900 dark:border-amber-700 dark:bg-amber-950 dark:text-amber-200"
+        >
           This run has been deleted. What you see is its last known state.
         </p>
       )}

@@ -51,7 +51,10 @@ export function PipelineHeader({ run, children }: { run: PipelineStatusJSON; chi
       {run.error && (
         <div className="mt-4 rounded-md border border-rose-200 bg-rose-50 p-3 dark:border-rose-900 dark:bg-rose-950/50">
           <p className="text-xs font-semibold uppercase tracking-wide text-danger">Error</p>
-          <pre className="mt-1 max-h-48 overflow-auto whitespace-pre-wrap break-words font-mono text-sm text-rose-900 dark:text-rose-200" data-testid="pipeline-error">
+          <pre
+            className="mt-1 max-h-48 overflow-auto whitespace-pre-wrap break-words font-mono text-sm text-rose-900 dark:text-rose-200"
+            data-testid="pipeline-error"
+          >
             {run.error}
           </pre>
         </div>

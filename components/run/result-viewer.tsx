@@ -35,8 +35,7 @@ export function ResultViewer({ result }: { result: unknown }) {
     <div className="space-y-2" data-testid="result-viewer">
       {truncated && (
         <p className="text-xs text-warning" data-testid="result-truncated">
-          Result truncated when stored: {formatBytes(result.bytes)} ({result.bytes.toLocaleString()} bytes). Showing its
-          beginning.
+          Result truncated when stored: {formatBytes(result.bytes)} ({result.bytes.toLocaleString()} bytes). Showing its beginning.
         </p>
       )}
       {text.length > MAX_CHARS && (

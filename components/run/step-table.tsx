@@ -54,7 +54,15 @@ export function StepTable({ steps }: { steps: StepStatusJSON[] }) {
  * One step (and its result when expanded). Memoized: a live update replaces only the steps that
  * changed, so a run of many steps re-renders one or two rows per update, not all of them.
  */
-const StepRow = memo(function StepRow({ step, expanded, onToggle }: { step: StepStatusJSON; expanded: boolean; onToggle: (name: string) => void }) {
+const StepRow = memo(function StepRow({
+  step,
+  expanded,
+  onToggle,
+}: {
+  step: StepStatusJSON;
+  expanded: boolean;
+  onToggle: (name: string) => void;
+}) {
   const hasResult = step.result !== null && step.result !== undefined;
   return (
     <>
@@ -65,14 +73,22 @@ const StepRow = memo(function StepRow({ step, expanded, onToggle }: { step: Step
         <td className={TD}>
           <StatusBadge status={step.status} />
         </td>
-        <td className={`${TD} whitespace-nowrap tabular-nums text-muted`}>{step.startedAt ? formatUtc(step.startedAt).slice(11, 23) : "—"}</td>
-        <td className={`${TD} whitespace-nowrap tabular-nums text-muted`}>{step.completedAt ? formatUtc(step.completedAt).slice(11, 23) : "—"}</td>
+        <td className={`${TD} whitespace-nowrap tabular-nums text-muted`}>
+          {step.startedAt ? formatUtc(step.startedAt).slice(11, 23) : "—"}
+        </td>
+        <td className={`${TD} whitespace-nowrap tabular-nums text-muted`}>
+          {step.completedAt ? formatUtc(step.completedAt).slice(11, 23) : "—"}
+        </td>
         <td className={TD}>
           <LiveDuration startedAt={step.startedAt} durationMs={step.durationMs} running={step.status === "RUNNING"} />
         </td>
         <td className={`${TD} tabular-nums`}>{step.attempts}</td>
         <td className={`${TD} max-w-xs`}>
-          {step.error && <p className="line-clamp-3 break-words text-xs text-danger" title={step.error} data-testid="step-error">{step.error}</p>}
+          {step.error && (
+            <p className="line-clamp-3 break-words text-xs text-danger" title={step.error} data-testid="step-error">
+              {step.error}
+            </p>
+          )}
         </td>
         <td className={`${TD} text-right`}>
           {hasResult && (

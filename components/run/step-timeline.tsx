@@ -54,9 +54,7 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
   const stages = stepStages(run);
   const dataflow = run.pipelineType === "dataflow";
   const pct = (t: number) => `${Math.min(100, Math.max(0, ((t - start) / span) * 100))}%`;
-  const ordered = dataflow
-    ? run.steps.slice().sort((a, b) => (stages.get(a.stepName) ?? 0) - (stages.get(b.stepName) ?? 0))
-    : run.steps;
+  const ordered = dataflow ? run.steps.slice().sort((a, b) => (stages.get(a.stepName) ?? 0) - (stages.get(b.stepName) ?? 0)) : run.steps;
 
   if (run.steps.length === 0) return <p className="text-sm text-subtle">This run declares no steps.</p>;
 
@@ -84,12 +82,13 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
             const newStage = dataflow && (i === 0 || stage !== stages.get(ordered[i - 1]!.stepName));
             const begin = ms(step.startedAt);
             const end = ms(step.completedAt) ?? (step.status === "RUNNING" && now > 0 ? now : begin);
-            const depsEnd = Math.max(start, ...step.dependsOn.map((d) => ms(run.steps.find((s) => s.stepName === d)?.completedAt ?? null) ?? start));
+            const depsEnd = Math.max(
+              start,
+              ...step.dependsOn.map((d) => ms(run.steps.find((s) => s.stepName === d)?.completedAt ?? null) ?? start),
+            );
             const placeholder = begin === null;
             const left = placeholder ? pct(depsEnd) : pct(begin);
-            const width = placeholder
-              ? `calc(100% - ${left})`
-              : `${Math.max(0, (((end ?? begin) - begin) / span) * 100)}%`;
+            const width = placeholder ? `calc(100% - ${left})` : `${Math.max(0, (((end ?? begin) - begin) / span) * 100)}%`;
             return (
               <li key={step.stepName}>
                 {newStage && (
@@ -128,7 +127,11 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
                   </div>
                   {/* Beside the bar, never over it: a full-width bar would hide it. */}
                   <span className="text-right text-xs tabular-nums text-muted">
-                    {step.durationMs !== null ? formatDuration(step.durationMs) : step.status === "RUNNING" ? "running" : step.status.toLowerCase()}
+                    {step.durationMs !== null
+                      ? formatDuration(step.durationMs)
+                      : step.status === "RUNNING"
+                        ? "running"
+                        : step.status.toLowerCase()}
                   </span>
                 </div>
               </li>

@@ -83,7 +83,13 @@ function applySummary(run: PipelineStatusJSON, summary: PipelineSummary): Pipeli
   // The summary's error is cut to 200 chars; keep the full one we may already have.
   const error = summary.error !== null && run.error?.startsWith(summary.error) ? run.error : summary.error;
   // Mid-run, summaries change only step counts, which the steps already show: the same run, no render.
-  if (run.status === summary.status && run.completedAt === summary.completedAt && run.durationMs === summary.durationMs && run.error === error) return run;
+  if (
+    run.status === summary.status &&
+    run.completedAt === summary.completedAt &&
+    run.durationMs === summary.durationMs &&
+    run.error === error
+  )
+    return run;
   return { ...run, status: summary.status, completedAt: summary.completedAt, durationMs: summary.durationMs, error };
 }
 
@@ -106,7 +112,14 @@ function mergeFetched(current: PipelineStatusJSON, fetched: PipelineStatusJSON):
     return c && statusRank(c.status) > statusRank(f.status) ? c : f;
   });
   if (statusRank(current.status) > statusRank(fetched.status)) {
-    return { ...fetched, status: current.status, completedAt: current.completedAt, durationMs: current.durationMs, error: current.error, steps };
+    return {
+      ...fetched,
+      status: current.status,
+      completedAt: current.completedAt,
+      durationMs: current.durationMs,
+      error: current.error,
+      steps,
+    };
   }
   return { ...fetched, steps };
 }

@@ -10,8 +10,7 @@ const DOT: Record<string, string> = {
 
 export function ConnectionStatus() {
   const { state } = useSocket();
-  const title =
-    state === "live" ? "Receiving live updates" : state === "reconnecting" ? "Connection lost, reconnecting…" : "Not connected";
+  const title = state === "live" ? "Receiving live updates" : state === "reconnecting" ? "Connection lost, reconnecting…" : "Not connected";
   return (
     <span
       className="inline-flex items-center gap-1.5 rounded-full border border-zinc-200 px-2.5 py-1 text-xs font-medium text-zinc-700 dark:border-zinc-700 dark:text-zinc-300"

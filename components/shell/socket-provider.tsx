@@ -61,7 +61,13 @@ export function SocketProvider({ children }: { children: ReactNode }) {
     if (!enabled) return;
     // WebSocket first (one connection, no long-polling requests to fail noisily on a server kick);
     // long-polling stays as the fallback where WebSockets are blocked.
-    const s: PipewatchSocket = io({ path: SOCKET_PATH, auth: {}, withCredentials: true, transports: ["websocket", "polling"], tryAllTransports: true });
+    const s: PipewatchSocket = io({
+      path: SOCKET_PATH,
+      auth: {},
+      withCredentials: true,
+      transports: ["websocket", "polling"],
+      tryAllTransports: true,
+    });
     let retryTimer: ReturnType<typeof setTimeout> | undefined;
     let retries = 0;
     // The client only retries by itself after transport failures; a server-side kick or a

@@ -3,7 +3,15 @@
 import { formatDuration } from "./duration-format";
 import { useNow } from "./use-now";
 
-export function LiveDuration({ startedAt, durationMs, running }: { startedAt: string | null; durationMs: number | null; running: boolean }) {
+export function LiveDuration({
+  startedAt,
+  durationMs,
+  running,
+}: {
+  startedAt: string | null;
+  durationMs: number | null;
+  running: boolean;
+}) {
   const now = useNow();
   if (durationMs !== null && !running) return <span className="tabular-nums">{formatDuration(durationMs)}</span>;
   if (!running || !startedAt) return <span className="text-subtle">—</span>;

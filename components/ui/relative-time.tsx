@@ -11,11 +11,7 @@ export function RelativeTime({ iso }: { iso: string | null }) {
   const title = `${date.toLocaleString()} (local)\n${formatUtc(iso)}`;
   // Under 5 s, "0 seconds ago" / "3 seconds ago" only flicker; "just now" says the same.
   const label =
-    now === 0
-      ? formatUtc(iso).slice(11, 19)
-      : now - date.getTime() < 5_000
-        ? "just now"
-        : `${formatDistanceStrict(date, now)} ago`;
+    now === 0 ? formatUtc(iso).slice(11, 19) : now - date.getTime() < 5_000 ? "just now" : `${formatDistanceStrict(date, now)} ago`;
   return (
     <time dateTime={iso} title={title} className="whitespace-nowrap tabular-nums">
       {label}

@@ -42,7 +42,8 @@ export function defineStep(existing: readonly StepDefinition[], name: string, fn
   }
   if (dependsOn.includes(name)) throw new PipelineDefinitionError(`Step "${name}" cannot depend on itself`);
   const retries = options.retries ?? 0;
-  if (!Number.isInteger(retries) || retries < 0) throw new PipelineDefinitionError(`Step "${name}": retries must be a non-negative integer`);
+  if (!Number.isInteger(retries) || retries < 0)
+    throw new PipelineDefinitionError(`Step "${name}": retries must be a non-negative integer`);
   const timeoutMs = options.timeoutMs ?? null;
   if (timeoutMs !== null && !(typeof timeoutMs === "number" && timeoutMs > 0)) {
     throw new PipelineDefinitionError(`Step "${name}": timeoutMs must be a positive number`);

@@ -49,9 +49,7 @@ export class Execution implements RunHandle {
   constructor(private readonly spec: ExecutionSpec) {
     this.done = new Promise((resolve) => (this.resolveDone = resolve));
     // A sequential pipeline is the chain where each step waits for the one declared before it.
-    const steps = spec.dataflow
-      ? spec.steps
-      : spec.steps.map((s, i) => ({ ...s, dependsOn: i === 0 ? [] : [spec.steps[i - 1]!.name] }));
+    const steps = spec.dataflow ? spec.steps : spec.steps.map((s, i) => ({ ...s, dependsOn: i === 0 ? [] : [spec.steps[i - 1]!.name] }));
     this.byName = new Map(steps.map((s) => [s.name, s]));
     this.dependents = dependentsOf(steps);
     for (const s of steps) this.waitingOn.set(s.name, s.dependsOn.length);
@@ -162,7 +160,12 @@ export class Execution implements RunHandle {
   private invoke(step: StepDefinition, input: unknown, attempt: number): Promise<unknown> {
     const { pipelineId, broker } = this.spec;
     const invocation: StepInvocation = {
-      pipelineId, stepName: step.name, attempt, input, fn: step.fn, signal: this.controller.signal,
+      pipelineId,
+      stepName: step.name,
+      attempt,
+      input,
+      fn: step.fn,
+      signal: this.controller.signal,
     };
     if (step.timeoutMs === null) return callBroker(broker, invocation);
     const timeout = new AbortController();
@@ -174,7 +177,9 @@ export class Execution implements RunHandle {
         timeout.abort(err);
         reject(err);
       }, step.timeoutMs!);
-      callBroker(broker, invocation).then(resolve, reject).finally(() => clearTimeout(timer));
+      callBroker(broker, invocation)
+        .then(resolve, reject)
+        .finally(() => clearTimeout(timer));
     });
   }
 
@@ -187,8 +192,12 @@ export class Execution implements RunHandle {
     let final = outcome;
     let applied = true;
     try {
-      const recorded = tracking ? await tracking.recordPipelineEnd(pipelineId, outcome.status === "COMPLETED"
-        ? outcome : { status: outcome.status, error: outcome.error }) : null;
+      const recorded = tracking
+        ? await tracking.recordPipelineEnd(
+            pipelineId,
+            outcome.status === "COMPLETED" ? outcome : { status: outcome.status, error: outcome.error },
+          )
+        : null;
       if (recorded && !recorded.applied) {
         applied = false;
         final = storedOutcome(recorded.status);
@@ -203,9 +212,11 @@ export class Execution implements RunHandle {
       else if (final.status === "FAILED") hooks.emit("pipeline:error", { pipelineId, stepName: final.stepName, error: final.error });
       else hooks.emit("pipeline:cancel", { pipelineId, reason: final.error });
     }
-    this.resolveDone(final.status === "COMPLETED"
-      ? { returnValue: final.result, isErr: false, error: null, executionTimeMs }
-      : { returnValue: null, isErr: true, error: final.error, executionTimeMs });
+    this.resolveDone(
+      final.status === "COMPLETED"
+        ? { returnValue: final.result, isErr: false, error: null, executionTimeMs }
+        : { returnValue: null, isErr: true, error: final.error, executionTimeMs },
+    );
     return { outcome: final, applied };
   }
 }

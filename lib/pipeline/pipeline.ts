@@ -41,7 +41,10 @@ export class Pipeline<In = unknown, Out = In> {
   private lastId: string | null = null;
   private readonly ownRuns = new Map<string, Execution>();
 
-  constructor(readonly broker: Broker, options: PipelineOptions = {}) {
+  constructor(
+    readonly broker: Broker,
+    options: PipelineOptions = {},
+  ) {
     if (!broker || typeof broker.execute !== "function") throw new PipelineDefinitionError("Pipeline needs a broker");
     if (options.name !== undefined && (typeof options.name !== "string" || !options.name.trim() || options.name.length > 200)) {
       throw new PipelineDefinitionError("Pipeline name must be a non-empty string of at most 200 characters");
@@ -53,7 +56,11 @@ export class Pipeline<In = unknown, Out = In> {
   /** Adds a step that gets the previous step's output (sequential) or the pipeline input (a dataflow root). */
   step<R>(name: string, fn: StepFunction<Out, R>, options?: StepOptions & { dependsOn?: undefined }): Pipeline<In, Awaited<R>>;
   /** Adds a dataflow step that gets `{ [dependency]: output }`. */
-  step<R>(name: string, fn: StepFunction<Record<string, unknown>, R>, options: StepOptions & { dependsOn: readonly string[] }): Pipeline<In, Awaited<R>>;
+  step<R>(
+    name: string,
+    fn: StepFunction<Record<string, unknown>, R>,
+    options: StepOptions & { dependsOn: readonly string[] },
+  ): Pipeline<In, Awaited<R>>;
   step(name: string, fn: StepFunction<never, unknown>, options?: StepOptions): Pipeline<In, unknown> {
     this.steps.push(defineStep(this.steps, name, fn, options));
     this.validated = false;
@@ -101,8 +108,14 @@ export class Pipeline<In = unknown, Out = In> {
 
     const dataflow = isDataflow(this.steps);
     const execution = new Execution({
-      pipelineId, steps: this.steps.slice(), dataflow, input, broker: this.broker,
-      tracking: this.tracking, hooks: this.hooks, logger: this.tracking?.logger ?? defaultLogger(),
+      pipelineId,
+      steps: this.steps.slice(),
+      dataflow,
+      input,
+      broker: this.broker,
+      tracking: this.tracking,
+      hooks: this.hooks,
+      logger: this.tracking?.logger ?? defaultLogger(),
     });
     this.ownRuns.set(pipelineId, execution);
     void execution.done.then(() => this.ownRuns.delete(pipelineId));
@@ -124,8 +137,16 @@ export class Pipeline<In = unknown, Out = In> {
       result: null,
       error: null,
       steps: this.steps.map((s) => ({
-        stepName: s.name, status: "PENDING", startedAt: null, completedAt: null, durationMs: null,
-        result: null, error: null, dependsOn: s.dependsOn.slice(), attempts: 1, workerId: null,
+        stepName: s.name,
+        status: "PENDING",
+        startedAt: null,
+        completedAt: null,
+        durationMs: null,
+        result: null,
+        error: null,
+        dependsOn: s.dependsOn.slice(),
+        attempts: 1,
+        workerId: null,
       })),
     };
   }

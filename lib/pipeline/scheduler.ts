@@ -29,7 +29,10 @@ export class PipelineScheduler {
   private readonly jobs = new Set<Cron>();
   private readonly logger: Logger;
 
-  constructor(readonly broker: Broker, options: { logger?: Logger } = {}) {
+  constructor(
+    readonly broker: Broker,
+    options: { logger?: Logger } = {},
+  ) {
     this.logger = options.logger ?? defaultLogger();
   }
 
@@ -40,13 +43,17 @@ export class PipelineScheduler {
     if (fields !== 5 && fields !== 6) {
       throw new TypeError(`Invalid cron expression "${runAt}": expected 5 fields, or 6 with seconds first`);
     }
-    const name = options.name ?? (typeof job === "function" ? job.name || "job" : job.name ?? "pipeline");
+    const name = options.name ?? (typeof job === "function" ? job.name || "job" : (job.name ?? "pipeline"));
     let cron: Cron;
     try {
-      cron = new Cron(runAt, { timezone, protect: true, catch: (err: unknown) => this.logger.error({ err, name }, "scheduled job failed") }, async () => {
-        if (typeof job === "function") await job();
-        else await job.kiq();
-      });
+      cron = new Cron(
+        runAt,
+        { timezone, protect: true, catch: (err: unknown) => this.logger.error({ err, name }, "scheduled job failed") },
+        async () => {
+          if (typeof job === "function") await job();
+          else await job.kiq();
+        },
+      );
     } catch (err) {
       throw new TypeError(`Invalid cron expression "${runAt}": ${err instanceof Error ? err.message : String(err)}`);
     }

@@ -125,7 +125,8 @@ export class ChangeStream {
     // Nobody to tell and nothing to stop here: skip the read (with Redis, one per transition elsewhere).
     if (this.handlers.status.size === 0 && !this.localRuns.isLocal(change.pipelineId)) return;
     void this.readChanged(change).catch((err: unknown) =>
-      this.logger.warn({ err, pipelineId: change.pipelineId }, "could not read a changed run"));
+      this.logger.warn({ err, pipelineId: change.pipelineId }, "could not read a changed run"),
+    );
   }
 
   private async readChanged(change: StorageChange): Promise<void> {

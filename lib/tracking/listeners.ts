@@ -60,11 +60,21 @@ export class ListenerSet {
     for (const l of this.listeners) {
       if (typeof l === "function") continue;
       switch (e.kind) {
-        case "pipelineStart": if (l.onPipelineStart) this.call(l.onPipelineStart, l, [e.pipelineId], "onPipelineStart"); break;
-        case "stepStart": if (l.onStepStart) this.call(l.onStepStart, l, [e.pipelineId, e.stepName], "onStepStart"); break;
-        case "stepComplete": if (l.onStepComplete) this.call(l.onStepComplete, l, [e.pipelineId, e.stepName, e.result], "onStepComplete"); break;
-        case "pipelineComplete": if (l.onPipelineComplete) this.call(l.onPipelineComplete, l, [e.pipelineId, e.status], "onPipelineComplete"); break;
-        case "pipelineError": if (l.onPipelineError) this.call(l.onPipelineError, l, [e.pipelineId, e.error], "onPipelineError"); break;
+        case "pipelineStart":
+          if (l.onPipelineStart) this.call(l.onPipelineStart, l, [e.pipelineId], "onPipelineStart");
+          break;
+        case "stepStart":
+          if (l.onStepStart) this.call(l.onStepStart, l, [e.pipelineId, e.stepName], "onStepStart");
+          break;
+        case "stepComplete":
+          if (l.onStepComplete) this.call(l.onStepComplete, l, [e.pipelineId, e.stepName, e.result], "onStepComplete");
+          break;
+        case "pipelineComplete":
+          if (l.onPipelineComplete) this.call(l.onPipelineComplete, l, [e.pipelineId, e.status], "onPipelineComplete");
+          break;
+        case "pipelineError":
+          if (l.onPipelineError) this.call(l.onPipelineError, l, [e.pipelineId, e.error], "onPipelineError");
+          break;
       }
     }
   }

@@ -43,8 +43,7 @@ export function percentile(sorted: ArrayLike<number>, p: number): number | null 
 const ascending = (values: readonly number[]): Float64Array => Float64Array.from(values).sort();
 
 const average = (sum: number, n: number): number | null => (n === 0 ? null : sum / n);
-const rate = (completed: number, failed: number): number | null =>
-  completed + failed === 0 ? null : completed / (completed + failed);
+const rate = (completed: number, failed: number): number | null => (completed + failed === 0 ? null : completed / (completed + failed));
 
 interface StepAcc {
   count: number;
@@ -85,8 +84,14 @@ export class MetricsAccumulator {
     for (let i = 0; i < query.days; i++) {
       this.daily.push({
         date: utcDate(new Date(this.fromMs + i * DAY_MS)),
-        total: 0, completed: 0, failed: 0, cancelled: 0, successRate: null, avgDurationMs: null,
-        durationSum: 0, durationCount: 0,
+        total: 0,
+        completed: 0,
+        failed: 0,
+        cancelled: 0,
+        successRate: null,
+        avgDurationMs: null,
+        durationSum: 0,
+        durationCount: 0,
       });
     }
   }
@@ -100,14 +105,22 @@ export class MetricsAccumulator {
     // The UTC hour, as Date#getUTCHours gives it, without a Date per run (and right before 1970).
     this.hours[((Math.floor(startedMs / HOUR_MS) % 24) + 24) % 24]!++;
     switch (status) {
-      case "COMPLETED": this.completed++; day.completed++; break;
+      case "COMPLETED":
+        this.completed++;
+        day.completed++;
+        break;
       case "FAILED":
-        this.failed++; day.failed++;
+        this.failed++;
+        day.failed++;
         const reason = failureReason(error);
         this.failureReasons[reason] = (this.failureReasons[reason] ?? 0) + 1;
         break;
-      case "CANCELLED": this.cancelled++; day.cancelled++; break;
-      default: this.running++;
+      case "CANCELLED":
+        this.cancelled++;
+        day.cancelled++;
+        break;
+      default:
+        this.running++;
     }
     if (status !== "RUNNING" && status !== "PENDING" && durationMs !== null) {
       this.durations.push(durationMs);
@@ -138,7 +151,10 @@ export class MetricsAccumulator {
         stepName,
         count: acc.count,
         failed: acc.failed,
-        avgDurationMs: average(sorted.reduce((s, d) => s + d, 0), sorted.length),
+        avgDurationMs: average(
+          sorted.reduce((s, d) => s + d, 0),
+          sorted.length,
+        ),
         p95DurationMs: percentile(sorted, 95),
         maxDurationMs: sorted.length ? sorted[sorted.length - 1]! : null,
       });
@@ -155,7 +171,10 @@ export class MetricsAccumulator {
       cancelled: this.cancelled,
       running: this.running,
       successRate: rate(this.completed, this.failed),
-      avgDurationMs: average(durations.reduce((s, d) => s + d, 0), durations.length),
+      avgDurationMs: average(
+        durations.reduce((s, d) => s + d, 0),
+        durations.length,
+      ),
       p50DurationMs: percentile(durations, 50),
       p95DurationMs: percentile(durations, 95),
       throughputPerMinute: finished / windowMinutes,

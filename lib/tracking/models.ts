@@ -64,9 +64,7 @@ export function isValidPipelineId(id: unknown): id is string {
 
 export function assertPipelineId(id: unknown): asserts id is string {
   if (!isValidPipelineId(id)) {
-    throw new TypeError(
-      `Invalid pipelineId ${JSON.stringify(String(id).slice(0, 60))}: expected 1-200 characters of [A-Za-z0-9._:-]`,
-    );
+    throw new TypeError(`Invalid pipelineId ${JSON.stringify(String(id).slice(0, 60))}: expected 1-200 characters of [A-Za-z0-9._:-]`);
   }
 }
 

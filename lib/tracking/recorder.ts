@@ -60,24 +60,38 @@ export class RunRecorder implements LocalRuns {
   }
 
   stepStart(pipelineId: string, stepName: string, details: { attempt?: number; workerId?: string | null }): void {
-    this.updateStep(pipelineId, stepName, (step) => ({
-      ...step,
-      status: "RUNNING",
-      startedAt: step.startedAt ?? new Date(),
-      attempts: details.attempt ?? step.attempts,
-      workerId: details.workerId ?? step.workerId,
-    }), (id) => [{ kind: "stepStart", pipelineId: id, stepName }]);
+    this.updateStep(
+      pipelineId,
+      stepName,
+      (step) => ({
+        ...step,
+        status: "RUNNING",
+        startedAt: step.startedAt ?? new Date(),
+        attempts: details.attempt ?? step.attempts,
+        workerId: details.workerId ?? step.workerId,
+      }),
+      (id) => [{ kind: "stepStart", pipelineId: id, stepName }],
+    );
   }
 
   stepComplete(pipelineId: string, stepName: string, result: unknown, durationMs?: number): void {
     const safe = toJsonSafe(result, this.deps.maxResultBytes);
-    this.updateStep(pipelineId, stepName, (step) => finishStep(step, "COMPLETED", durationMs, { result: safe }),
-      (id) => [{ kind: "stepComplete", pipelineId: id, stepName, result: safe }]);
+    this.updateStep(
+      pipelineId,
+      stepName,
+      (step) => finishStep(step, "COMPLETED", durationMs, { result: safe }),
+      (id) => [{ kind: "stepComplete", pipelineId: id, stepName, result: safe }],
+    );
   }
 
   stepFailure(pipelineId: string, stepName: string, error: unknown, durationMs?: number): void {
     const message = errorMessage(error);
-    this.updateStep(pipelineId, stepName, (step) => finishStep(step, "FAILED", durationMs, { error: message }), () => []);
+    this.updateStep(
+      pipelineId,
+      stepName,
+      (step) => finishStep(step, "FAILED", durationMs, { error: message }),
+      () => [],
+    );
   }
 
   /**
@@ -113,9 +127,15 @@ export class RunRecorder implements LocalRuns {
     }
     const final = cloneStatus(stored.applied ? status : stored.current!);
     run.status = final;
-    this.emit(run, final.status === "FAILED"
-      ? [{ kind: "pipelineError", pipelineId, error: final.error ?? "" }, { kind: "pipelineComplete", pipelineId, status: final }]
-      : [{ kind: "pipelineComplete", pipelineId, status: final }]);
+    this.emit(
+      run,
+      final.status === "FAILED"
+        ? [
+            { kind: "pipelineError", pipelineId, error: final.error ?? "" },
+            { kind: "pipelineComplete", pipelineId, status: final },
+          ]
+        : [{ kind: "pipelineComplete", pipelineId, status: final }],
+    );
     return { status: cloneStatus(final), applied: stored.applied };
   }
 
@@ -141,7 +161,8 @@ export class RunRecorder implements LocalRuns {
 
   stopLocal(pipelineId: string, reason: "cancelled" | "deleted"): void {
     void this.cancelLocal(pipelineId, reason === "deleted" ? DELETED_MESSAGE : undefined).catch((err: unknown) =>
-      this.deps.logger.error({ err, pipelineId }, `could not stop a ${reason} run`));
+      this.deps.logger.error({ err, pipelineId }, `could not stop a ${reason} run`),
+    );
   }
 
   isActive(pipelineId: string): boolean {
@@ -157,8 +178,12 @@ export class RunRecorder implements LocalRuns {
     await Promise.allSettled([...this.live.values()].flatMap((r) => r.writes));
   }
 
-  private updateStep(pipelineId: string, stepName: string, change: (step: StepStatus) => StepStatus,
-    events: (pipelineId: string) => ListenerEvent[]): void {
+  private updateStep(
+    pipelineId: string,
+    stepName: string,
+    change: (step: StepStatus) => StepStatus,
+    events: (pipelineId: string) => ListenerEvent[],
+  ): void {
     const run = this.live.get(pipelineId);
     if (!run || isFinished(run.status.status)) return;
     const steps = run.status.steps;
@@ -174,10 +199,13 @@ export class RunRecorder implements LocalRuns {
       write = Promise.reject(err);
     }
     run.writes.push(write);
-    write.then(() => removeWrite(run.writes, write), (err: unknown) => {
-      removeWrite(run.writes, write);
-      this.deps.logger.error({ err, pipelineId, stepName }, "tracking storage failed to record a step");
-    });
+    write.then(
+      () => removeWrite(run.writes, write),
+      (err: unknown) => {
+        removeWrite(run.writes, write);
+        this.deps.logger.error({ err, pipelineId, stepName }, "tracking storage failed to record a step");
+      },
+    );
     this.emit(run, events(pipelineId));
   }
 
@@ -204,8 +232,12 @@ export async function finishRun(storage: TrackingStorage, status: PipelineStatus
   return storage.finishStatus(status, { origin });
 }
 
-function finishStep(step: StepStatus, status: "COMPLETED" | "FAILED", durationMs: number | undefined,
-  fields: Partial<StepStatus>): StepStatus {
+function finishStep(
+  step: StepStatus,
+  status: "COMPLETED" | "FAILED",
+  durationMs: number | undefined,
+  fields: Partial<StepStatus>,
+): StepStatus {
   const completedAt = new Date();
   const startedAt = step.startedAt ?? completedAt;
   return {

@@ -19,7 +19,11 @@ export interface Reply {
 
 export class ApiError extends Error {
   /** `headers` go out with the error reply (e.g. `connection: close` after an unread body). */
-  constructor(readonly status: number, message: string, readonly headers?: Record<string, string>) {
+  constructor(
+    readonly status: number,
+    message: string,
+    readonly headers?: Record<string, string>,
+  ) {
     super(message);
     this.name = "ApiError";
   }

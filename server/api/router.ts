@@ -61,15 +61,17 @@ export function createApiRouter(routes: readonly ApiRoute[], deps: ApiDeps): Api
     const match = findRoute(compiled, pathname.split("/"));
     if (!match) return send(json({ error: `No API route ${url.pathname}` }, 404));
     const { route, params } = match;
-    const method = req.method === "HEAD" ? "GET" : req.method ?? "GET";
+    const method = req.method === "HEAD" ? "GET" : (req.method ?? "GET");
     if (method === "OPTIONS") return send({ status: 204, headers: { allow: route.allow } });
     const handler = Object.hasOwn(route.methods, method) ? route.methods[method] : undefined;
     if (!handler) return send({ ...json({ error: `Method ${req.method} is not allowed here` }, 405), headers: { allow: route.allow } });
     try {
-      handler({ req, query: url.searchParams, params, deps }).then(send, fail).catch((err: unknown) => {
-        deps.logger.error({ err, reqId: requestId }, "API response failed");
-        res.destroy();
-      });
+      handler({ req, query: url.searchParams, params, deps })
+        .then(send, fail)
+        .catch((err: unknown) => {
+          deps.logger.error({ err, reqId: requestId }, "API response failed");
+          res.destroy();
+        });
     } catch (err) {
       fail(err);
     }

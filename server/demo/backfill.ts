@@ -19,8 +19,11 @@ const BATCH = 100;
 /** Relative activity by UTC hour: quiet nights, a morning ramp, a busy afternoon. */
 const HOURLY = [0.2, 0.15, 0.15, 0.6, 0.2, 0.25, 0.4, 0.6, 0.85, 1, 1, 0.9, 0.8, 0.9, 1, 1, 0.95, 0.8, 0.6, 0.5, 0.4, 0.35, 0.3, 0.25];
 
-export async function backfillHistory(storage: TrackingStorage, pipelines: readonly DemoPipeline[],
-  options: { days?: number; now?: Date } = {}): Promise<number> {
+export async function backfillHistory(
+  storage: TrackingStorage,
+  pipelines: readonly DemoPipeline[],
+  options: { days?: number; now?: Date } = {},
+): Promise<number> {
   const now = options.now ?? new Date();
   const days = options.days ?? 7;
   const newest = (await storage.listPage({ q: BACKFILL_ID_PREFIX, limit: 1 })).items[0];
@@ -79,13 +82,25 @@ export function pastRun(demo: DemoPipeline, startMs: number, roll: () => number 
   });
   const id = `${BACKFILL_ID_PREFIX}${name}_${Math.floor(startMs).toString(36)}_${roll().toString(36).slice(2, 8)}`;
   return {
-    pipelineId: id, pipelineName: name, status: outcome, pipelineType: pipeline.pipelineType,
-    startedAt: new Date(startMs), completedAt: new Date(endMs), durationMs: Math.round(endMs - startMs),
-    steps, result: outcome === "COMPLETED" ? { ok: true } : null, error,
+    pipelineId: id,
+    pipelineName: name,
+    status: outcome,
+    pipelineType: pipeline.pipelineType,
+    startedAt: new Date(startMs),
+    completedAt: new Date(endMs),
+    durationMs: Math.round(endMs - startMs),
+    steps,
+    result: outcome === "COMPLETED" ? { ok: true } : null,
+    error,
   };
 }
 
-interface PlannedStep { stepName: string; dependsOn: readonly string[]; start: number; end: number }
+interface PlannedStep {
+  stepName: string;
+  dependsOn: readonly string[];
+  start: number;
+  end: number;
+}
 
 /**
  * When each step would run if nothing failed: a sequential pipeline is a chain; a dataflow step
@@ -96,7 +111,7 @@ function plan(demo: DemoPipeline, startMs: number, roll: () => number): PlannedS
   const ends = new Map<string, number>();
   let previousEnd = startMs;
   return demo.pipeline.stepNames.map((stepName) => {
-    const dependsOn = dataflow ? demo.dependsOn[stepName] ?? [] : [];
+    const dependsOn = dataflow ? (demo.dependsOn[stepName] ?? []) : [];
     const start = dataflow ? Math.max(startMs, ...dependsOn.map((d) => ends.get(d) ?? startMs)) : previousEnd;
     const [min, max] = demo.stepDurations[stepName] ?? [100, 1_000];
     const end = start + Math.round(min + roll() * (max - min));

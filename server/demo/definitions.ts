@@ -66,22 +66,38 @@ export function defineDemoPipelines(broker: Broker, tracking: PipelineTrackingMa
       await work(400, 1_200, signal);
       return { regions: 12, revenue: Math.round(randomBetween(80_000, 140_000)) };
     })
-    .step("compute-stats", async (_deps, { signal }) => {
-      await work(600, 2_000, signal);
-      return { growth: Number(randomBetween(-0.05, 0.12).toFixed(3)) };
-    }, { dependsOn: REPORT_DEPENDS_ON["compute-stats"] })
-    .step("render-charts", async (_deps, { signal }) => {
-      await work(800, 3_000, signal);
-      return { charts: 6 };
-    }, { dependsOn: REPORT_DEPENDS_ON["render-charts"] })
-    .step("detect-anomalies", async (_deps, { signal }) => {
-      await work(300, 1_800, signal);
-      return { anomalies: randomInt(0, 3) };
-    }, { dependsOn: REPORT_DEPENDS_ON["detect-anomalies"] })
-    .step("publish", async (deps, { signal }) => {
-      await work(200, 600, signal);
-      return { url: "https://reports.example.com/daily", inputs: Object.keys(deps) };
-    }, { dependsOn: REPORT_DEPENDS_ON.publish })
+    .step(
+      "compute-stats",
+      async (_deps, { signal }) => {
+        await work(600, 2_000, signal);
+        return { growth: Number(randomBetween(-0.05, 0.12).toFixed(3)) };
+      },
+      { dependsOn: REPORT_DEPENDS_ON["compute-stats"] },
+    )
+    .step(
+      "render-charts",
+      async (_deps, { signal }) => {
+        await work(800, 3_000, signal);
+        return { charts: 6 };
+      },
+      { dependsOn: REPORT_DEPENDS_ON["render-charts"] },
+    )
+    .step(
+      "detect-anomalies",
+      async (_deps, { signal }) => {
+        await work(300, 1_800, signal);
+        return { anomalies: randomInt(0, 3) };
+      },
+      { dependsOn: REPORT_DEPENDS_ON["detect-anomalies"] },
+    )
+    .step(
+      "publish",
+      async (deps, { signal }) => {
+        await work(200, 600, signal);
+        return { url: "https://reports.example.com/daily", inputs: Object.keys(deps) };
+      },
+      { dependsOn: REPORT_DEPENDS_ON.publish },
+    )
     .withTracking(tracking);
 
   const payments = new Pipeline(broker, { name: "payment-sync" })
@@ -122,22 +138,48 @@ export function defineDemoPipelines(broker: Broker, tracking: PipelineTrackingMa
 
   return [
     {
-      pipeline: etl as Pipeline<unknown, unknown>, weight: 35, maxConcurrent: 10, failureRate: 0.03, cancelRate: 0, dependsOn: {},
+      pipeline: etl as Pipeline<unknown, unknown>,
+      weight: 35,
+      maxConcurrent: 10,
+      failureRate: 0.03,
+      cancelRate: 0,
+      dependsOn: {},
       errors: ["PostgresError: canceling statement due to statement timeout"],
       stepDurations: { extract: [300, 1_500], validate: [100, 400], transform: [500, 2_500], load: [300, 1_500] },
     },
     {
-      pipeline: report as Pipeline<unknown, unknown>, weight: 30, maxConcurrent: 10, failureRate: 0.05, cancelRate: 0, dependsOn: REPORT_DEPENDS_ON,
+      pipeline: report as Pipeline<unknown, unknown>,
+      weight: 30,
+      maxConcurrent: 10,
+      failureRate: 0.05,
+      cancelRate: 0,
+      dependsOn: REPORT_DEPENDS_ON,
       errors: ["ChartRenderError: font 'Inter' not found", "S3Error: AccessDenied on reports bucket"],
-      stepDurations: { "load-sales": [400, 1_200], "compute-stats": [600, 2_000], "render-charts": [800, 3_000], "detect-anomalies": [300, 1_800], publish: [200, 600] },
+      stepDurations: {
+        "load-sales": [400, 1_200],
+        "compute-stats": [600, 2_000],
+        "render-charts": [800, 3_000],
+        "detect-anomalies": [300, 1_800],
+        publish: [200, 600],
+      },
     },
     {
-      pipeline: payments as Pipeline<unknown, unknown>, weight: 28, maxConcurrent: 10, failureRate: 0.2, cancelRate: 0, dependsOn: {},
+      pipeline: payments as Pipeline<unknown, unknown>,
+      weight: 28,
+      maxConcurrent: 10,
+      failureRate: 0.2,
+      cancelRate: 0,
+      dependsOn: {},
       errors: PAYMENT_ERRORS,
       stepDurations: { "fetch-transactions": [200, 1_500], reconcile: [500, 2_500], notify: [100, 300] },
     },
     {
-      pipeline: training as Pipeline<unknown, unknown>, weight: 7, maxConcurrent: 2, failureRate: 0.08, cancelRate: 0.12, dependsOn: {},
+      pipeline: training as Pipeline<unknown, unknown>,
+      weight: 7,
+      maxConcurrent: 2,
+      failureRate: 0.08,
+      cancelRate: 0.12,
+      dependsOn: {},
       errors: ["CUDA error: out of memory", "EvaluationError: accuracy 0.71 below threshold 0.85"],
       stepDurations: { "prepare-data": [3_000, 6_000], train: [20_000, 40_000], evaluate: [3_000, 8_000], register: [500, 1_500] },
     },

@@ -16,10 +16,13 @@ export function pick<T>(items: readonly T[]): T {
 export function work(minMs: number, maxMs: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve, reject) => {
     if (signal.aborted) return reject(abortError(signal));
-    const timer = setTimeout(() => {
-      signal.removeEventListener("abort", onAbort);
-      resolve();
-    }, randomBetween(minMs, maxMs));
+    const timer = setTimeout(
+      () => {
+        signal.removeEventListener("abort", onAbort);
+        resolve();
+      },
+      randomBetween(minMs, maxMs),
+    );
     const onAbort = () => {
       clearTimeout(timer);
       reject(abortError(signal));

@@ -15,8 +15,12 @@ export interface DemoWorkload {
   stop(): Promise<void>;
 }
 
-export function startDemoWorkload(broker: Broker, tracking: PipelineTrackingManager, logger: Logger,
-  options: { minIntervalMs?: number; maxIntervalMs?: number } = {}): DemoWorkload {
+export function startDemoWorkload(
+  broker: Broker,
+  tracking: PipelineTrackingManager,
+  logger: Logger,
+  options: { minIntervalMs?: number; maxIntervalMs?: number } = {},
+): DemoWorkload {
   const { minIntervalMs = 1_000, maxIntervalMs = 2_000 } = options;
   const pipelines = defineDemoPipelines(broker, tracking);
   const running = new Map<DemoPipeline, Set<PipelineTask<unknown>>>(pipelines.map((p) => [p, new Set()]));

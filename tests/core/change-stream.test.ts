@@ -6,8 +6,14 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  InMemoryBroker, InMemoryPipelineStorage, Pipeline, PipelineTrackingManager,
-  type FeedEvents, type PipelineStatus, type StatusChange, type StorageChange,
+  InMemoryBroker,
+  InMemoryPipelineStorage,
+  Pipeline,
+  PipelineTrackingManager,
+  type FeedEvents,
+  type PipelineStatus,
+  type StatusChange,
+  type StorageChange,
 } from "../../lib";
 import { deferred, flush, silentLogger } from "./helpers";
 
@@ -63,9 +69,16 @@ describe("the change stream", () => {
     expect(heard.of(ownTask.pipelineId)).toEqual(["RUNNING", "RUNNING", "RUNNING", "COMPLETED"]);
     const ownChanges = heard.statuses.filter((c) => c.status.pipelineId === ownTask.pipelineId);
     expect(ownChanges.every((c) => c.local)).toBe(true);
-    expect(ownChanges.map((c) => c.events.map((e) => e.kind))).toEqual([["pipelineStart"], ["stepStart"], ["stepComplete"], ["pipelineComplete"]]);
+    expect(ownChanges.map((c) => c.events.map((e) => e.kind))).toEqual([
+      ["pipelineStart"],
+      ["stepStart"],
+      ["stepComplete"],
+      ["pipelineComplete"],
+    ]);
     expect(heard.of(remoteTask.pipelineId)).toEqual(["RUNNING", "RUNNING", "RUNNING", "COMPLETED"]);
-    expect(heard.statuses.filter((c) => c.status.pipelineId === remoteTask.pipelineId).every((c) => !c.local && c.events.length === 0)).toBe(true);
+    expect(
+      heard.statuses.filter((c) => c.status.pipelineId === remoteTask.pipelineId).every((c) => !c.local && c.events.length === 0),
+    ).toBe(true);
   });
 
   it("hears deletes from anywhere: another manager, its own delete, and cleanup", async () => {
@@ -132,7 +145,10 @@ describe("the change stream", () => {
       throw new Error("subscriber broke");
     });
     const heard = heardBy(dashboard);
-    const task = await new Pipeline(new InMemoryBroker()).step("a", () => 1).withTracking(dashboard).kiq();
+    const task = await new Pipeline(new InMemoryBroker())
+      .step("a", () => 1)
+      .withTracking(dashboard)
+      .kiq();
     await task.waitResult();
     expect(heard.of(task.pipelineId).at(-1)).toBe("COMPLETED");
   });
@@ -143,6 +159,14 @@ describe("the change stream", () => {
 });
 
 const sample: PipelineStatus = {
-  pipelineId: "r1", pipelineName: "job", status: "RUNNING", pipelineType: "sequential", startedAt: new Date(0),
-  completedAt: null, durationMs: null, steps: [], result: null, error: null,
+  pipelineId: "r1",
+  pipelineName: "job",
+  status: "RUNNING",
+  pipelineType: "sequential",
+  startedAt: new Date(0),
+  completedAt: null,
+  durationMs: null,
+  steps: [],
+  result: null,
+  error: null,
 };

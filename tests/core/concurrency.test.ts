@@ -25,11 +25,35 @@ describe("concurrency", () => {
     // Random small delays interleave the runs' transitions.
     const jitter = () => sleep(Math.floor(Math.random() * 4));
     const p = new Pipeline<number>(new InMemoryBroker(), { name: "fan" })
-      .step("load", async (n) => { await jitter(); return n; })
-      .step("left", async ({ load }) => { await jitter(); return (load as number) * 2; }, { dependsOn: ["load"] })
-      .step("right", async ({ load }) => { await jitter(); return (load as number) + 1; }, { dependsOn: ["load"] })
+      .step("load", async (n) => {
+        await jitter();
+        return n;
+      })
+      .step(
+        "left",
+        async ({ load }) => {
+          await jitter();
+          return (load as number) * 2;
+        },
+        { dependsOn: ["load"] },
+      )
+      .step(
+        "right",
+        async ({ load }) => {
+          await jitter();
+          return (load as number) + 1;
+        },
+        { dependsOn: ["load"] },
+      )
       .step("middle", async ({ load }) => (load as number) - 1, { dependsOn: ["load"] })
-      .step("join", async (x) => { await jitter(); return x; }, { dependsOn: ["left", "right", "middle"] })
+      .step(
+        "join",
+        async (x) => {
+          await jitter();
+          return x;
+        },
+        { dependsOn: ["left", "right", "middle"] },
+      )
       .withTracking(tracking);
 
     const tasks = await Promise.all(Array.from({ length: 200 }, (_, i) => p.kiq(i, { pipelineId: `run-${i}` })));

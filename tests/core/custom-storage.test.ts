@@ -5,10 +5,28 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  InMemoryBroker, InvalidCursorError, Pipeline, PipelineTrackingManager, STATUSES, computeMetrics, parseStatus,
-  serializeStatus, summarize,
-  type CleanupOptions, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type PipelineMetrics, type PipelineStatus, type Status,
-  type StepStatus, type StorageChange, type TrackingStorage, type WriteOptions,
+  InMemoryBroker,
+  InvalidCursorError,
+  Pipeline,
+  PipelineTrackingManager,
+  STATUSES,
+  computeMetrics,
+  parseStatus,
+  serializeStatus,
+  summarize,
+  type CleanupOptions,
+  type FinishOutcome,
+  type HistoryQuery,
+  type ListFilter,
+  type Page,
+  type PageQuery,
+  type PipelineMetrics,
+  type PipelineStatus,
+  type Status,
+  type StepStatus,
+  type StorageChange,
+  type TrackingStorage,
+  type WriteOptions,
 } from "../../lib";
 import { runStorageContract } from "../../lib/tracking/storage/contract";
 import { silentLogger } from "./helpers";
@@ -55,16 +73,22 @@ class JsonMapStorage implements TrackingStorage {
     return row ? parseStatus(JSON.parse(row)) : null;
   }
   private all(): PipelineStatus[] {
-    return [...this.rows.values()].map((r) => parseStatus(JSON.parse(r)))
+    return [...this.rows.values()]
+      .map((r) => parseStatus(JSON.parse(r)))
       .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a.pipelineId < b.pipelineId ? 1 : -1));
   }
   async listPipelines(filter: ListFilter = {}): Promise<PipelineStatus[]> {
-    return this.all().filter((s) => !filter.status || s.status === filter.status).slice(0, filter.limit ?? Infinity);
+    return this.all()
+      .filter((s) => !filter.status || s.status === filter.status)
+      .slice(0, filter.limit ?? Infinity);
   }
   async listPage(query: PageQuery = {}): Promise<Page> {
     const q = query.q?.toLowerCase() ?? "";
-    let rows = this.all().filter((s) => (!query.status || s.status === query.status)
-      && (!q || s.pipelineId.toLowerCase().startsWith(q) || (s.pipelineName ?? "").toLowerCase().startsWith(q)));
+    let rows = this.all().filter(
+      (s) =>
+        (!query.status || s.status === query.status) &&
+        (!q || s.pipelineId.toLowerCase().startsWith(q) || (s.pipelineName ?? "").toLowerCase().startsWith(q)),
+    );
     if (query.cursor) {
       const m = /^(\d+)\|([A-Za-z0-9._:-]+)$/.exec(Buffer.from(query.cursor, "base64url").toString());
       if (!m) throw new InvalidCursorError();
@@ -86,7 +110,9 @@ class JsonMapStorage implements TrackingStorage {
   }
   async getHistory(query: HistoryQuery = {}): Promise<PipelineStatus[]> {
     const since = query.since?.getTime() ?? -Infinity;
-    return this.all().filter((s) => s.startedAt.getTime() >= since).slice(0, query.limit ?? Infinity);
+    return this.all()
+      .filter((s) => s.startedAt.getTime() >= since)
+      .slice(0, query.limit ?? Infinity);
   }
   async deletePipeline(pipelineId: string, options?: WriteOptions): Promise<boolean> {
     const existed = this.rows.delete(pipelineId);
@@ -127,7 +153,10 @@ runStorageContract("custom JsonMapStorage", async () => {
 describe("a custom storage", () => {
   it("plugs into the manager and records runs", async () => {
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(new JsonMapStorage());
-    const pipeline = new Pipeline(new InMemoryBroker()).step("a", () => 1).step("b", (n: number) => n + 1).withTracking(tracking);
+    const pipeline = new Pipeline(new InMemoryBroker())
+      .step("a", () => 1)
+      .step("b", (n: number) => n + 1)
+      .withTracking(tracking);
     await (await pipeline.kiq()).waitResult();
     const status = await tracking.getStatus(pipeline.pipelineId);
     expect(status?.status).toBe("COMPLETED");

@@ -1,7 +1,13 @@
 /** How a run executes and how it is recorded: outcomes, cancel, retries, timeouts, bad definitions. */
 import { describe, expect, it } from "vitest";
 import {
-  HookManager, InMemoryBroker, Pipeline, PipelineDefinitionError, type Broker, type HookEvents, type StepContext,
+  HookManager,
+  InMemoryBroker,
+  Pipeline,
+  PipelineDefinitionError,
+  type Broker,
+  type HookEvents,
+  type StepContext,
   type StepInvocation,
 } from "../../lib";
 import { deferred, flush, memoryTracking, silentLogger, sleep } from "./helpers";
@@ -21,7 +27,10 @@ describe("outcomes", () => {
   it("records zero-duration steps as completed with a duration of at least 0", async () => {
     const { tracking } = memoryTracking();
     const p = new Pipeline<number>(new InMemoryBroker({ workerId: "w-1" }))
-      .step("a", (n) => n + 1).step("b", (n) => n * 2).step("c", (n) => n - 1).withTracking(tracking);
+      .step("a", (n) => n + 1)
+      .step("b", (n) => n * 2)
+      .step("c", (n) => n - 1)
+      .withTracking(tracking);
     const res = await (await p.kiq(1)).waitResult();
     expect(res).toMatchObject({ returnValue: 3, isErr: false, error: null });
     expect(res.executionTimeMs).toBeGreaterThanOrEqual(0);
@@ -43,26 +52,66 @@ describe("outcomes", () => {
   it("counts attempts: 1 unless retried, a step not yet started included", async () => {
     const { tracking } = memoryTracking();
     const gate = deferred<number>();
-    const p = new Pipeline(new InMemoryBroker()).step("a", () => gate.promise).step("b", (n: number) => n).withTracking(tracking);
+    const p = new Pipeline(new InMemoryBroker())
+      .step("a", () => gate.promise)
+      .step("b", (n: number) => n)
+      .withTracking(tracking);
     const task = await p.kiq();
     await flush();
-    expect((await tracking.getStatus(task.pipelineId))!.steps.map((s) => [s.status, s.attempts])).toEqual([["RUNNING", 1], ["PENDING", 1]]);
+    expect((await tracking.getStatus(task.pipelineId))!.steps.map((s) => [s.status, s.attempts])).toEqual([
+      ["RUNNING", 1],
+      ["PENDING", 1],
+    ]);
     gate.resolve(1);
     await task.waitResult();
     expect((await tracking.getStatus(task.pipelineId))!.steps.map((s) => s.attempts)).toEqual([1, 1]);
   });
 
   it.each([
-    ["a string", () => { throw "plain string"; }, "plain string"],
-    ["an object", () => { throw { code: 42, reason: "quota" }; }, '{"code":42,"reason":"quota"}'],
-    ["undefined", () => { throw undefined; }, "undefined"],
+    [
+      "a string",
+      () => {
+        throw "plain string";
+      },
+      "plain string",
+    ],
+    [
+      "an object",
+      () => {
+        throw { code: 42, reason: "quota" };
+      },
+      '{"code":42,"reason":"quota"}',
+    ],
+    [
+      "undefined",
+      () => {
+        throw undefined;
+      },
+      "undefined",
+    ],
     ["null (rejected)", () => Promise.reject(null), "null"],
     ["a number (rejected)", () => Promise.reject(7), "7"],
-    ["a TypeError", () => { throw new TypeError("bad type"); }, "TypeError: bad type"],
-    ["an Error without message", () => { throw new RangeError(); }, "RangeError"],
+    [
+      "a TypeError",
+      () => {
+        throw new TypeError("bad type");
+      },
+      "TypeError: bad type",
+    ],
+    [
+      "an Error without message",
+      () => {
+        throw new RangeError();
+      },
+      "RangeError",
+    ],
   ])("fails the run with a readable error when a step throws %s", async (_what, fn, message) => {
     const { tracking } = memoryTracking();
-    const p = new Pipeline(new InMemoryBroker()).step("ok", () => 1).step("bad", fn).step("after", () => 2).withTracking(tracking);
+    const p = new Pipeline(new InMemoryBroker())
+      .step("ok", () => 1)
+      .step("bad", fn)
+      .step("after", () => 2)
+      .withTracking(tracking);
     const res = await (await p.kiq()).waitResult();
     expect(res).toMatchObject({ isErr: true, error: message, returnValue: null });
     const status = (await tracking.getStatus(p.pipelineId))!;
@@ -96,17 +145,25 @@ describe("outcomes", () => {
     const gate = deferred();
     const p = new Pipeline<number>(new InMemoryBroker())
       .step("load", (n) => [n, n + 1, n + 2])
-      .step("stats", async ({ load }) => {
-        order.push("stats:start");
-        await gate.promise;
-        order.push("stats:end");
-        return (load as number[]).reduce((a, b) => a + b, 0);
-      }, { dependsOn: ["load"] })
-      .step("chart", async ({ load }) => {
-        order.push("chart:start");
-        gate.resolve();
-        return `chart of ${(load as number[]).length}`;
-      }, { dependsOn: ["load"] })
+      .step(
+        "stats",
+        async ({ load }) => {
+          order.push("stats:start");
+          await gate.promise;
+          order.push("stats:end");
+          return (load as number[]).reduce((a, b) => a + b, 0);
+        },
+        { dependsOn: ["load"] },
+      )
+      .step(
+        "chart",
+        async ({ load }) => {
+          order.push("chart:start");
+          gate.resolve();
+          return `chart of ${(load as number[]).length}`;
+        },
+        { dependsOn: ["load"] },
+      )
       .step("publish", (inputs) => inputs, { dependsOn: ["stats", "chart"] })
       .step("audit", (input) => `audited ${String(input)}`)
       .withTracking(tracking);
@@ -119,7 +176,11 @@ describe("outcomes", () => {
     const status = (await tracking.getStatus(p.pipelineId))!;
     expect(status.pipelineType).toBe("dataflow");
     expect(status.steps.map((s) => [s.stepName, s.dependsOn])).toEqual([
-      ["load", []], ["stats", ["load"]], ["chart", ["load"]], ["publish", ["stats", "chart"]], ["audit", []],
+      ["load", []],
+      ["stats", ["load"]],
+      ["chart", ["load"]],
+      ["publish", ["stats", "chart"]],
+      ["audit", []],
     ]);
   });
 });
@@ -129,7 +190,10 @@ describe("kiq and waitResult", () => {
     const { tracking } = memoryTracking();
     const hold = deferred();
     const p = new Pipeline(new InMemoryBroker(), { name: "held" })
-      .step("first", () => hold.promise).step("second", () => 2).step("third", () => 3).withTracking(tracking);
+      .step("first", () => hold.promise)
+      .step("second", () => 2)
+      .step("third", () => 3)
+      .withTracking(tracking);
     const task = await p.kiq();
     const stored = (await tracking.getStatus(task.pipelineId))!;
     expect(["PENDING", "RUNNING"]).toContain(stored.status);
@@ -144,7 +208,13 @@ describe("kiq and waitResult", () => {
 
   it("resolves waitResult with the final status already readable", async () => {
     const { tracking } = memoryTracking();
-    const p = new Pipeline(new InMemoryBroker()).step("a", async () => { await sleep(5); return "x"; }).step("b", (x) => `${x}y`).withTracking(tracking);
+    const p = new Pipeline(new InMemoryBroker())
+      .step("a", async () => {
+        await sleep(5);
+        return "x";
+      })
+      .step("b", (x) => `${x}y`)
+      .withTracking(tracking);
     for (let i = 0; i < 5; i++) {
       const task = await p.kiq();
       const res = await task.waitResult({ timeoutMs: 5000 });
@@ -186,7 +256,10 @@ describe("cancel", () => {
   it("before any step started: no step runs, every step ends CANCELLED", async () => {
     const { tracking } = memoryTracking();
     let ran = 0;
-    const p = new Pipeline(new QueuedBroker()).step("a", () => ran++).step("b", () => ran++).withTracking(tracking);
+    const p = new Pipeline(new QueuedBroker())
+      .step("a", () => ran++)
+      .step("b", () => ran++)
+      .withTracking(tracking);
     const task = await p.kiq();
     expect(await task.cancel()).toBe(true);
     const res = await task.waitResult();
@@ -245,8 +318,12 @@ describe("cancel", () => {
   it("through the manager: a live run stops; a stored unfinished run is marked; an unknown id is null", async () => {
     const { tracking } = memoryTracking();
     let ranSecond = false;
-    const p = new Pipeline(new InMemoryBroker()).step("wait", (_x, ctx) => new Promise((r) => ctx.signal.addEventListener("abort", r)))
-      .step("second", () => { ranSecond = true; }).withTracking(tracking);
+    const p = new Pipeline(new InMemoryBroker())
+      .step("wait", (_x, ctx) => new Promise((r) => ctx.signal.addEventListener("abort", r)))
+      .step("second", () => {
+        ranSecond = true;
+      })
+      .withTracking(tracking);
     const task = await p.kiq();
     const outcome = await tracking.cancel(task.pipelineId);
     expect(outcome?.cancelled).toBe(true);
@@ -256,11 +333,40 @@ describe("cancel", () => {
 
     const now = Date.now();
     await tracking.storage.saveStatus({
-      pipelineId: "orphan", pipelineName: null, status: "RUNNING", pipelineType: "sequential", startedAt: new Date(now - 1000),
-      completedAt: null, durationMs: null, result: null, error: null,
+      pipelineId: "orphan",
+      pipelineName: null,
+      status: "RUNNING",
+      pipelineType: "sequential",
+      startedAt: new Date(now - 1000),
+      completedAt: null,
+      durationMs: null,
+      result: null,
+      error: null,
       steps: [
-        { stepName: "x", status: "RUNNING", startedAt: new Date(now - 900), completedAt: null, durationMs: null, result: null, error: null, dependsOn: [], attempts: 1, workerId: "gone" },
-        { stepName: "y", status: "PENDING", startedAt: null, completedAt: null, durationMs: null, result: null, error: null, dependsOn: [], attempts: 0, workerId: null },
+        {
+          stepName: "x",
+          status: "RUNNING",
+          startedAt: new Date(now - 900),
+          completedAt: null,
+          durationMs: null,
+          result: null,
+          error: null,
+          dependsOn: [],
+          attempts: 1,
+          workerId: "gone",
+        },
+        {
+          stepName: "y",
+          status: "PENDING",
+          startedAt: null,
+          completedAt: null,
+          durationMs: null,
+          result: null,
+          error: null,
+          dependsOn: [],
+          attempts: 0,
+          workerId: null,
+        },
       ],
     });
     const orphan = await tracking.cancel("orphan");
@@ -280,15 +386,23 @@ describe("a failing step", () => {
     const chartStarted = deferred();
     const p = new Pipeline(new InMemoryBroker(), { name: "report" })
       .step("load", () => [1, 2])
-      .step("chart", (_x, ctx) => {
-        chartSignal = ctx.signal;
-        chartStarted.resolve();
-        return new Promise((r) => ctx.signal.addEventListener("abort", () => r("late")));
-      }, { dependsOn: ["load"] })
-      .step("stats", async () => {
-        await chartStarted.promise;
-        throw new Error("division by zero");
-      }, { dependsOn: ["load"] })
+      .step(
+        "chart",
+        (_x, ctx) => {
+          chartSignal = ctx.signal;
+          chartStarted.resolve();
+          return new Promise((r) => ctx.signal.addEventListener("abort", () => r("late")));
+        },
+        { dependsOn: ["load"] },
+      )
+      .step(
+        "stats",
+        async () => {
+          await chartStarted.promise;
+          throw new Error("division by zero");
+        },
+        { dependsOn: ["load"] },
+      )
       .step("publish", () => "never", { dependsOn: ["stats", "chart"] })
       .step("archive", () => "never", { dependsOn: ["publish"] })
       .withTracking(tracking);
@@ -299,7 +413,11 @@ describe("a failing step", () => {
     expect(status.status).toBe("FAILED");
     expect(status.error).toBe("division by zero");
     expect(Object.fromEntries(status.steps.map((s) => [s.stepName, s.status]))).toEqual({
-      load: "COMPLETED", chart: "CANCELLED", stats: "FAILED", publish: "CANCELLED", archive: "CANCELLED",
+      load: "COMPLETED",
+      chart: "CANCELLED",
+      stats: "FAILED",
+      publish: "CANCELLED",
+      archive: "CANCELLED",
     });
     expect(status.steps.some((s) => s.status === "PENDING" || s.status === "RUNNING")).toBe(false);
     await flush();
@@ -316,24 +434,38 @@ describe("retries and timeouts", () => {
     hooks.on("step:error", (e) => void errors.push(e));
     let calls = 0;
     const p = new Pipeline(new InMemoryBroker())
-      .step("flaky", () => {
-        calls++;
-        if (calls < 3) throw new Error(`attempt ${calls} failed`);
-        return "third time lucky";
-      }, { retries: 3 })
-      .withTracking(tracking).withHooks(hooks);
+      .step(
+        "flaky",
+        () => {
+          calls++;
+          if (calls < 3) throw new Error(`attempt ${calls} failed`);
+          return "third time lucky";
+        },
+        { retries: 3 },
+      )
+      .withTracking(tracking)
+      .withHooks(hooks);
     const res = await (await p.kiq()).waitResult();
     expect(res.returnValue).toBe("third time lucky");
     const step = (await tracking.getStatus(p.pipelineId))!.steps[0]!;
     expect(step).toMatchObject({ status: "COMPLETED", attempts: 3, error: null });
-    expect(errors.map((e) => [e.attempt, e.willRetry])).toEqual([[1, true], [2, true]]);
+    expect(errors.map((e) => [e.attempt, e.willRetry])).toEqual([
+      [1, true],
+      [2, true],
+    ]);
   });
 
   it("fails after the last retry with the last error", async () => {
     const { tracking } = memoryTracking();
     let calls = 0;
     const p = new Pipeline(new InMemoryBroker())
-      .step("always", () => { throw new Error(`failure ${++calls}`); }, { retries: 2 })
+      .step(
+        "always",
+        () => {
+          throw new Error(`failure ${++calls}`);
+        },
+        { retries: 2 },
+      )
       .withTracking(tracking);
     const res = await (await p.kiq()).waitResult();
     expect(res.error).toBe("failure 3");
@@ -344,10 +476,14 @@ describe("retries and timeouts", () => {
     const { tracking } = memoryTracking();
     let signal: AbortSignal | null = null;
     const p = new Pipeline(new InMemoryBroker())
-      .step("hang", (_x, ctx) => {
-        signal = ctx.signal;
-        return new Promise(() => undefined);
-      }, { timeoutMs: 30 })
+      .step(
+        "hang",
+        (_x, ctx) => {
+          signal = ctx.signal;
+          return new Promise(() => undefined);
+        },
+        { timeoutMs: 30 },
+      )
       .step("next", () => "never")
       .withTracking(tracking);
     const res = await (await p.kiq()).waitResult({ timeoutMs: 5000 });
@@ -360,8 +496,10 @@ describe("retries and timeouts", () => {
 
   it("a retried attempt gets a fresh timeout", async () => {
     let calls = 0;
-    const p = new Pipeline(new InMemoryBroker())
-      .step("slow-then-fast", () => (++calls === 1 ? new Promise(() => undefined) : "ok"), { timeoutMs: 20, retries: 1 });
+    const p = new Pipeline(new InMemoryBroker()).step("slow-then-fast", () => (++calls === 1 ? new Promise(() => undefined) : "ok"), {
+      timeoutMs: 20,
+      retries: 1,
+    });
     expect((await (await p.kiq()).waitResult({ timeoutMs: 5000 })).returnValue).toBe("ok");
   });
 
@@ -385,12 +523,21 @@ describe("invalid definitions are refused loudly, never as isErr", () => {
 
   it.each([
     ["an empty pipeline", () => new Pipeline(new InMemoryBroker()), /at least one step/],
-    ["an unknown dependency", () => new Pipeline(new InMemoryBroker()).step("a", () => 1).step("b", () => 1, { dependsOn: ["nope"] }), /unknown step "nope"/],
-    ["a cycle", () => new Pipeline(new InMemoryBroker())
-      .step("root", () => 1)
-      .step("x", () => 1, { dependsOn: ["root", "z"] })
-      .step("y", () => 1, { dependsOn: ["x"] })
-      .step("z", () => 1, { dependsOn: ["y"] }), /cycle/],
+    [
+      "an unknown dependency",
+      () => new Pipeline(new InMemoryBroker()).step("a", () => 1).step("b", () => 1, { dependsOn: ["nope"] }),
+      /unknown step "nope"/,
+    ],
+    [
+      "a cycle",
+      () =>
+        new Pipeline(new InMemoryBroker())
+          .step("root", () => 1)
+          .step("x", () => 1, { dependsOn: ["root", "z"] })
+          .step("y", () => 1, { dependsOn: ["x"] })
+          .step("z", () => 1, { dependsOn: ["y"] }),
+      /cycle/,
+    ],
   ])("rejects kiq for %s and stores nothing", async (_what, build, message) => {
     const { tracking, storage } = memoryTracking();
     const p = build().withTracking(tracking);

@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-  InMemoryBroker, InMemoryPipelineStorage, Pipeline, PipelineTrackingManager, type PipelineStatus, type StorageChange,
+  InMemoryBroker,
+  InMemoryPipelineStorage,
+  Pipeline,
+  PipelineTrackingManager,
+  type PipelineStatus,
+  type StorageChange,
   type TrackingStorage,
 } from "../../lib";
 import { deferred, silentLogger, sleep } from "./helpers";
@@ -23,8 +28,7 @@ function lagging(inner: TrackingStorage): TrackingStorage {
 
 function setup(options: { workerHearsChanges: boolean }) {
   const shared = new InMemoryPipelineStorage();
-  const worker = new PipelineTrackingManager({ logger: silentLogger() })
-    .withStorage(options.workerHearsChanges ? shared : lagging(shared));
+  const worker = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(options.workerHearsChanges ? shared : lagging(shared));
   const api = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(shared);
   const heard: PipelineStatus[] = [];
   worker.addListener({ onPipelineComplete: (_id, status) => void heard.push(status) });
@@ -115,10 +119,12 @@ describe("cancel racing the run's end across managers", () => {
   it("a cancel heard through the change feed stops the worker at once", async () => {
     const { shared, worker, api, heard } = setup({ workerHearsChanges: true });
     let aborted = false;
-    const pipe = new Pipeline(new InMemoryBroker()).step("wait", async (_x: unknown, ctx) => {
-      await new Promise((r) => ctx.signal.addEventListener("abort", r));
-      aborted = true;
-    }).withTracking(worker);
+    const pipe = new Pipeline(new InMemoryBroker())
+      .step("wait", async (_x: unknown, ctx) => {
+        await new Promise((r) => ctx.signal.addEventListener("abort", r));
+        aborted = true;
+      })
+      .withTracking(worker);
     const task = await pipe.kiq();
     expect((await api.cancel(task.pipelineId))?.cancelled).toBe(true);
     expect(await task.waitResult({ timeoutMs: 2000 })).toMatchObject({ isErr: true, error: "Cancelled" });

@@ -28,8 +28,10 @@ export function memoryTracking(options: { logger?: Logger; maxPipelines?: number
   storage: InMemoryPipelineStorage;
 } {
   const storage = new InMemoryPipelineStorage({ maxPipelines: options.maxPipelines });
-  const tracking = new PipelineTrackingManager({ logger: options.logger ?? silentLogger(), maxResultBytes: options.maxResultBytes })
-    .withStorage(storage);
+  const tracking = new PipelineTrackingManager({
+    logger: options.logger ?? silentLogger(),
+    maxResultBytes: options.maxResultBytes,
+  }).withStorage(storage);
   return { tracking, storage };
 }
 

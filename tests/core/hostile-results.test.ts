@@ -4,9 +4,7 @@
  * be read, and nothing escapes as an unhandled rejection or leaves a run RUNNING.
  */
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
-import {
-  InMemoryBroker, InMemoryPipelineStorage, Pipeline, PipelineTrackingManager, toJsonSafe, type TrackingStorage,
-} from "../../lib";
+import { InMemoryBroker, InMemoryPipelineStorage, Pipeline, PipelineTrackingManager, toJsonSafe, type TrackingStorage } from "../../lib";
 import { memoryTracking, silentLogger, sleep } from "./helpers";
 
 const boom = () => {
@@ -25,14 +23,23 @@ function hostileValues(): Record<string, () => unknown> {
   revoke();
   return {
     ownKeysProxy: () => new Proxy({}, { ownKeys: boom }),
-    toJsonGetter: () => ({ get toJSON() { return boom(); } }),
+    toJsonGetter: () => ({
+      get toJSON() {
+        return boom();
+      },
+    }),
     toJsonThrows: () => ({ toJSON: boom }),
     throwingMap: () => throwingMap,
     throwingSet: () => throwingSet,
     throwingArray: () => throwingArray,
     // Inside an object: a promise resolved with a revoked Proxy itself rejects (reading its `then` throws).
     revokedProxy: () => ({ handle: revoked }),
-    getter: () => ({ ok: 1, get bad() { return boom(); } }),
+    getter: () => ({
+      ok: 1,
+      get bad() {
+        return boom();
+      },
+    }),
     prototypeTrap: () => new Proxy({}, { getPrototypeOf: boom }),
     nested: () => ({ list: [new Proxy({}, { ownKeys: boom })], fine: "yes" }),
   };
@@ -71,7 +78,10 @@ describe("a step returning such a value", () => {
     const heard: unknown[] = [];
     tracking.addListener({ onStepComplete: (_id, _step, result) => void heard.push(result) });
     const make = hostileValues()[name]!;
-    const pipe = new Pipeline(new InMemoryBroker()).step("hostile", () => make()).step("last", (x: unknown) => ({ wrapped: x })).withTracking(tracking);
+    const pipe = new Pipeline(new InMemoryBroker())
+      .step("hostile", () => make())
+      .step("last", (x: unknown) => ({ wrapped: x }))
+      .withTracking(tracking);
     const task = await pipe.kiq();
     const result = await task.waitResult({ timeoutMs: 2000 });
     expect(result.isErr).toBe(false);
@@ -94,7 +104,10 @@ describe("a step returning such a value", () => {
       },
     });
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(broken);
-    const pipe = new Pipeline(new InMemoryBroker()).step("a", () => 1).step("b", (x: number) => x + 1).withTracking(tracking);
+    const pipe = new Pipeline(new InMemoryBroker())
+      .step("a", () => 1)
+      .step("b", (x: number) => x + 1)
+      .withTracking(tracking);
     const task = await pipe.kiq();
     expect(await task.waitResult({ timeoutMs: 2000 })).toMatchObject({ isErr: false, returnValue: 2 });
     expect((await inner.getStatus(task.pipelineId))?.status).toBe("COMPLETED");

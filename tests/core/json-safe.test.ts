@@ -1,8 +1,14 @@
 /** Results are stored JSON-safe; statuses serialize to the API's JSON and back. */
 import { describe, expect, it } from "vitest";
 import {
-  InMemoryBroker, Pipeline, parseStatus, serializeStatus, summarize, toJsonSafe,
-  type PipelineStatus, type TruncatedResult,
+  InMemoryBroker,
+  Pipeline,
+  parseStatus,
+  serializeStatus,
+  summarize,
+  toJsonSafe,
+  type PipelineStatus,
+  type TruncatedResult,
 } from "../../lib";
 import { memoryTracking } from "./helpers";
 
@@ -15,7 +21,10 @@ describe("toJsonSafe", () => {
       big: 12345678901234567890n,
       when: new Date("2026-11-28T00:00:00.000Z"),
       invalidDate: new Date("nope"),
-      map: new Map<unknown, unknown>([["a", 1], [2, new Set([1, 2])]]),
+      map: new Map<unknown, unknown>([
+        ["a", 1],
+        [2, new Set([1, 2])],
+      ]),
       set: new Set(["x", "y"]),
       circular,
       twice: [shared, shared],
@@ -99,15 +108,52 @@ describe("toJsonSafe", () => {
 describe("serializeStatus / parseStatus", () => {
   const t0 = new Date("2026-11-28T08:00:00.000Z");
   const status: PipelineStatus = {
-    pipelineId: "etl_2026_11_28", pipelineName: "etl", status: "FAILED", pipelineType: "dataflow",
-    startedAt: t0, completedAt: new Date(t0.getTime() + 1500), durationMs: 1500.25, result: null, error: "x".repeat(300),
+    pipelineId: "etl_2026_11_28",
+    pipelineName: "etl",
+    status: "FAILED",
+    pipelineType: "dataflow",
+    startedAt: t0,
+    completedAt: new Date(t0.getTime() + 1500),
+    durationMs: 1500.25,
+    result: null,
+    error: "x".repeat(300),
     steps: [
-      { stepName: "load", status: "COMPLETED", startedAt: t0, completedAt: new Date(t0.getTime() + 500), durationMs: 500,
-        result: { rows: [1, null, "a"] }, error: null, dependsOn: [], attempts: 2, workerId: "host:1" },
-      { stepName: "stats", status: "FAILED", startedAt: new Date(t0.getTime() + 500), completedAt: new Date(t0.getTime() + 1500),
-        durationMs: 1000, result: null, error: "boom", dependsOn: ["load"], attempts: 1, workerId: "host:2" },
-      { stepName: "publish", status: "CANCELLED", startedAt: null, completedAt: null, durationMs: null,
-        result: null, error: null, dependsOn: ["stats"], attempts: 0, workerId: null },
+      {
+        stepName: "load",
+        status: "COMPLETED",
+        startedAt: t0,
+        completedAt: new Date(t0.getTime() + 500),
+        durationMs: 500,
+        result: { rows: [1, null, "a"] },
+        error: null,
+        dependsOn: [],
+        attempts: 2,
+        workerId: "host:1",
+      },
+      {
+        stepName: "stats",
+        status: "FAILED",
+        startedAt: new Date(t0.getTime() + 500),
+        completedAt: new Date(t0.getTime() + 1500),
+        durationMs: 1000,
+        result: null,
+        error: "boom",
+        dependsOn: ["load"],
+        attempts: 1,
+        workerId: "host:2",
+      },
+      {
+        stepName: "publish",
+        status: "CANCELLED",
+        startedAt: null,
+        completedAt: null,
+        durationMs: null,
+        result: null,
+        error: null,
+        dependsOn: ["stats"],
+        attempts: 0,
+        workerId: null,
+      },
     ],
   };
 
@@ -116,10 +162,30 @@ describe("serializeStatus / parseStatus", () => {
     expect(json.startedAt).toBe("2026-11-28T08:00:00.000Z");
     expect(json.steps[2]!.startedAt).toBeNull();
     const text = JSON.stringify(json);
-    expect(Object.keys(JSON.parse(text) as object).sort()).toEqual(
-      ["completedAt", "durationMs", "error", "pipelineId", "pipelineName", "pipelineType", "result", "startedAt", "status", "steps"]);
-    expect(Object.keys((JSON.parse(text) as { steps: object[] }).steps[0]!).sort()).toEqual(
-      ["attempts", "completedAt", "dependsOn", "durationMs", "error", "result", "startedAt", "status", "stepName", "workerId"]);
+    expect(Object.keys(JSON.parse(text) as object).sort()).toEqual([
+      "completedAt",
+      "durationMs",
+      "error",
+      "pipelineId",
+      "pipelineName",
+      "pipelineType",
+      "result",
+      "startedAt",
+      "status",
+      "steps",
+    ]);
+    expect(Object.keys((JSON.parse(text) as { steps: object[] }).steps[0]!).sort()).toEqual([
+      "attempts",
+      "completedAt",
+      "dependsOn",
+      "durationMs",
+      "error",
+      "result",
+      "startedAt",
+      "status",
+      "stepName",
+      "workerId",
+    ]);
     expect(parseStatus(JSON.parse(text))).toEqual(status);
   });
 
@@ -133,9 +199,18 @@ describe("serializeStatus / parseStatus", () => {
 
   it("summarizes to the list form with the error cut to 200 characters", () => {
     expect(summarize(status)).toEqual({
-      pipelineId: "etl_2026_11_28", pipelineName: "etl", status: "FAILED", pipelineType: "dataflow",
-      startedAt: "2026-11-28T08:00:00.000Z", completedAt: "2026-11-28T08:00:01.500Z", durationMs: 1500.25,
-      error: "x".repeat(200), stepsTotal: 3, stepsCompleted: 1, stepsFailed: 1, currentStep: null,
+      pipelineId: "etl_2026_11_28",
+      pipelineName: "etl",
+      status: "FAILED",
+      pipelineType: "dataflow",
+      startedAt: "2026-11-28T08:00:00.000Z",
+      completedAt: "2026-11-28T08:00:01.500Z",
+      durationMs: 1500.25,
+      error: "x".repeat(200),
+      stepsTotal: 3,
+      stepsCompleted: 1,
+      stepsFailed: 1,
+      currentStep: null,
     });
   });
 });

@@ -1,16 +1,22 @@
 /** The library sample (a sequential and a dataflow pipeline, tracked), with its free functions filled in, executed as written. */
 import { describe, expect, it } from "vitest";
 import {
-  Pipeline, InMemoryBroker,
-  PipelineTrackingManager, InMemoryPipelineStorage,
+  Pipeline,
+  InMemoryBroker,
+  PipelineTrackingManager,
+  InMemoryPipelineStorage,
   HookManager,
-  type PipelineStatus, type StepContext,
+  type PipelineStatus,
+  type StepContext,
 } from "../../lib";
 import { silentLogger } from "./helpers";
 
 type Row = { id: number; amount: number | null };
 const fetchRows = async (input: { day: string }): Promise<Row[]> => [
-  { id: 1, amount: 10 }, { id: 2, amount: null }, { id: 3, amount: 5 }, { id: input.day.length, amount: 1 },
+  { id: 1, amount: 10 },
+  { id: 2, amount: null },
+  { id: 3, amount: 5 },
+  { id: input.day.length, amount: 1 },
 ];
 const clean = (rows: Row[]) => rows.filter((r) => r.amount !== null);
 const load = async (input: { day: string }) => fetchRows(input);
@@ -47,7 +53,11 @@ describe("the library sample", () => {
     const task = await etl.kiq(data);
     const res = await task.waitResult({ timeoutMs: 30_000 });
     expect(res).toMatchObject({ isErr: false, error: null });
-    expect(res.returnValue).toEqual([{ id: 1, amount: 10 }, { id: 3, amount: 5 }, { id: 10, amount: 1 }]);
+    expect(res.returnValue).toEqual([
+      { id: 1, amount: 10 },
+      { id: 3, amount: 5 },
+      { id: 10, amount: 1 },
+    ]);
     expect(typeof res.executionTimeMs).toBe("number");
     const status: PipelineStatus | null = await tracking.getStatus(etl.pipelineId);
     expect(etl.pipelineId).toBe(task.pipelineId);
@@ -64,8 +74,11 @@ describe("the library sample", () => {
     expect(hookEvents).toEqual(["complete chart:4 total=16"]);
     expect((await tracking.getStatus(report.pipelineId))?.pipelineType).toBe("dataflow");
 
-    const slow = await new Pipeline(broker).step("wait", (_x, ctx) => new Promise((r) => ctx.signal.addEventListener("abort", r)))
-      .step("never", () => "ran").withTracking(tracking).kiq();
+    const slow = await new Pipeline(broker)
+      .step("wait", (_x, ctx) => new Promise((r) => ctx.signal.addEventListener("abort", r)))
+      .step("never", () => "ran")
+      .withTracking(tracking)
+      .kiq();
     await slow.cancel(); // → CANCELLED; steps not yet started never run
     const cancelled = (await tracking.getStatus(slow.pipelineId))!;
     expect(cancelled.status).toBe("CANCELLED");

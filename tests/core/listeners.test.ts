@@ -7,27 +7,52 @@ function buildPipeline(tracking: ReturnType<typeof memoryTracking>["tracking"]) 
   return new Pipeline<number>(new InMemoryBroker({ workerId: "w" }))
     .step("a", (n) => n + 1)
     .step("b", (n) => ({ value: n * 10 }))
-    .step("c", () => { throw new Error("c broke"); })
+    .step("c", () => {
+      throw new Error("c broke");
+    })
     .withTracking(tracking);
 }
 
 /** A run's outcome with the timing fields removed, to compare runs with and without listeners. */
 function outcome(status: PipelineStatus) {
   return {
-    status: status.status, error: status.error, result: status.result,
-    steps: status.steps.map((s) => ({ name: s.stepName, status: s.status, result: s.result, error: s.error, attempts: s.attempts, workerId: s.workerId })),
+    status: status.status,
+    error: status.error,
+    result: status.result,
+    steps: status.steps.map((s) => ({
+      name: s.stepName,
+      status: s.status,
+      result: s.result,
+      error: s.error,
+      attempts: s.attempts,
+      workerId: s.workerId,
+    })),
   };
 }
 
 const throwing: TrackingListener = {
-  onPipelineStart() { throw new Error("listener threw at start"); },
-  onStepStart() { throw new Error("listener threw at step start"); },
-  onStepComplete() { throw "listener threw a string"; },
-  onPipelineComplete() { throw new Error("listener threw at end"); },
-  onPipelineError() { throw new Error("listener threw on error"); },
-  onStatusUpdate() { throw new Error("listener threw on update"); },
+  onPipelineStart() {
+    throw new Error("listener threw at start");
+  },
+  onStepStart() {
+    throw new Error("listener threw at step start");
+  },
+  onStepComplete() {
+    throw "listener threw a string";
+  },
+  onPipelineComplete() {
+    throw new Error("listener threw at end");
+  },
+  onPipelineError() {
+    throw new Error("listener threw on error");
+  },
+  onStatusUpdate() {
+    throw new Error("listener threw on update");
+  },
 };
-const rejecting: TrackingListener = async () => { throw new Error("listener rejected"); };
+const rejecting: TrackingListener = async () => {
+  throw new Error("listener rejected");
+};
 const hanging: TrackingListener = {
   onPipelineStart: () => new Promise(() => undefined),
   onStepComplete: () => new Promise(() => undefined),

@@ -7,7 +7,6 @@ import { describe, expect, it } from "vitest";
 import { InMemoryPipelineStorage, computeMetrics, summarize, type PipelineStatus, type Status, type StepStatus } from "../../lib";
 import { seeded } from "../../lib/tracking/storage/contract/helpers";
 
-
 const NOW = new Date("2026-06-10T15:30:00.000Z");
 const DAY_MS = 86_400_000;
 const SHAPES: { names: string[]; dependsOn: string[][] }[] = [
@@ -20,7 +19,7 @@ const SHAPES: { names: string[]; dependsOn: string[][] }[] = [
 const STEP_STATUSES: Status[] = ["PENDING", "RUNNING", "COMPLETED", "FAILED", "CANCELLED"];
 
 function randomRun(rnd: () => number, i: number): PipelineStatus {
-  const pick = <T,>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(rnd() * xs.length)]!;
   const shape = pick(SHAPES);
   const startedMs = NOW.getTime() - Math.floor(rnd() * 9 * DAY_MS);
   const status = pick<Status>(["COMPLETED", "COMPLETED", "COMPLETED", "FAILED", "CANCELLED", "RUNNING", "PENDING"]);
@@ -29,11 +28,18 @@ function randomRun(rnd: () => number, i: number): PipelineStatus {
   const steps: StepStatus[] = shape.names.map((stepName, k) => {
     const s = pick(STEP_STATUSES);
     const started = s === "PENDING" || rnd() < 0.1 ? null : new Date(startedMs + Math.floor(rnd() * 2000) - 100);
-    const done = started && (s === "COMPLETED" || s === "FAILED" || s === "CANCELLED") ? new Date(started.getTime() + Math.floor(rnd() * 3000)) : null;
+    const done =
+      started && (s === "COMPLETED" || s === "FAILED" || s === "CANCELLED") ? new Date(started.getTime() + Math.floor(rnd() * 3000)) : null;
     return {
-      stepName, status: s, startedAt: started, completedAt: done,
+      stepName,
+      status: s,
+      startedAt: started,
+      completedAt: done,
       durationMs: done ? rnd() * 3000 : s === "COMPLETED" && rnd() < 0.5 ? 0 : null,
-      result: s === "COMPLETED" ? pick([null, 7, -0.5, "text ✓", "comma, \"quote\" ]\\", { rows: [1, 2.5, null], nested: { ok: true } }, [k, "x"]]) : null,
+      result:
+        s === "COMPLETED"
+          ? pick([null, 7, -0.5, "text ✓", 'comma, "quote" ]\\', { rows: [1, 2.5, null], nested: { ok: true } }, [k, "x"]])
+          : null,
       error: s === "FAILED" ? pick(["boom", "multi\nline", "é".repeat(5)]) : null,
       dependsOn: shape.dependsOn[k]!.slice(),
       attempts: s === "PENDING" ? 0 : 1 + Math.floor(rnd() * 3),
@@ -52,7 +58,8 @@ function randomRun(rnd: () => number, i: number): PipelineStatus {
     durationMs,
     steps,
     result: status === "COMPLETED" ? pick([42, "done", { total: 3, items: ["a"] }, null]) : null,
-    error: status === "FAILED" ? pick(["stats: division by zero\nat line 3", "x".repeat(300), ""]) : status === "CANCELLED" ? "Cancelled" : null,
+    error:
+      status === "FAILED" ? pick(["stats: division by zero\nat line 3", "x".repeat(300), ""]) : status === "CANCELLED" ? "Cancelled" : null,
   };
 }
 
@@ -92,21 +99,48 @@ describe("InMemoryPipelineStorage sealed runs", () => {
     const storage = new InMemoryPipelineStorage();
     const t0 = new Date("2026-01-01T00:00:00.000Z");
     const step = (stepName: string, fields: Partial<StepStatus>): StepStatus => ({
-      stepName, status: "PENDING", startedAt: null, completedAt: null, durationMs: null, result: null,
-      error: null, dependsOn: [], attempts: 0, workerId: null, ...fields,
+      stepName,
+      status: "PENDING",
+      startedAt: null,
+      completedAt: null,
+      durationMs: null,
+      result: null,
+      error: null,
+      dependsOn: [],
+      attempts: 0,
+      workerId: null,
+      ...fields,
     });
     await storage.saveStatus({
-      pipelineId: "late", pipelineName: "p", status: "CANCELLED", pipelineType: "sequential", startedAt: t0,
-      completedAt: new Date(t0.getTime() + 10), durationMs: 10, result: null, error: "Cancelled",
-      steps: [step("a", { status: "RUNNING", startedAt: t0, attempts: 1, workerId: "w" }), step("b", { status: "COMPLETED", startedAt: t0, completedAt: t0, durationMs: 0, result: 1, attempts: 1 })],
+      pipelineId: "late",
+      pipelineName: "p",
+      status: "CANCELLED",
+      pipelineType: "sequential",
+      startedAt: t0,
+      completedAt: new Date(t0.getTime() + 10),
+      durationMs: 10,
+      result: null,
+      error: "Cancelled",
+      steps: [
+        step("a", { status: "RUNNING", startedAt: t0, attempts: 1, workerId: "w" }),
+        step("b", { status: "COMPLETED", startedAt: t0, completedAt: t0, durationMs: 0, result: 1, attempts: 1 }),
+      ],
     });
     const done = new Date(t0.getTime() + 5);
-    await storage.saveStep("late", step("a", { status: "COMPLETED", startedAt: t0, completedAt: done, durationMs: 5, result: { v: 1 }, attempts: 1, workerId: "w" }));
+    await storage.saveStep(
+      "late",
+      step("a", { status: "COMPLETED", startedAt: t0, completedAt: done, durationMs: 5, result: { v: 1 }, attempts: 1, workerId: "w" }),
+    );
     await storage.saveStep("late", step("b", { status: "RUNNING", startedAt: t0, attempts: 1 }));
     const got = (await storage.getStatus("late"))!;
     expect(got.status).toBe("CANCELLED");
-    expect(got.steps[0]).toEqual(step("a", { status: "COMPLETED", startedAt: t0, completedAt: done, durationMs: 5, result: { v: 1 }, attempts: 1, workerId: "w" }));
+    expect(got.steps[0]).toEqual(
+      step("a", { status: "COMPLETED", startedAt: t0, completedAt: done, durationMs: 5, result: { v: 1 }, attempts: 1, workerId: "w" }),
+    );
     expect(got.steps[1]!.status).toBe("COMPLETED");
-    expect((await storage.getMetrics({ days: 1, now: t0 })).steps.map((s) => [s.stepName, s.count])).toEqual([["a", 1], ["b", 1]]);
+    expect((await storage.getMetrics({ days: 1, now: t0 })).steps.map((s) => [s.stepName, s.count])).toEqual([
+      ["a", 1],
+      ["b", 1],
+    ]);
   });
 });

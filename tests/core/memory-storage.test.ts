@@ -11,9 +11,16 @@ runStorageContract("InMemoryPipelineStorage", async () => {
 function run(pipelineId: string, status: Status, startedAtMs: number): PipelineStatus {
   const finished = status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
   return {
-    pipelineId, pipelineName: null, status, pipelineType: "sequential",
-    startedAt: new Date(startedAtMs), completedAt: finished ? new Date(startedAtMs + 5) : null,
-    durationMs: finished ? 5 : null, steps: [], result: null, error: null,
+    pipelineId,
+    pipelineName: null,
+    status,
+    pipelineType: "sequential",
+    startedAt: new Date(startedAtMs),
+    completedAt: finished ? new Date(startedAtMs + 5) : null,
+    durationMs: finished ? 5 : null,
+    steps: [],
+    result: null,
+    error: null,
   };
 }
 
@@ -37,7 +44,7 @@ describe("InMemoryPipelineStorage bounds", () => {
     for (let i = 0; i < 3; i++) await storage.saveStatus(run(`live${i}`, "RUNNING", 200 + i));
     // Only unfinished runs are left: the store grows past its bound rather than drop one.
     expect(storage.size).toBe(5);
-    expect((await storage.listPipelines({ status: "FAILED" }))).toEqual([]);
+    expect(await storage.listPipelines({ status: "FAILED" })).toEqual([]);
   });
 
   it("rejects a non-positive bound", () => {

@@ -30,7 +30,10 @@ const localize = (code: string) => code.replace(/from "\.\/lib"/g, `from ${JSON.
 
 /** The `// …` comments after console.log calls: what the block says it prints. */
 function expectedOutputs(code: string): string[] {
-  return code.split("\n").filter((l) => /^\s*console\.log\(/.test(l)).map((l) => /\);\s*\/\/ (.+)$/.exec(l)?.[1]?.trim())
+  return code
+    .split("\n")
+    .filter((l) => /^\s*console\.log\(/.test(l))
+    .map((l) => /\);\s*\/\/ (.+)$/.exec(l)?.[1]?.trim())
     .filter((x): x is string => Boolean(x));
 }
 
@@ -68,26 +71,42 @@ describe("README Library tour", () => {
       return file;
     });
     const program = ts.createProgram(files, {
-      strict: true, noUncheckedIndexedAccess: true, noEmit: true, target: ts.ScriptTarget.ES2023,
-      module: ts.ModuleKind.ESNext, moduleResolution: ts.ModuleResolutionKind.Bundler, skipLibCheck: true,
-      allowImportingTsExtensions: true, types: ["node"], typeRoots: [join(ROOT, "node_modules", "@types")],
+      strict: true,
+      noUncheckedIndexedAccess: true,
+      noEmit: true,
+      target: ts.ScriptTarget.ES2023,
+      module: ts.ModuleKind.ESNext,
+      moduleResolution: ts.ModuleResolutionKind.Bundler,
+      skipLibCheck: true,
+      allowImportingTsExtensions: true,
+      types: ["node"],
+      typeRoots: [join(ROOT, "node_modules", "@types")],
     });
     const diagnostics = ts.getPreEmitDiagnostics(program).filter((d) => d.file && files.includes(d.file.fileName));
-    const messages = diagnostics.map((d) => `${d.file!.fileName.split("/").pop()}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`);
+    const messages = diagnostics.map(
+      (d) => `${d.file!.fileName.split("/").pop()}: ${ts.flattenDiagnosticMessageText(d.messageText, "\n")}`,
+    );
     expect(messages).toEqual([]);
   }, 60_000);
 
-  it.each(blocks.map((code, i) => [i, code] as const))("runs block %i and prints what its comments say", async (i, code) => {
-    if (needsRedis(code)) expect(await redisProblem()).toBeNull();
-    mkdirSync(WORK, { recursive: true });
-    const file = join(WORK, `run-${i}.mts`);
-    writeFileSync(file, `${localize(code)}\nexport {};\n`);
-    const res = spawnSync(process.execPath, ["--import", "tsx", file], {
-      cwd: ROOT, encoding: "utf8", timeout: 15_000, env: { ...process.env, TEST_REDIS_URL, LOG_LEVEL: "silent" },
-    });
-    expect(res.stderr, "stderr").not.toMatch(/Error/);
-    expect(res.status, res.stderr).toBe(0);
-    const lines = res.stdout.split("\n").map((l) => l.trim());
-    for (const expected of expectedOutputs(code)) expect(lines, `block ${i} prints ${expected}`).toContain(expected);
-  }, 60_000);
+  it.each(blocks.map((code, i) => [i, code] as const))(
+    "runs block %i and prints what its comments say",
+    async (i, code) => {
+      if (needsRedis(code)) expect(await redisProblem()).toBeNull();
+      mkdirSync(WORK, { recursive: true });
+      const file = join(WORK, `run-${i}.mts`);
+      writeFileSync(file, `${localize(code)}\nexport {};\n`);
+      const res = spawnSync(process.execPath, ["--import", "tsx", file], {
+        cwd: ROOT,
+        encoding: "utf8",
+        timeout: 15_000,
+        env: { ...process.env, TEST_REDIS_URL, LOG_LEVEL: "silent" },
+      });
+      expect(res.stderr, "stderr").not.toMatch(/Error/);
+      expect(res.status, res.stderr).toBe(0);
+      const lines = res.stdout.split("\n").map((l) => l.trim());
+      for (const expected of expectedOutputs(code)) expect(lines, `block ${i} prints ${expected}`).toContain(expected);
+    },
+    60_000,
+  );
 });

@@ -14,10 +14,18 @@ function tryToMutate(result: unknown): number {
   const box = result as Box;
   let refused = 0;
   for (const mutate of [
-    () => { box.value = 999; },
-    () => { box.list.push(2); },
-    () => { box.nested.ok = false; },
-    () => { delete (box as Partial<Box>).value; },
+    () => {
+      box.value = 999;
+    },
+    () => {
+      box.list.push(2);
+    },
+    () => {
+      box.nested.ok = false;
+    },
+    () => {
+      delete (box as Partial<Box>).value;
+    },
   ]) {
     try {
       mutate();
@@ -48,7 +56,10 @@ describe("results are immutable once recorded", () => {
     const gate = deferred();
     const p = new Pipeline<number>(new InMemoryBroker())
       .step("make", () => fresh())
-      .step("wait", async (box: Box) => { await gate.promise; return box; })
+      .step("wait", async (box: Box) => {
+        await gate.promise;
+        return box;
+      })
       .withTracking(tracking);
     const refusals: number[] = [];
     const heard: unknown[] = [];
@@ -89,15 +100,56 @@ describe("results are immutable once recorded", () => {
     const mine = fresh();
     const odd = { big: 5n, when: new Date(0) };
     const run = (status: PipelineStatus["status"], id: string): PipelineStatus => ({
-      pipelineId: id, pipelineName: null, status, pipelineType: "sequential", startedAt: t0,
-      completedAt: status === "RUNNING" ? null : t0, durationMs: status === "RUNNING" ? null : 0,
-      result: status === "RUNNING" ? null : mine, error: null,
-      steps: [{ stepName: "a", status: "COMPLETED", startedAt: t0, completedAt: t0, durationMs: 0, result: mine, error: null, dependsOn: [], attempts: 1, workerId: null },
-        { stepName: "b", status: "PENDING", startedAt: null, completedAt: null, durationMs: null, result: null, error: null, dependsOn: [], attempts: 0, workerId: null }],
+      pipelineId: id,
+      pipelineName: null,
+      status,
+      pipelineType: "sequential",
+      startedAt: t0,
+      completedAt: status === "RUNNING" ? null : t0,
+      durationMs: status === "RUNNING" ? null : 0,
+      result: status === "RUNNING" ? null : mine,
+      error: null,
+      steps: [
+        {
+          stepName: "a",
+          status: "COMPLETED",
+          startedAt: t0,
+          completedAt: t0,
+          durationMs: 0,
+          result: mine,
+          error: null,
+          dependsOn: [],
+          attempts: 1,
+          workerId: null,
+        },
+        {
+          stepName: "b",
+          status: "PENDING",
+          startedAt: null,
+          completedAt: null,
+          durationMs: null,
+          result: null,
+          error: null,
+          dependsOn: [],
+          attempts: 0,
+          workerId: null,
+        },
+      ],
     });
     await storage.saveStatus(run("RUNNING", "live"));
     await storage.saveStatus(run("COMPLETED", "done"));
-    await storage.saveStep("live", { stepName: "b", status: "COMPLETED", startedAt: t0, completedAt: t0, durationMs: 0, result: odd, error: null, dependsOn: [], attempts: 1, workerId: null });
+    await storage.saveStep("live", {
+      stepName: "b",
+      status: "COMPLETED",
+      startedAt: t0,
+      completedAt: t0,
+      durationMs: 0,
+      result: odd,
+      error: null,
+      dependsOn: [],
+      attempts: 1,
+      workerId: null,
+    });
     mine.value = 2;
     mine.list.push(2);
     odd.big = 6n;

@@ -20,10 +20,13 @@ describe("PipelineScheduler", () => {
 
   it("fires a 6-field seconds schedule, keeps going after a failing job, and stops", async () => {
     let fired = 0;
-    const handle = scheduler.scheduleAt(() => {
-      fired++;
-      throw new Error("a failing job is logged, not fatal");
-    }, { runAt: "* * * * * *" });
+    const handle = scheduler.scheduleAt(
+      () => {
+        fired++;
+        throw new Error("a failing job is logged, not fatal");
+      },
+      { runAt: "* * * * * *" },
+    );
     const next = handle.nextRun()!;
     expect(next.getTime() - Date.now()).toBeLessThanOrEqual(1000);
     const deadline = Date.now() + 2500;

@@ -6,9 +6,17 @@ import { Redis } from "ioredis";
 import { Counter, Histogram, Registry } from "prom-client";
 import { afterEach, describe, expect, it } from "vitest";
 import {
-  HookManager, InMemoryBroker, InMemoryPipelineStorage, Pipeline, PipelineScheduler, PipelineTrackingManager,
-  RedisPipelineStorage, TrackingEventBroadcaster, renderStatus,
-  type HookEvents, type PipelineStatus,
+  HookManager,
+  InMemoryBroker,
+  InMemoryPipelineStorage,
+  Pipeline,
+  PipelineScheduler,
+  PipelineTrackingManager,
+  RedisPipelineStorage,
+  TrackingEventBroadcaster,
+  renderStatus,
+  type HookEvents,
+  type PipelineStatus,
 } from "../../lib";
 import { TEST_REDIS_URL } from "../test-redis-url";
 import { deferred, memoryTracking, silentLogger } from "./helpers";
@@ -17,10 +25,29 @@ const DAY_MS = 86_400_000;
 
 function importedRun(pipelineId: string, startedAt: Date, status: PipelineStatus["status"] = "COMPLETED"): PipelineStatus {
   return {
-    pipelineId, pipelineName: "import", status, pipelineType: "sequential", startedAt,
+    pipelineId,
+    pipelineName: "import",
+    status,
+    pipelineType: "sequential",
+    startedAt,
     completedAt: status === "RUNNING" ? null : new Date(startedAt.getTime() + 1000),
-    durationMs: status === "RUNNING" ? null : 1000, result: null, error: status === "FAILED" ? "old failure" : null,
-    steps: [{ stepName: "only", status: status === "RUNNING" ? "RUNNING" : "COMPLETED", startedAt, completedAt: null, durationMs: null, result: null, error: null, dependsOn: [], attempts: 1, workerId: null }],
+    durationMs: status === "RUNNING" ? null : 1000,
+    result: null,
+    error: status === "FAILED" ? "old failure" : null,
+    steps: [
+      {
+        stepName: "only",
+        status: status === "RUNNING" ? "RUNNING" : "COMPLETED",
+        startedAt,
+        completedAt: null,
+        durationMs: null,
+        result: null,
+        error: null,
+        dependsOn: [],
+        attempts: 1,
+        workerId: null,
+      },
+    ],
   };
 }
 
@@ -74,7 +101,11 @@ describe("querying status", () => {
     const broker = new InMemoryBroker();
     const { tracking } = memoryTracking();
     const ok = new Pipeline(broker, { name: "ok" }).step("answer", () => 42).withTracking(tracking);
-    const bad = new Pipeline(broker, { name: "bad" }).step("explode", () => { throw new Error("disk full"); }).withTracking(tracking);
+    const bad = new Pipeline(broker, { name: "bad" })
+      .step("explode", () => {
+        throw new Error("disk full");
+      })
+      .withTracking(tracking);
     await (await ok.kiq()).waitResult();
     await (await bad.kiq()).waitResult();
 
@@ -97,7 +128,11 @@ describe("querying status", () => {
     const release = deferred();
     const slow = new Pipeline(broker, { name: "slow" }).step("wait", () => release.promise).withTracking(tracking);
     const fine = new Pipeline(broker, { name: "fine" }).step("noop", () => null).withTracking(tracking);
-    const broken = new Pipeline(broker, { name: "broken" }).step("fail", () => { throw new Error("nope"); }).withTracking(tracking);
+    const broken = new Pipeline(broker, { name: "broken" })
+      .step("fail", () => {
+        throw new Error("nope");
+      })
+      .withTracking(tracking);
     await (await fine.kiq(undefined, { pipelineId: "fine-1" })).waitResult();
     await (await broken.kiq(undefined, { pipelineId: "broken-1" })).waitResult();
     const slowTask = await slow.kiq(undefined, { pipelineId: "slow-1" });
@@ -115,7 +150,7 @@ describe("querying status", () => {
     expect(completed.map((s) => s.pipelineId)).toEqual(["fine-1"]);
     release.resolve();
     await slowTask.waitResult();
-    expect((await tracking.listPipelines({ status: "RUNNING" }))).toEqual([]);
+    expect(await tracking.listPipelines({ status: "RUNNING" })).toEqual([]);
   });
 
   it("answers the last N runs and runs since a date", async () => {
@@ -145,7 +180,9 @@ describe("querying status", () => {
 
     const deleted = await tracking.cleanupOlderThan({ days: 30 });
     expect(`Deleted ${deleted} old pipeline records`).toBe("Deleted 2 old pipeline records");
-    expect((await tracking.listPipelines()).map((s) => s.pipelineId).sort()).toEqual(["ancient-stuck", pipeline.pipelineId, "recent"].sort());
+    expect((await tracking.listPipelines()).map((s) => s.pipelineId).sort()).toEqual(
+      ["ancient-stuck", pipeline.pipelineId, "recent"].sort(),
+    );
 
     expect(await tracking.deletePipeline(pipeline.pipelineId)).toBe(true);
     expect(await tracking.getStatus(pipeline.pipelineId)).toBeNull();
@@ -183,7 +220,11 @@ describe("real-time tracking with hooks", () => {
     for (const name of ["pipeline:start", "step:start", "step:complete", "pipeline:complete"] as const) {
       hookManager.on(name, () => void events.push(name));
     }
-    const pipeline = new Pipeline(broker).step("a", () => 1).step("b", (n: number) => n + 1).withHooks(hookManager).withTracking(tracking);
+    const pipeline = new Pipeline(broker)
+      .step("a", () => 1)
+      .step("b", (n: number) => n + 1)
+      .withHooks(hookManager)
+      .withTracking(tracking);
     await (await pipeline.kiq()).waitResult();
 
     expect(events).toEqual(["pipeline:start", "step:start", "step:complete", "step:start", "step:complete", "pipeline:complete"]);
@@ -269,12 +310,22 @@ describe("event listeners", () => {
 
     const good = new Pipeline(broker).step("a", () => ({ rows: 3 })).withTracking(tracking);
     await (await good.kiq(undefined, { pipelineId: "good" })).waitResult();
-    const bad = new Pipeline(broker).step("a", () => 1).step("b", () => { throw new Error("bad input"); }).withTracking(tracking);
+    const bad = new Pipeline(broker)
+      .step("a", () => 1)
+      .step("b", () => {
+        throw new Error("bad input");
+      })
+      .withTracking(tracking);
     await (await bad.kiq(undefined, { pipelineId: "bad" })).waitResult();
 
     expect(calls).toEqual([
-      "start good", 'step a {"rows":3}', "complete COMPLETED",
-      "start bad", "step a 1", "error bad input", "complete FAILED",
+      "start good",
+      'step a {"rows":3}',
+      "complete COMPLETED",
+      "start bad",
+      "step a 1",
+      "error bad input",
+      "complete FAILED",
     ]);
     expect(alerts).toEqual(["bad"]);
     expect(tracking.removeListener(listener)).toBe(true);
@@ -286,17 +337,41 @@ describe("event listeners", () => {
 describe("console output", () => {
   const t0 = new Date("2026-11-28T10:00:00.000Z");
   const status: PipelineStatus = {
-    pipelineId: "etl_2026_11_28", pipelineName: "etl", status: "COMPLETED", pipelineType: "sequential",
-    startedAt: t0, completedAt: new Date(t0.getTime() + 700), durationMs: 700, result: null, error: null,
-    steps: [["extract", 400], ["transform_and_clean", 200], ["load", 100]].map(([stepName, durationMs]) => ({
-      stepName: stepName as string, status: "COMPLETED" as const, startedAt: t0, completedAt: t0, durationMs: durationMs as number,
-      result: null, error: null, dependsOn: [], attempts: 1, workerId: null,
+    pipelineId: "etl_2026_11_28",
+    pipelineName: "etl",
+    status: "COMPLETED",
+    pipelineType: "sequential",
+    startedAt: t0,
+    completedAt: new Date(t0.getTime() + 700),
+    durationMs: 700,
+    result: null,
+    error: null,
+    steps: [
+      ["extract", 400],
+      ["transform_and_clean", 200],
+      ["load", 100],
+    ].map(([stepName, durationMs]) => ({
+      stepName: stepName as string,
+      status: "COMPLETED" as const,
+      startedAt: t0,
+      completedAt: t0,
+      durationMs: durationMs as number,
+      result: null,
+      error: null,
+      dependsOn: [],
+      attempts: 1,
+      workerId: null,
     })),
   };
 
   it("prints the console loop: one bar of duration/10 blocks per step", () => {
-    const out = [`\n${"=".repeat(60)}`, `Pipeline: ${status.pipelineId}`, `Status: ${status.status}`,
-      `Duration: ${(status.durationMs ?? 0).toFixed(0)}ms`, "Steps:"];
+    const out = [
+      `\n${"=".repeat(60)}`,
+      `Pipeline: ${status.pipelineId}`,
+      `Status: ${status.status}`,
+      `Duration: ${(status.durationMs ?? 0).toFixed(0)}ms`,
+      "Steps:",
+    ];
     for (const step of status.steps) {
       const bar = "█".repeat(Math.floor((step.durationMs ?? 0) / 10));
       out.push(`  ${step.stepName.padEnd(30)} ${bar} ${(step.durationMs ?? 0).toFixed(0)}ms`);
@@ -318,8 +393,13 @@ describe("console output", () => {
     expect(new Set(stepLines.map((l) => l.indexOf("█"))).size).toBe(1);
     expect(lines).toContain("Total: 3/3 steps completed, 700ms");
     // A run still going: pending steps get no bar and no crash on null durations.
-    const pending = renderStatus({ ...status, status: "RUNNING", durationMs: null, completedAt: null,
-      steps: status.steps.map((s, i) => (i ? { ...s, status: "PENDING" as const, durationMs: null } : s)) });
+    const pending = renderStatus({
+      ...status,
+      status: "RUNNING",
+      durationMs: null,
+      completedAt: null,
+      steps: status.steps.map((s, i) => (i ? { ...s, status: "PENDING" as const, durationMs: null } : s)),
+    });
     expect(pending).toContain("Total: 1/3 steps completed, -");
   });
 });
@@ -364,8 +444,10 @@ describe("production practices", () => {
   it("reports healthy with a storage and unhealthy without one", async () => {
     const broker = new InMemoryBroker();
     expect(await trackingHealth(broker, memoryTracking().tracking)).toEqual({ status: "healthy" });
-    expect(await trackingHealth(broker, new PipelineTrackingManager({ logger: silentLogger() })))
-      .toEqual({ status: "unhealthy", error: "No tracking storage configured" });
+    expect(await trackingHealth(broker, new PipelineTrackingManager({ logger: silentLogger() }))).toEqual({
+      status: "unhealthy",
+      error: "No tracking storage configured",
+    });
   });
 
   it("keeps only the newest 100 runs per id pattern", async () => {
@@ -376,7 +458,12 @@ describe("production practices", () => {
     for (let i = 0; i < 120; i++) await tracking.storage.saveStatus(importedRun(`other_${i}`, new Date(now - i * 60_000)));
     // fnmatch-style patterns; "*" is any run of characters.
     const fnmatch = (id: string, pattern: string) =>
-      new RegExp(`^${pattern.split("*").map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&")).join(".*")}$`).test(id);
+      new RegExp(
+        `^${pattern
+          .split("*")
+          .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, "\\$&"))
+          .join(".*")}$`,
+      ).test(id);
 
     const patterns = ["batch_job_*", "etl_*"];
     for (const pattern of patterns) {
@@ -410,7 +497,10 @@ describe("no tracking storage configured", () => {
       ["cancel", () => tracking.cancel("x")],
     ];
     for (const [name, call] of calls) {
-      const error = await call().then(() => null, (e: unknown) => e);
+      const error = await call().then(
+        () => null,
+        (e: unknown) => e,
+      );
       expect(error, name).toBeInstanceOf(Error);
       expect((error as Error).message, name).toBe(message);
     }

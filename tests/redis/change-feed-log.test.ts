@@ -28,7 +28,8 @@ describe("FeedOutageLog", () => {
 describe("parseChangeLine", () => {
   it("reads a change line (seq, version, deleted, origin, id) with the message's epoch", () => {
     expect(parseChangeLine("41|7|0|origin|a|b|run-1", "123.4")).toEqual({
-      seq: 41, change: { pipelineId: "run-1", version: 7, origin: "origin|a|b", deleted: false, epoch: "123.4" },
+      seq: 41,
+      change: { pipelineId: "run-1", version: 7, origin: "origin|a|b", deleted: false, epoch: "123.4" },
     });
     expect(parseChangeLine("42|3|1||run-2")).toEqual({ seq: 42, change: { pipelineId: "run-2", version: 3, origin: null, deleted: true } });
   });
@@ -55,6 +56,9 @@ describe("parseChangeMessage", () => {
   });
 
   it("reads a message without an epoch line", () => {
-    expect(parseChangeMessage("9|4|0||c")).toEqual({ epoch: undefined, changes: [{ seq: 9, change: { pipelineId: "c", version: 4, origin: null, deleted: false } }] });
+    expect(parseChangeMessage("9|4|0||c")).toEqual({
+      epoch: undefined,
+      changes: [{ seq: 9, change: { pipelineId: "c", version: 4, origin: null, deleted: false } }],
+    });
   });
 });

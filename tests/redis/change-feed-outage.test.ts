@@ -22,7 +22,6 @@ const startServer = () => redisServer.start();
 const stopServer = () => redisServer.kill();
 const cleanups: (() => Promise<void> | void)[] = [];
 
-
 /** A client like the server's: commands fail fast while disconnected, reconnects are quick. */
 function client(): Redis {
   const redis = new Redis(redisServer.port, "127.0.0.1", { maxRetriesPerRequest: 1, retryStrategy: (times) => Math.min(50 * times, 200) });
@@ -31,7 +30,11 @@ function client(): Redis {
   return redis;
 }
 
-interface LogLine { level: number; msg: string; [field: string]: unknown }
+interface LogLine {
+  level: number;
+  msg: string;
+  [field: string]: unknown;
+}
 
 function capturingLogger(): { logger: Logger; lines: LogLine[] } {
   const lines: LogLine[] = [];
@@ -92,13 +95,17 @@ describe("the Redis change feed across outages", () => {
     const keyPrefix = prefix();
     await startServer();
     const writerRedis = client();
-    const writer = new PipelineTrackingManager({ logger: silentLogger() })
-      .withStorage(new RedisPipelineStorage(writerRedis, { keyPrefix, logger: silentLogger() }));
+    const writer = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(
+      new RedisPipelineStorage(writerRedis, { keyPrefix, logger: silentLogger() }),
+    );
     const watcherStorage = new RedisPipelineStorage(client(), { keyPrefix, logger: silentLogger() });
     const watcher = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(watcherStorage);
     const probe = client();
     const feedSubscribers = () => subscriberCount(probe, watcherStorage.keys.channel);
-    cleanups.push(() => writer.close(), () => watcher.close());
+    cleanups.push(
+      () => writer.close(),
+      () => watcher.close(),
+    );
     const heard: PipelineStatus[] = [];
     watcher.addListener((status) => {
       if (status.pipelineId === "restart-run") heard.push(status);

@@ -54,18 +54,23 @@ function listen(s: RedisPipelineStorage) {
   const heard: StorageChange[] = [];
   let resets = 0;
   let onReset: (() => void) | null = null;
-  s.subscribe((change) => {
-    heard.push(change);
-    if (change.deleted) deleted.add(change.pipelineId);
-    else versions.set(change.pipelineId, Math.max(versions.get(change.pipelineId) ?? 0, change.version));
-  }, {
-    onReset: () => {
-      resets++;
-      onReset?.();
+  s.subscribe(
+    (change) => {
+      heard.push(change);
+      if (change.deleted) deleted.add(change.pipelineId);
+      else versions.set(change.pipelineId, Math.max(versions.get(change.pipelineId) ?? 0, change.version));
     },
-  });
+    {
+      onReset: () => {
+        resets++;
+        onReset?.();
+      },
+    },
+  );
   return {
-    versions, deleted, heard,
+    versions,
+    deleted,
+    heard,
     get resets() {
       return resets;
     },
@@ -98,9 +103,15 @@ describe("the Redis change feed after its connection drops", () => {
         await writer.saveStatus(makeRun(id, { status: "RUNNING", steps, completedAt: null, durationMs: null }), { origin: "writer" });
         for (const step of steps) {
           await writer.saveStep(id, { ...step, status: "RUNNING", startedAt: new Date() }, { origin: "writer" });
-          await writer.saveStep(id, { ...step, status: "COMPLETED", startedAt: new Date(), completedAt: new Date(), durationMs: 1 }, { origin: "writer" });
+          await writer.saveStep(
+            id,
+            { ...step, status: "COMPLETED", startedAt: new Date(), completedAt: new Date(), durationMs: 1 },
+            { origin: "writer" },
+          );
         }
-        await writer.finishStatus(makeRun(id, { status: "COMPLETED", steps: steps.map((s) => ({ ...s, status: "COMPLETED" as const })) }), { origin: "writer" });
+        await writer.finishStatus(makeRun(id, { status: "COMPLETED", steps: steps.map((s) => ({ ...s, status: "COMPLETED" as const })) }), {
+          origin: "writer",
+        });
         if (i % 5 === 4) await writer.deletePipeline(id, { origin: "writer" });
         progress++;
         for (const w of progressWaiters.filter((w) => w.at <= progress)) {
@@ -176,10 +187,7 @@ describe("the Redis change feed after its connection drops", () => {
     // While the feed is down: a change it misses, and a trim that (as far as the feed can tell) took its gap.
     const caughtUp = feed.nextCatchUp();
     const reset = sub.nextReset();
-    const killed = await admin.pipeline()
-      .call("CLIENT", "KILL", "TYPE", "pubsub")
-      .set(writer.keys.changeFloor, "1000000")
-      .exec();
+    const killed = await admin.pipeline().call("CLIENT", "KILL", "TYPE", "pubsub").set(writer.keys.changeFloor, "1000000").exec();
     expect(Number(killed?.[0]?.[1])).toBeGreaterThan(0);
     await writer.saveStatus(makeRun("kept", { status: "FAILED" }), { origin: "writer" });
     await reset;

@@ -30,7 +30,8 @@ describe("the change log", () => {
   const scripts = buildScripts(keys);
   const save = withTinyLog(scripts.saveStatus.lua);
   const remove = withTinyLog(scripts.deleteRun.lua);
-  const since = (seq: string) => redis.eval(scripts.changesSince.lua, 1, keys.allIndex, seq, 100) as Promise<[string, string, string, string]>;
+  const since = (seq: string) =>
+    redis.eval(scripts.changesSince.lua, 1, keys.allIndex, seq, 100) as Promise<[string, string, string, string]>;
   const recordOf = (id: string) => {
     const status = makeRun(id);
     return runRecord({ status, contribution: runContribution(status, dayStamp(status.startedAt, 90)), expireAt: 0, stepContribution });
@@ -45,7 +46,18 @@ describe("the change log", () => {
     for (let i = 0; i < 18; i++) await saveRun(`t${i}`);
     // 20 changes: "gone" twice (seqs 1, 2), t0..t17 (seqs 3..20); trimmed at every even seq to 5 runs.
     expect(await redis.get(keys.changeSeq)).toBe("20");
-    expect(await redis.zrange(keys.changeLog, "0", "-1", "WITHSCORES")).toEqual(["t13", "16", "t14", "17", "t15", "18", "t16", "19", "t17", "20"]);
+    expect(await redis.zrange(keys.changeLog, "0", "-1", "WITHSCORES")).toEqual([
+      "t13",
+      "16",
+      "t14",
+      "17",
+      "t15",
+      "18",
+      "t16",
+      "19",
+      "t17",
+      "20",
+    ]);
     expect(await redis.get(keys.changeFloor)).toBe("15");
     expect(await redis.hexists(keys.changeGone, "gone")).toBe(0);
 

@@ -13,7 +13,8 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
   const started = Date.now();
   return new Promise((resolve) => {
     const child = spawn(process.execPath, ["--import", "tsx", "bin/status.ts", ...args], {
-      env: { ...process.env, REDIS_URL, REDIS_PREFIX: prefix, ...env }, stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, REDIS_URL, REDIS_PREFIX: prefix, ...env },
+      stdio: ["ignore", "pipe", "pipe"],
     });
     let out = "";
     let err = "";
@@ -26,14 +27,27 @@ function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: 
 function run(id: string, status: Status, startedAt: Date): PipelineStatus {
   const done = status !== "RUNNING";
   return {
-    pipelineId: id, pipelineName: "cli", status, pipelineType: "sequential", startedAt,
-    completedAt: done ? new Date(startedAt.getTime() + 1500) : null, durationMs: done ? 1500 : null,
+    pipelineId: id,
+    pipelineName: "cli",
+    status,
+    pipelineType: "sequential",
+    startedAt,
+    completedAt: done ? new Date(startedAt.getTime() + 1500) : null,
+    durationMs: done ? 1500 : null,
     steps: ["fetch", "store"].map((stepName) => ({
-      stepName, status: done ? (status === "FAILED" && stepName === "store" ? "FAILED" : "COMPLETED") : "RUNNING",
-      startedAt, completedAt: done ? startedAt : null, durationMs: done ? 700 : null, result: null,
-      error: null, dependsOn: [], attempts: 1, workerId: null,
+      stepName,
+      status: done ? (status === "FAILED" && stepName === "store" ? "FAILED" : "COMPLETED") : "RUNNING",
+      startedAt,
+      completedAt: done ? startedAt : null,
+      durationMs: done ? 700 : null,
+      result: null,
+      error: null,
+      dependsOn: [],
+      attempts: 1,
+      workerId: null,
     })),
-    result: null, error: status === "FAILED" ? "store: disk full" : null,
+    result: null,
+    error: status === "FAILED" ? "store: disk full" : null,
   };
 }
 
@@ -78,11 +92,22 @@ describe("npm run status", () => {
     expect(rows[0]).toMatch(/^PIPELINE ID\s+NAME\s+STATUS\s+STEPS\s+STARTED\s+DURATION$/);
     expect(rows.slice(1).map((r) => r.split(/\s+/)[0])).toEqual(["cli-live", "cli-bad", "cli-ok", "cli-old", "cli-old-live"]);
     expect(rows[2]).toMatch(/cli-bad\s+cli\s+FAILED\s+1\/2\s+\S+ \S+\s+1\.50s/);
-    expect(failed.out.trim().split("\n").slice(1).map((r) => r.split(/\s+/)[0])).toEqual(["cli-bad"]);
+    expect(
+      failed.out
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((r) => r.split(/\s+/)[0]),
+    ).toEqual(["cli-bad"]);
     expect(limited.out.trim().split("\n")).toHaveLength(3);
 
-    for (const [r, message] of [[unknown, /no pipeline with id "cli-nope"/], [badStatus, /--status must be one of/],
-      [badLimit, /--limit must be an integer/], [none, /usage:/], [down, new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${deadPort}`)]] as const) {
+    for (const [r, message] of [
+      [unknown, /no pipeline with id "cli-nope"/],
+      [badStatus, /--status must be one of/],
+      [badLimit, /--limit must be an integer/],
+      [none, /usage:/],
+      [down, new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${deadPort}`)],
+    ] as const) {
       expect(r.code).toBe(1);
       expect(r.err).toMatch(message);
     }

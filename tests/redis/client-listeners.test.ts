@@ -26,8 +26,16 @@ describe("RedisPipelineStorage on a shared client", () => {
       const storage = new RedisPipelineStorage(redis, { keyPrefix: prefix, logger: silentLogger() });
       const stop = storage.subscribe(() => undefined);
       await storage.saveStatus({
-        pipelineId: `l-${i}`, pipelineName: null, status: "COMPLETED", pipelineType: "sequential", startedAt: new Date(),
-        completedAt: new Date(), durationMs: 1, steps: [], result: null, error: null,
+        pipelineId: `l-${i}`,
+        pipelineName: null,
+        status: "COMPLETED",
+        pipelineType: "sequential",
+        startedAt: new Date(),
+        completedAt: new Date(),
+        durationMs: 1,
+        steps: [],
+        result: null,
+        error: null,
       });
       expect(await storage.getStatus(`l-${i}`)).not.toBeNull();
       stop();

@@ -19,7 +19,9 @@ afterAll(async () => {
 
 function runChild(runs: number): Promise<string[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["tsx", "tests/redis/fixtures/record-runs.ts", REDIS_URL, prefix, String(runs)], { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("npx", ["tsx", "tests/redis/fixtures/record-runs.ts", REDIS_URL, prefix, String(runs)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     child.stdout.on("data", (d: Buffer) => (out += d));
@@ -36,7 +38,9 @@ describe("RedisPipelineStorage across processes", () => {
   it("reads what another process recorded and hears its transitions through a listener", async () => {
     // withAutoStorage picks Redis from a broker that has a Redis connection (with the default prefix),
     // so the prefix is set explicitly here.
-    expect(new PipelineTrackingManager({ logger: silentLogger() }).withAutoStorage(new InMemoryBroker({ redis })).storage.kind).toBe("redis");
+    expect(new PipelineTrackingManager({ logger: silentLogger() }).withAutoStorage(new InMemoryBroker({ redis })).storage.kind).toBe(
+      "redis",
+    );
     const storage = new RedisPipelineStorage(redis, { keyPrefix: prefix, logger: silentLogger() });
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);
     const heard: PipelineStatus[] = [];
@@ -45,14 +49,20 @@ describe("RedisPipelineStorage across processes", () => {
     tracking.addListener((s) => void heard.push(s));
     tracking.addListener({ onStatusUpdate: (s) => void (s.status === "COMPLETED" && completed.add(s.pipelineId)) });
     // The listener hears the child only once this process's change feed is subscribed.
-    await vi.waitFor(async () => expect(await subscriberCount(redis, storage.keys.channel)).toBeGreaterThan(0), { timeout: 5000, interval: 20 });
+    await vi.waitFor(async () => expect(await subscriberCount(redis, storage.keys.channel)).toBeGreaterThan(0), {
+      timeout: 5000,
+      interval: 20,
+    });
 
     const ids = await runChild(3);
     expect(ids).toHaveLength(3);
     for (const id of ids) {
       const status = await tracking.getStatus(id);
       expect(status?.status).toBe("COMPLETED");
-      expect(status?.steps.map((s) => [s.stepName, s.status, s.workerId])).toEqual([["one", "COMPLETED", "child"], ["two", "COMPLETED", "child"]]);
+      expect(status?.steps.map((s) => [s.stepName, s.status, s.workerId])).toEqual([
+        ["one", "COMPLETED", "child"],
+        ["two", "COMPLETED", "child"],
+      ]);
       expect(status?.result).toBe(2);
     }
     const deadline = Date.now() + 5000;

@@ -32,8 +32,9 @@ interface ChildResult {
 /** Starts the worker; `onGo` runs when its runs are started; resolves with its results. */
 function runWorker(prefix: string, runs: number, stepMs: number, onGo: (ids: string[]) => void): Promise<ChildResult[]> {
   return new Promise((resolve, reject) => {
-    const child = spawn("npx", ["tsx", "tests/redis/fixtures/race-worker.ts", REDIS_URL, prefix, String(runs), String(stepMs)],
-      { stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn("npx", ["tsx", "tests/redis/fixtures/race-worker.ts", REDIS_URL, prefix, String(runs), String(stepMs)], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
     let out = "";
     let err = "";
     let went = false;
@@ -55,8 +56,9 @@ function runWorker(prefix: string, runs: number, stepMs: number, onGo: (ids: str
 }
 
 function apiManager(prefix: string): PipelineTrackingManager {
-  return new PipelineTrackingManager({ logger: silentLogger() })
-    .withStorage(new RedisPipelineStorage(redis, { keyPrefix: prefix, logger: silentLogger() }));
+  return new PipelineTrackingManager({ logger: silentLogger() }).withStorage(
+    new RedisPipelineStorage(redis, { keyPrefix: prefix, logger: silentLogger() }),
+  );
 }
 
 describe("a run's end across processes (Redis)", () => {

@@ -2,7 +2,13 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import {
-  InMemoryBroker, Pipeline, PipelineTrackingManager, RedisPipelineStorage, computeMetrics, type PipelineStatus, type StepStatus,
+  InMemoryBroker,
+  Pipeline,
+  PipelineTrackingManager,
+  RedisPipelineStorage,
+  computeMetrics,
+  type PipelineStatus,
+  type StepStatus,
 } from "../../lib";
 import { expectMetricsMatch } from "../../lib/tracking/storage/contract";
 import { connect, deleteKeys, silentLogger, uniquePrefix } from "./helpers";
@@ -21,8 +27,17 @@ afterAll(async () => {
 });
 
 const step = (stepName: string, fields: Partial<StepStatus> = {}): StepStatus => ({
-  stepName, status: "PENDING", startedAt: null, completedAt: null, durationMs: null, result: null, error: null,
-  dependsOn: [], attempts: 0, workerId: null, ...fields,
+  stepName,
+  status: "PENDING",
+  startedAt: null,
+  completedAt: null,
+  durationMs: null,
+  result: null,
+  error: null,
+  dependsOn: [],
+  attempts: 0,
+  workerId: null,
+  ...fields,
 });
 
 describe("RedisPipelineStorage integrity", () => {
@@ -36,17 +51,38 @@ describe("RedisPipelineStorage integrity", () => {
     const names = Array.from({ length: 40 }, (_, i) => `s${i}`);
     const t = new Date();
     const run: PipelineStatus = {
-      pipelineId: "conc-1", pipelineName: "conc", status: "RUNNING", pipelineType: "dataflow", startedAt: t,
-      completedAt: null, durationMs: null, steps: names.map((n) => step(n)), result: null, error: null,
+      pipelineId: "conc-1",
+      pipelineName: "conc",
+      status: "RUNNING",
+      pipelineType: "dataflow",
+      startedAt: t,
+      completedAt: null,
+      durationMs: null,
+      steps: names.map((n) => step(n)),
+      result: null,
+      error: null,
     };
     await writers[0]!.saveStatus(run);
     // Each step starts on one connection and finishes on another; some finishes are delivered twice.
-    await Promise.all(names.flatMap((n, i) => {
-      const running = step(n, { status: "RUNNING", startedAt: t, attempts: 1, workerId: `w${i % 4}` });
-      const done = step(n, { status: i % 5 ? "COMPLETED" : "FAILED", startedAt: t, completedAt: t, durationMs: i + 1, result: { i }, attempts: 1, workerId: `w${i % 4}` });
-      return [writers[i % 4]!.saveStep(run.pipelineId, running), writers[(i + 1) % 4]!.saveStep(run.pipelineId, done),
-        writers[(i + 2) % 4]!.saveStep(run.pipelineId, done)];
-    }));
+    await Promise.all(
+      names.flatMap((n, i) => {
+        const running = step(n, { status: "RUNNING", startedAt: t, attempts: 1, workerId: `w${i % 4}` });
+        const done = step(n, {
+          status: i % 5 ? "COMPLETED" : "FAILED",
+          startedAt: t,
+          completedAt: t,
+          durationMs: i + 1,
+          result: { i },
+          attempts: 1,
+          workerId: `w${i % 4}`,
+        });
+        return [
+          writers[i % 4]!.saveStep(run.pipelineId, running),
+          writers[(i + 1) % 4]!.saveStep(run.pipelineId, done),
+          writers[(i + 2) % 4]!.saveStep(run.pipelineId, done),
+        ];
+      }),
+    );
     await Promise.all(writers.map((w) => w.flush()));
     const got = (await writers[3]!.getStatus(run.pipelineId))!;
     expect(got.steps.map((s) => s.stepName)).toEqual(names);
@@ -85,8 +121,16 @@ describe("RedisPipelineStorage integrity", () => {
     const storage = new RedisPipelineStorage(redis, { keyPrefix: `${base}bad:`, logger: silentLogger() });
     const t = Date.now() - 1000;
     const good = (id: string, ms: number): PipelineStatus => ({
-      pipelineId: id, pipelineName: "bad", status: "COMPLETED", pipelineType: "sequential", startedAt: new Date(ms),
-      completedAt: new Date(ms + 1), durationMs: 1, steps: [step("a", { status: "COMPLETED", durationMs: 1 })], result: null, error: null,
+      pipelineId: id,
+      pipelineName: "bad",
+      status: "COMPLETED",
+      pipelineType: "sequential",
+      startedAt: new Date(ms),
+      completedAt: new Date(ms + 1),
+      durationMs: 1,
+      steps: [step("a", { status: "COMPLETED", durationMs: 1 })],
+      result: null,
+      error: null,
     });
     for (const [i, id] of ["ok-1", "corrupt", "foreign", "ok-2", "nosteps"].entries()) await storage.saveStatus(good(id, t + i));
     await redis.hset(storage.keys.run("corrupt"), "doc", "{not json");

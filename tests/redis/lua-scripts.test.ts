@@ -24,7 +24,8 @@ afterAll(() => {
 
 function luaFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-    e.isDirectory() ? luaFiles(join(dir, e.name)) : e.name.endsWith(".lua") ? [join(dir, e.name)] : []);
+    e.isDirectory() ? luaFiles(join(dir, e.name)) : e.name.endsWith(".lua") ? [join(dir, e.name)] : [],
+  );
 }
 
 describe("the Redis storage's Lua scripts", () => {
@@ -48,7 +49,7 @@ describe("the Redis storage's Lua scripts", () => {
   });
 
   it("the key builders the scripts get make the keys keys.ts makes", async () => {
-    const keys = new RedisKeys("pwtest:lua:\"odd\\prefix\x01:");
+    const keys = new RedisKeys('pwtest:lua:"odd\\prefix\x01:');
     const probe = `${keys.luaPrelude()}
 return { runKey(ARGV[1]), statusIndexKey('RUNNING'), nameIndexKey(ARGV[2]), metricsDayKey('2026-11-30'),
   metricsReasonsKey('2026-11-30'), metricsStepsKey('2026-11-30'), RUN_KEY_PATTERN, lexMember(string.lower(ARGV[1]), ARGV[1]),
@@ -56,10 +57,25 @@ return { runKey(ARGV[1]), statusIndexKey('RUNNING'), nameIndexKey(ARGV[2]), metr
   CHANGE_FLOOR_KEY, CHANGE_GONE_KEY, EPOCH_KEY }`;
     const got = await redis.eval(probe, 0, "Run-1", "näme");
     expect(got).toEqual([
-      keys.run("Run-1"), keys.statusIndex("RUNNING"), keys.nameIndex("näme"), keys.metricsDay("2026-11-30"),
-      keys.metricsReasons("2026-11-30"), keys.metricsSteps("2026-11-30"), keys.run("*"), lexMember("Run-1"),
-      keys.allIndex, keys.idLex, keys.nameLex, keys.expiryIndex, keys.metricsSeq, keys.channel, keys.changeSeq, keys.changeLog,
-      keys.changeFloor, keys.changeGone, keys.epoch,
+      keys.run("Run-1"),
+      keys.statusIndex("RUNNING"),
+      keys.nameIndex("näme"),
+      keys.metricsDay("2026-11-30"),
+      keys.metricsReasons("2026-11-30"),
+      keys.metricsSteps("2026-11-30"),
+      keys.run("*"),
+      lexMember("Run-1"),
+      keys.allIndex,
+      keys.idLex,
+      keys.nameLex,
+      keys.expiryIndex,
+      keys.metricsSeq,
+      keys.channel,
+      keys.changeSeq,
+      keys.changeLog,
+      keys.changeFloor,
+      keys.changeGone,
+      keys.epoch,
     ]);
   });
 
@@ -75,7 +91,9 @@ return { STATUSES, finished }`;
 
   it("no .lua file builds a key shape or lists statuses by hand", () => {
     for (const file of luaFiles(LUA_DIR)) {
-      const code = readFileSync(file, "utf8").replace(/--\[\[[\s\S]*?\]\]/g, "").replace(/--.*$/gm, "");
+      const code = readFileSync(file, "utf8")
+        .replace(/--\[\[[\s\S]*?\]\]/g, "")
+        .replace(/--.*$/gm, "");
       const literals = code.match(/'(?:[^'\\\n]|\\.)*'|"(?:[^"\\\n]|\\.)*"/g) ?? [];
       for (const literal of literals) {
         expect(literal, file).not.toMatch(/run:|idx:|lex:|m:|changes|epoch|:reasons|:steps|[{}]/);

@@ -14,21 +14,31 @@ const redisServer = await ownRedis(); // reserved; the test starts and kills it
 const startServer = () => redisServer.start();
 const stopServer = () => redisServer.kill();
 
-
 afterAll(stopServer);
 
 /** Rejects with StorageUnavailableError, well before the many seconds ioredis' offline queue would take. */
 async function expectUnavailable(what: string, call: () => Promise<unknown>): Promise<void> {
   const t0 = Date.now();
-  const err = await call().then(() => null, (e: unknown) => e);
+  const err = await call().then(
+    () => null,
+    (e: unknown) => e,
+  );
   expect(err, what).toBeInstanceOf(StorageUnavailableError);
   expect((err as Error).name).toBe("StorageUnavailableError");
   expect(Date.now() - t0, `${what} took`).toBeLessThan(3000);
 }
 
 const run = (id: string): PipelineStatus => ({
-  pipelineId: id, pipelineName: "outage", status: "RUNNING", pipelineType: "sequential", startedAt: new Date(),
-  completedAt: null, durationMs: null, steps: [], result: null, error: null,
+  pipelineId: id,
+  pipelineName: "outage",
+  status: "RUNNING",
+  pipelineType: "sequential",
+  startedAt: new Date(),
+  completedAt: null,
+  durationMs: null,
+  steps: [],
+  result: null,
+  error: null,
 });
 
 describe("RedisPipelineStorage reads during an outage", () => {

@@ -26,15 +26,31 @@ const NASTY = ["a|b", '"q"', "back\\slash", "sep\x1f\x1e\x1d", "nul\0x", "Ünï 
 const PIPELINE_NAME = 'ÉTL "Nightly" \\ |x\x1fy\x1ez\x1d\0';
 
 const step = (stepName: string, fields: Partial<StepStatus> = {}): StepStatus => ({
-  stepName, status: "PENDING", startedAt: null, completedAt: null, durationMs: null, result: null, error: null,
-  dependsOn: [], attempts: 0, workerId: null, ...fields,
+  stepName,
+  status: "PENDING",
+  startedAt: null,
+  completedAt: null,
+  durationMs: null,
+  result: null,
+  error: null,
+  dependsOn: [],
+  attempts: 0,
+  workerId: null,
+  ...fields,
 });
 
 function run(id: string, startedAt: Date): PipelineStatus {
   return {
-    pipelineId: id, pipelineName: PIPELINE_NAME, status: "RUNNING", pipelineType: "dataflow", startedAt,
-    completedAt: null, durationMs: null, steps: NASTY.map((n, i) => step(n, { dependsOn: i ? [NASTY[i - 1]!] : [] })),
-    result: null, error: null,
+    pipelineId: id,
+    pipelineName: PIPELINE_NAME,
+    status: "RUNNING",
+    pipelineType: "dataflow",
+    startedAt,
+    completedAt: null,
+    durationMs: null,
+    steps: NASTY.map((n, i) => step(n, { dependsOn: i ? [NASTY[i - 1]!] : [] })),
+    result: null,
+    error: null,
   };
 }
 
@@ -50,28 +66,40 @@ describe("RedisPipelineStorage packed writes", () => {
         const done = new Date(t.getTime() + 10 * (i + 1));
         const failed = r === 1 && i === 3;
         return {
-          ...s, status: failed ? "FAILED" : "COMPLETED", startedAt: t, completedAt: done, durationMs: 10 * (i + 1) + 0.125 * r,
-          result: failed ? null : { text: `${NASTY[i]}`, n: i }, error: failed ? `boom "${NASTY[i]}" \\ \x1f\nsecond line` : null,
-          attempts: 1, workerId: `w\x1f${i}`,
+          ...s,
+          status: failed ? "FAILED" : "COMPLETED",
+          startedAt: t,
+          completedAt: done,
+          durationMs: 10 * (i + 1) + 0.125 * r,
+          result: failed ? null : { text: `${NASTY[i]}`, n: i },
+          error: failed ? `boom "${NASTY[i]}" \\ \x1f\nsecond line` : null,
+          attempts: 1,
+          workerId: `w\x1f${i}`,
         } satisfies StepStatus;
       });
       // Issued together, so the queue merges them into one call (with an undeclared step appended).
       await Promise.all([
-        ...steps.map((s) => storage.saveStep(id, { ...s, status: "RUNNING", completedAt: null, durationMs: null, result: null, error: null })),
+        ...steps.map((s) =>
+          storage.saveStep(id, { ...s, status: "RUNNING", completedAt: null, durationMs: null, result: null, error: null }),
+        ),
         ...steps.map((s) => storage.saveStep(id, s)),
-        storage.saveStep(id, step("late\x1e\"step\"", { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 1, attempts: 1 })),
+        storage.saveStep(id, step('late\x1e"step"', { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 1, attempts: 1 })),
       ]);
       const final: PipelineStatus = {
-        ...status, status: r === 1 ? "FAILED" : "COMPLETED", completedAt: new Date(t.getTime() + 500), durationMs: 500,
-        steps: [...steps, step("late\x1e\"step\"", { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 1, attempts: 1 })],
-        result: r === 1 ? null : { out: PIPELINE_NAME }, error: r === 1 ? `Timeout "db" \\ \x1d\nstack` : null,
+        ...status,
+        status: r === 1 ? "FAILED" : "COMPLETED",
+        completedAt: new Date(t.getTime() + 500),
+        durationMs: 500,
+        steps: [...steps, step('late\x1e"step"', { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 1, attempts: 1 })],
+        result: r === 1 ? null : { out: PIPELINE_NAME },
+        error: r === 1 ? `Timeout "db" \\ \x1d\nstack` : null,
       };
       await storage.saveStatus(final);
       finals.push(final);
     }
     for (const final of finals) expect(await storage.getStatus(final.pipelineId)).toEqual(final);
     // Name search is case-insensitive beyond ASCII (the lowercase member is built in JS).
-    expect((await storage.listPage({ q: "étl \"night" })).items.map((s) => s.pipelineId).sort()).toEqual(["nasty-1", "nasty-2"]);
+    expect((await storage.listPage({ q: 'étl "night' })).items.map((s) => s.pipelineId).sort()).toEqual(["nasty-1", "nasty-2"]);
     expect((await storage.listPage({ q: "ÉTL" })).items).toHaveLength(2);
     expect((await storage.listPipelines({ status: "FAILED" })).map((s) => s.pipelineId)).toEqual(["nasty-2"]);
     const now = new Date();
@@ -137,7 +165,10 @@ describe("RedisPipelineStorage packed writes", () => {
     const status: PipelineStatus = { ...run("big-1", t), steps: names.map((n) => step(n)) };
     await storage.saveStatus(status);
     const final: PipelineStatus = {
-      ...status, status: "COMPLETED", completedAt: t, durationMs: 5,
+      ...status,
+      status: "COMPLETED",
+      completedAt: t,
+      durationMs: 5,
       steps: names.map((n, i) => step(n, { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: i % 7, attempts: 1 })),
     };
     await storage.saveStatus(final);

@@ -24,14 +24,29 @@ afterAll(async () => {
 function run(id: string, status: Status, startedAt: Date, stepMs = 10): PipelineStatus {
   const finished = status !== "RUNNING" && status !== "PENDING";
   return {
-    pipelineId: id, pipelineName: "reads", status, pipelineType: "sequential", startedAt,
-    completedAt: finished ? new Date(startedAt.getTime() + 50) : null, durationMs: finished ? 50 : null,
-    steps: [{
-      stepName: "only", status: finished ? (status === "FAILED" ? "FAILED" : "COMPLETED") : "RUNNING", startedAt,
-      completedAt: finished ? startedAt : null, durationMs: finished ? stepMs : null, result: null, error: null,
-      dependsOn: [], attempts: 1, workerId: null,
-    }],
-    result: null, error: status === "FAILED" ? "boom" : null,
+    pipelineId: id,
+    pipelineName: "reads",
+    status,
+    pipelineType: "sequential",
+    startedAt,
+    completedAt: finished ? new Date(startedAt.getTime() + 50) : null,
+    durationMs: finished ? 50 : null,
+    steps: [
+      {
+        stepName: "only",
+        status: finished ? (status === "FAILED" ? "FAILED" : "COMPLETED") : "RUNNING",
+        startedAt,
+        completedAt: finished ? startedAt : null,
+        durationMs: finished ? stepMs : null,
+        result: null,
+        error: null,
+        dependsOn: [],
+        attempts: 1,
+        workerId: null,
+      },
+    ],
+    result: null,
+    error: status === "FAILED" ? "boom" : null,
   };
 }
 
@@ -67,7 +82,11 @@ describe("RedisPipelineStorage script reads", () => {
     await Promise.all(ids.map((id) => storage.saveStatus(run(id, "FAILED", new Date(at.getTime() + Number(id.slice(-1)))))));
     const order = (await storage.listPipelines()).map((r) => r.pipelineId);
     expect(order.slice(0, 5)).toEqual(["t-d2", "t-c2", "t-b2", "t-a2", "t-d1"]);
-    for (const [limit, removeAt] of [[2, 1], [5, 4], [3, 2]] as const) {
+    for (const [limit, removeAt] of [
+      [2, 1],
+      [5, 4],
+      [3, 2],
+    ] as const) {
       const page = await storage.listPage({ limit, status: "FAILED" });
       expect(page.items.map((s) => s.pipelineId)).toEqual(order.slice(0, limit));
       const cursorRun = order[removeAt]!;
@@ -95,7 +114,9 @@ describe("RedisPipelineStorage script reads", () => {
     const client = connect();
     const storage = new RedisPipelineStorage(client, { keyPrefix: `${base}ride:`, logger: silentLogger() });
     const t = Date.now() - 10_000;
-    await Promise.all(Array.from({ length: 6 }, (_, i) => storage.saveStatus(run(`r${i}`, i % 3 ? "COMPLETED" : "FAILED", new Date(t + i)))));
+    await Promise.all(
+      Array.from({ length: 6 }, (_, i) => storage.saveStatus(run(`r${i}`, i % 3 ? "COMPLETED" : "FAILED", new Date(t + i)))),
+    );
     const methods = client as unknown as Record<string, (...args: unknown[]) => Promise<unknown>>;
     const name = Object.keys(methods).find((k) => k.startsWith("pipewatch_countByStatus_"))!;
     const original = methods[name]!;
@@ -132,7 +153,9 @@ describe("RedisPipelineStorage script reads", () => {
   it("counts and pages drop every expired run, also more than one reap batch of them", async () => {
     const storage = new RedisPipelineStorage(redis, { keyPrefix: `${base}many:`, ttlSeconds: 1, logger: silentLogger() });
     const t = Date.now() - 60_000;
-    const runs = Array.from({ length: 1300 }, (_, i) => run(`e${String(i).padStart(4, "0")}`, i % 2 ? "COMPLETED" : "FAILED", new Date(t + i)));
+    const runs = Array.from({ length: 1300 }, (_, i) =>
+      run(`e${String(i).padStart(4, "0")}`, i % 2 ? "COMPLETED" : "FAILED", new Date(t + i)),
+    );
     runs.push(run("stay", "RUNNING", new Date(t - 1)));
     await Promise.all(runs.map((r) => storage.saveStatus(r)));
     expect(await storage.countByStatus()).toEqual({ PENDING: 0, RUNNING: 1, COMPLETED: 650, FAILED: 650, CANCELLED: 0 });
@@ -160,7 +183,8 @@ describe("RedisPipelineStorage script reads", () => {
     const check = async () => {
       for (const days of [1, 7]) expectMetricsMatch(await reader.getMetrics({ days, now }), computeMetrics(stored, { days, now }));
     };
-    for (let d = 0; d < 5; d++) await save(reader, run(`m${d}`, d % 2 ? "FAILED" : "COMPLETED", new Date(now.getTime() - d * DAY_MS - 1000), 10 + d));
+    for (let d = 0; d < 5; d++)
+      await save(reader, run(`m${d}`, d % 2 ? "FAILED" : "COMPLETED", new Date(now.getTime() - d * DAY_MS - 1000), 10 + d));
     await check();
     // Another process adds to a past day the reader has parsed already; then a step-only change.
     await save(writer, run("w1", "FAILED", new Date(now.getTime() - 3 * DAY_MS - 5000), 99));
@@ -175,13 +199,19 @@ describe("RedisPipelineStorage script reads", () => {
     await check();
     // A delete takes a run back out of its (cached) day.
     expect(await writer.deletePipeline("m3")).toBe(true);
-    stored.splice(stored.findIndex((r) => r.pipelineId === "m3"), 1);
+    stored.splice(
+      stored.findIndex((r) => r.pipelineId === "m3"),
+      1,
+    );
     await check();
     // A day's rollups expire and the day is written again: its new "~v" never equals the old one.
     const day = new Date(now.getTime() - 4 * DAY_MS).toISOString().slice(0, 10);
     const dayKeys = [reader.keys.metricsDay(day), reader.keys.metricsReasons(day), reader.keys.metricsSteps(day)];
     await redis.del(...dayKeys);
-    stored.splice(stored.findIndex((r) => r.pipelineId === "m4"), 1);
+    stored.splice(
+      stored.findIndex((r) => r.pipelineId === "m4"),
+      1,
+    );
     await check();
     await save(writer, run("back", "COMPLETED", new Date(now.getTime() - 4 * DAY_MS - 1000), 7));
     await check();

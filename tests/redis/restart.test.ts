@@ -13,7 +13,6 @@ const redisServer = await ownRedis(); // reserved; each test starts and kills it
 const startServer = () => redisServer.start();
 const stopServer = () => redisServer.kill();
 
-
 afterAll(async () => {
   await stopServer();
 });
@@ -30,17 +29,20 @@ describe("RedisPipelineStorage when Redis restarts", () => {
     const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(storage);
     const stepNames = Array.from({ length: 10 }, (_, i) => `s${i}`);
     let pipe = new Pipeline(new InMemoryBroker({ redis }), { name: "survivor" });
-    for (const name of stepNames) pipe = pipe.step(name, async (x: unknown) => {
-      await sleep(60); // each step takes a while, so Redis can die mid-run
-      return (x as number) + 1;
-    });
+    for (const name of stepNames)
+      pipe = pipe.step(name, async (x: unknown) => {
+        await sleep(60); // each step takes a while, so Redis can die mid-run
+        return (x as number) + 1;
+      });
     pipe.withTracking(tracking);
 
     const task = await pipe.kiq(0, { pipelineId: "survivor-1" });
     expect((await storage.getStatus("survivor-1"))?.status).toBe("RUNNING");
     // Mid-run: a step has completed (and is in Redis), more are to come.
-    await vi.waitFor(async () => expect((await storage.getStatus("survivor-1"))?.steps.some((s) => s.status === "COMPLETED")).toBe(true),
-      { timeout: 5000, interval: 20 });
+    await vi.waitFor(async () => expect((await storage.getStatus("survivor-1"))?.steps.some((s) => s.status === "COMPLETED")).toBe(true), {
+      timeout: 5000,
+      interval: 20,
+    });
     await stopServer();
     // While Redis is down a new run starts at once (kiq never waits on a dead Redis).
     const t0 = Date.now();

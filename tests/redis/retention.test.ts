@@ -18,11 +18,29 @@ afterAll(async () => {
 function run(id: string, status: Status, startedAt: Date, name = "ret"): PipelineStatus {
   const finished = status === "COMPLETED" || status === "FAILED" || status === "CANCELLED";
   return {
-    pipelineId: id, pipelineName: name, status, pipelineType: "sequential", startedAt,
-    completedAt: finished ? new Date(startedAt.getTime() + 10) : null, durationMs: finished ? 10 : null,
-    steps: [{ stepName: "a", status: finished ? "COMPLETED" : "RUNNING", startedAt, completedAt: finished ? startedAt : null,
-      durationMs: finished ? 10 : null, result: null, error: null, dependsOn: [], attempts: 1, workerId: null }],
-    result: null, error: status === "FAILED" ? "boom" : null,
+    pipelineId: id,
+    pipelineName: name,
+    status,
+    pipelineType: "sequential",
+    startedAt,
+    completedAt: finished ? new Date(startedAt.getTime() + 10) : null,
+    durationMs: finished ? 10 : null,
+    steps: [
+      {
+        stepName: "a",
+        status: finished ? "COMPLETED" : "RUNNING",
+        startedAt,
+        completedAt: finished ? startedAt : null,
+        durationMs: finished ? 10 : null,
+        result: null,
+        error: null,
+        dependsOn: [],
+        attempts: 1,
+        workerId: null,
+      },
+    ],
+    result: null,
+    error: status === "FAILED" ? "boom" : null,
   };
 }
 
@@ -71,7 +89,9 @@ describe("RedisPipelineStorage retention", () => {
   it("pages still fill up when expired records are not reaped yet", async () => {
     const storage = new RedisPipelineStorage(redis, { keyPrefix: `${base}fill:`, logger: silentLogger() });
     const t = Date.now() - 100_000;
-    await Promise.all(Array.from({ length: 20 }, (_, i) => storage.saveStatus(run(`r${String(i).padStart(2, "0")}`, "COMPLETED", new Date(t + i)))));
+    await Promise.all(
+      Array.from({ length: 20 }, (_, i) => storage.saveStatus(run(`r${String(i).padStart(2, "0")}`, "COMPLETED", new Date(t + i)))),
+    );
     // Records vanish behind the storage's back (as if expired with no expiry entry).
     await redis.del(...["r19", "r18", "r15", "r10"].map((id) => storage.keys.run(id)));
     const page = await storage.listPage({ limit: 5 });

@@ -76,7 +76,10 @@ describe("GET /api/pipelines/{id} and /status", () => {
       const run = body as unknown as PipelineStatus;
       expect(run.pipelineId).toBe(completedId);
       expect(run.status).toBe("COMPLETED");
-      expect(run.steps.map((s) => [s.stepName, s.status, s.result])).toEqual([["a", "COMPLETED", { ok: true }], ["b", "COMPLETED", { done: 1 }]]);
+      expect(run.steps.map((s) => [s.stepName, s.status, s.result])).toEqual([
+        ["a", "COMPLETED", { ok: true }],
+        ["b", "COMPLETED", { done: 1 }],
+      ]);
       expect(typeof run.startedAt).toBe("string");
     }
   });
@@ -109,7 +112,9 @@ describe("POST /api/pipelines/{id}/cancel", () => {
 
   it("answers 400 to a malformed JSON body", async () => {
     const res = await json(`/api/pipelines/${completedId}/cancel`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: "{not json",
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: "{not json",
     });
     expect(res.status).toBe(400);
     expect(res.body.error).toMatch(/^body\b/);
@@ -137,12 +142,16 @@ describe("GET /api/history", () => {
     expect((await json("/api/history?since=2020-01-01")).status).toBe(200);
   });
 
-  it.each([["limit=0", "limit"], ["limit=501", "limit"], ["since=yesterday", "since"], ["since=2026-13-45", "since"]])(
-    "answers 400 naming the parameter for %s", async (query, name) => {
-      const { status, body } = await json(`/api/history?${query}`);
-      expect(status).toBe(400);
-      expect(body.error).toMatch(new RegExp(`^${name}\\b`));
-    });
+  it.each([
+    ["limit=0", "limit"],
+    ["limit=501", "limit"],
+    ["since=yesterday", "since"],
+    ["since=2026-13-45", "since"],
+  ])("answers 400 naming the parameter for %s", async (query, name) => {
+    const { status, body } = await json(`/api/history?${query}`);
+    expect(status).toBe(400);
+    expect(body.error).toMatch(new RegExp(`^${name}\\b`));
+  });
 });
 
 describe("GET /api/metrics", () => {
@@ -187,7 +196,12 @@ describe("GET /api/health and unknown paths", () => {
   });
 
   it("answers unknown /api paths with a JSON 404, never HTML", async () => {
-    for (const [path, method] of [["/api/nope", "GET"], ["/api/pipelines/x/y/z", "GET"], ["/api/nope", "POST"], ["/api/metrics/other", "DELETE"]] as const) {
+    for (const [path, method] of [
+      ["/api/nope", "GET"],
+      ["/api/pipelines/x/y/z", "GET"],
+      ["/api/nope", "POST"],
+      ["/api/metrics/other", "DELETE"],
+    ] as const) {
       const { status, body } = await json(path, { method });
       expect(status).toBe(404);
       expect(typeof body.error).toBe("string");
@@ -246,14 +260,16 @@ describe("the router", () => {
     expect(res.headers.get("cache-control")).toBe("no-store");
     const text = await res.text();
     expect(Number(res.headers.get("content-length"))).toBe(Buffer.byteLength(text));
-    expect(((await json("/api/pipelines/bad%ZZid")).body.error as string)).toMatch(/^id\b/);
+    expect((await json("/api/pipelines/bad%ZZid")).body.error as string).toMatch(/^id\b/);
     expect((await json("/api/")).status).toBe(404);
     expect((await json("/api")).status).toBe(404);
   });
 
   it("refuses a body over 16 KiB with a 413 and closes that connection", async () => {
     const res = await json(`/api/pipelines/${completedId}/cancel`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ pad: "x".repeat(20_000) }),
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ pad: "x".repeat(20_000) }),
     });
     expect(res.status).toBe(413);
     expect(res.body.error).toMatch(/^body\b/);
@@ -262,7 +278,11 @@ describe("the router", () => {
 });
 
 describe("compression", () => {
-  function raw(path: string, headers: Record<string, string>, method = "GET"): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
+  function raw(
+    path: string,
+    headers: Record<string, string>,
+    method = "GET",
+  ): Promise<{ headers: Record<string, string | string[] | undefined>; body: Buffer }> {
     return new Promise((resolve, reject) => {
       const req = request(`${server.url}${path}`, { method, headers }, (res) => {
         const chunks: Buffer[] = [];

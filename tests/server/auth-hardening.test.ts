@@ -34,11 +34,15 @@ describe("the token's strength", () => {
   it.each([
     ["a whitespace token", " ", /DASHBOARD_TOKEN is only whitespace/],
     ["a short token", "abc123", /Refusing to listen on 0\.0\.0\.0 with a DASHBOARD_TOKEN of 6 characters/],
-  ])("makes the server exit 1 on 0.0.0.0 with %s, saying why", (_, token, message) => {
-    const res = startEntry({ HOST: "0.0.0.0", DASHBOARD_TOKEN: token });
-    expect(res.status).toBe(1);
-    expect(res.stderr).toMatch(message);
-  }, 40_000);
+  ])(
+    "makes the server exit 1 on 0.0.0.0 with %s, saying why",
+    (_, token, message) => {
+      const res = startEntry({ HOST: "0.0.0.0", DASHBOARD_TOKEN: token });
+      expect(res.status).toBe(1);
+      expect(res.stderr).toMatch(message);
+    },
+    40_000,
+  );
 
   it("never accepts a blank token at login", async () => {
     await expect(startTestServer({ dashboardToken: "  " })).rejects.toThrow(/whitespace/);
@@ -54,9 +58,12 @@ describe("login throttling and session age", () => {
     await server?.close();
   });
 
-  const login = (token: string) => fetch(`${server.url}/api/auth/login`, {
-    method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ token }),
-  });
+  const login = (token: string) =>
+    fetch(`${server.url}/api/auth/login`, {
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: JSON.stringify({ token }),
+    });
 
   it("answers 429 with Retry-After to the 11th bad login in a minute, even with the right token", async () => {
     for (let i = 1; i <= 10; i++) expect((await login(`wrong-${i}`)).status, `attempt ${i}`).toBe(401);
@@ -73,7 +80,9 @@ describe("login throttling and session age", () => {
     expect(bearer.status).toBe(429);
     expect(Number(bearer.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
     await expect(connectClient(server.url, { token: TOKEN })).rejects.toThrow(/too many failed logins/);
-    expect((await fetch(`${server.url}/api/pipelines`, { headers: { cookie: `pipewatch_session=${sessionValue(TOKEN)}` } })).status).toBe(200);
+    expect((await fetch(`${server.url}/api/pipelines`, { headers: { cookie: `pipewatch_session=${sessionValue(TOKEN)}` } })).status).toBe(
+      200,
+    );
     expect((await fetch(`${server.url}/api/health`)).status).toBe(200);
   });
 

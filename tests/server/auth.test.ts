@@ -24,11 +24,13 @@ async function login(body: string, contentType: string): Promise<Response> {
 
 describe("API routes", () => {
   it.each(["/api/pipelines", `/api/pipelines/${runId}`, "/api/metrics", "/api/history", "/api/metrics/prometheus", "/api/nope"])(
-    "answer 401 JSON without credentials: %s", async (path) => {
+    "answer 401 JSON without credentials: %s",
+    async (path) => {
       const res = await req(path);
       expect(res.status).toBe(401);
       expect(((await res.json()) as { error: string }).error).toMatch(/Unauthorized/);
-    });
+    },
+  );
 
   it("refuse a wrong Bearer token and a forged cookie", async () => {
     expect((await req("/api/pipelines", { headers: { authorization: "Bearer wrong" } })).status).toBe(401);

@@ -37,7 +37,9 @@ describe("backfillHistory", () => {
       expect(run.durationMs!).toBeLessThan(run.steps.reduce((sum, s) => sum + s.durationMs!, 0));
       expect(ms(run.completedAt)).toBe(ms(step(run, "publish").completedAt));
     }
-    const sequential = (await tracking.listPipelines({ limit: 5_000 })).filter((r) => r.pipelineName === "orders-etl" && r.status === "COMPLETED");
+    const sequential = (await tracking.listPipelines({ limit: 5_000 })).filter(
+      (r) => r.pipelineName === "orders-etl" && r.status === "COMPLETED",
+    );
     for (const run of sequential.slice(0, 20)) {
       run.steps.slice(1).forEach((s, i) => expect(ms(s.startedAt)).toBe(ms(run.steps[i]!.completedAt)));
     }
@@ -63,7 +65,9 @@ describe("pastRun", () => {
   });
 
   it("ends a failed run at its failing step, with that step's error; nothing after it ran", () => {
-    const failed = [...runs, ...Array.from({ length: 300 }, (_, i) => pastRun(demo("daily-report"), i * 60_000))].filter((r) => r.status === "FAILED");
+    const failed = [...runs, ...Array.from({ length: 300 }, (_, i) => pastRun(demo("daily-report"), i * 60_000))].filter(
+      (r) => r.status === "FAILED",
+    );
     expect(failed.length).toBeGreaterThan(10);
     for (const run of failed) {
       const failing = run.steps.filter((s) => s.status === "FAILED");

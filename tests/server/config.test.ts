@@ -4,7 +4,15 @@ import { ConfigError, readConfig } from "../../server/config";
 
 describe("readConfig", () => {
   it("has the documented defaults", () => {
-    expect(readConfig({})).toMatchObject({ port: 3000, host: "127.0.0.1", redisUrl: null, redisPrefix: "pipewatch:", dashboardToken: null, demo: true, retentionDays: 30 });
+    expect(readConfig({})).toMatchObject({
+      port: 3000,
+      host: "127.0.0.1",
+      redisUrl: null,
+      redisPrefix: "pipewatch:",
+      dashboardToken: null,
+      demo: true,
+      retentionDays: 30,
+    });
     expect(readConfig({ REDIS_URL: "redis://127.0.0.1:6379/2" }).demo).toBe(false);
     expect(readConfig({ REDIS_URL: "redis://127.0.0.1:6379/2", DEMO: "1" }).demo).toBe(true);
     expect(readConfig({ DEMO: "0" }).demo).toBe(false);
@@ -20,11 +28,22 @@ describe("readConfig", () => {
 
   it("reads the limits, with the documented defaults", () => {
     expect(readConfig({}).limits).toEqual({ maxBodyBytes: 1_048_576, maxSockets: 2_000, maxSocketsPerIp: 100, sessionMaxAgeS: 86_400 });
-    expect(readConfig({ MAX_BODY_BYTES: "65536", MAX_SOCKETS: "50", MAX_SOCKETS_PER_IP: "5", SESSION_MAX_AGE_S: "3600" }).limits)
-      .toEqual({ maxBodyBytes: 65_536, maxSockets: 50, maxSocketsPerIp: 5, sessionMaxAgeS: 3_600 });
+    expect(readConfig({ MAX_BODY_BYTES: "65536", MAX_SOCKETS: "50", MAX_SOCKETS_PER_IP: "5", SESSION_MAX_AGE_S: "3600" }).limits).toEqual({
+      maxBodyBytes: 65_536,
+      maxSockets: 50,
+      maxSocketsPerIp: 5,
+      sessionMaxAgeS: 3_600,
+    });
     expect(readConfig({ RETENTION_DAYS: "0.5" }).retentionDays).toBe(0.5);
-    for (const [name, value] of [["MAX_BODY_BYTES", "1mb"], ["MAX_BODY_BYTES", "10"], ["MAX_SOCKETS", "0"], ["MAX_SOCKETS_PER_IP", "-3"],
-      ["MAX_SOCKETS_PER_IP", "1.5"], ["SESSION_MAX_AGE_S", "soon"], ["SESSION_MAX_AGE_S", "5"]] as const) {
+    for (const [name, value] of [
+      ["MAX_BODY_BYTES", "1mb"],
+      ["MAX_BODY_BYTES", "10"],
+      ["MAX_SOCKETS", "0"],
+      ["MAX_SOCKETS_PER_IP", "-3"],
+      ["MAX_SOCKETS_PER_IP", "1.5"],
+      ["SESSION_MAX_AGE_S", "soon"],
+      ["SESSION_MAX_AGE_S", "5"],
+    ] as const) {
       expect(() => readConfig({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(`^Invalid environment: ${name}`));
     }
   });

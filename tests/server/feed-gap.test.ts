@@ -40,24 +40,30 @@ async function start(persist = false): Promise<Harness> {
   const redisServer = await startOwnRedis({ persist });
   const prefix = `pwtest:gap:${randomBytes(4).toString("hex")}:`;
   const redis = createServerRedis(redisServer.url, silentLogger);
-  const tracking = new PipelineTrackingManager({ logger: silentLogger })
-    .withStorage(new RedisPipelineStorage(redis, { keyPrefix: prefix, logger: silentLogger }));
+  const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(
+    new RedisPipelineStorage(redis, { keyPrefix: prefix, logger: silentLogger }),
+  );
   const server = await startTestServer({ tracking });
-  const clients = await Promise.all([0, 1].map(async () => {
-    const socket = await connectClient(server.url);
-    const runs = new Map<string, Status>();
-    socket.on("pipeline:update", (s: PipelineSummary) => void runs.set(s.pipelineId, s.status));
-    socket.on("pipeline:delete", ({ pipelineId }) => void runs.delete(pipelineId));
-    return { socket, runs };
-  }));
+  const clients = await Promise.all(
+    [0, 1].map(async () => {
+      const socket = await connectClient(server.url);
+      const runs = new Map<string, Status>();
+      socket.on("pipeline:update", (s: PipelineSummary) => void runs.set(s.pipelineId, s.status));
+      socket.on("pipeline:delete", ({ pipelineId }) => void runs.delete(pipelineId));
+      return { socket, runs };
+    }),
+  );
   harness = { redisServer, redis, server, prefix, clients };
   await waitUntil("the change feed is subscribed", async () => (await feedSubscribers(redisServer)) > 0);
   return harness;
 }
 
 function runBurstWriter(h: Harness, runs: number, intervalMs: number): Promise<void> {
-  const child = spawn(process.execPath, ["--import", "tsx", "tests/server/fixtures/burst-writer.ts", h.redisServer.url, h.prefix, String(runs), String(intervalMs)],
-    { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "tests/server/fixtures/burst-writer.ts", h.redisServer.url, h.prefix, String(runs), String(intervalMs)],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {

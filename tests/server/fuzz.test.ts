@@ -27,13 +27,48 @@ function seeded(seed: number): () => number {
 const random = seeded(20261128);
 const ALPHABET = "aZ9._:-/\\%?#&=+ \t\n'\"<>{}[]$;\u0000é漢🙂\u202e";
 const CHARS = Array.from(ALPHABET); // by code point, so no lone surrogate
-const randomString = (max: number) => Array.from({ length: Math.floor(random() * max) }, () => CHARS[Math.floor(random() * CHARS.length)]).join("");
+const randomString = (max: number) =>
+  Array.from({ length: Math.floor(random() * max) }, () => CHARS[Math.floor(random() * CHARS.length)]).join("");
 
 const HOSTILE = [
-  "", " ", "0", "-1", "-0", "1e309", "9".repeat(400), "NaN", "Infinity", "1.5", "0x10", "500", "501", "91",
-  "__proto__", "constructor", "prototype", "toString", "{}", "[]", "null", "undefined", "true",
-  "x".repeat(5_000), "é漢🙂", "\u202eRLO", "%00", "%ZZ", "../../etc/passwd", "..%2F..%2F", "<script>alert(1)</script>",
-  "' OR 1=1 --", "$where", "RUNNING", "running", "2026-02-30T00:00:00Z", "2026-11-28T25:00:00Z", "-271821-04-20T00:00:00Z",
+  "",
+  " ",
+  "0",
+  "-1",
+  "-0",
+  "1e309",
+  "9".repeat(400),
+  "NaN",
+  "Infinity",
+  "1.5",
+  "0x10",
+  "500",
+  "501",
+  "91",
+  "__proto__",
+  "constructor",
+  "prototype",
+  "toString",
+  "{}",
+  "[]",
+  "null",
+  "undefined",
+  "true",
+  "x".repeat(5_000),
+  "é漢🙂",
+  "\u202eRLO",
+  "%00",
+  "%ZZ",
+  "../../etc/passwd",
+  "..%2F..%2F",
+  "<script>alert(1)</script>",
+  "' OR 1=1 --",
+  "$where",
+  "RUNNING",
+  "running",
+  "2026-02-30T00:00:00Z",
+  "2026-11-28T25:00:00Z",
+  "-271821-04-20T00:00:00Z",
   ...Array.from({ length: 25 }, () => randomString(300)),
 ];
 
@@ -80,8 +115,19 @@ describe("fuzz", () => {
   });
 
   it("malformed and hostile bodies", async () => {
-    const bodies = ["{", "[1,2", "null", "[]", "\"str\"", "{\"__proto__\":{\"polluted\":true}}", "{\"constructor\":{\"prototype\":{\"polluted\":true}}}",
-      "x".repeat(40_000), "\u0000\u0001", "{\"token\":" + "9".repeat(400) + "}", "token=a&token=b&__proto__=x"];
+    const bodies = [
+      "{",
+      "[1,2",
+      "null",
+      "[]",
+      '"str"',
+      '{"__proto__":{"polluted":true}}',
+      '{"constructor":{"prototype":{"polluted":true}}}',
+      "x".repeat(40_000),
+      "\u0000\u0001",
+      '{"token":' + "9".repeat(400) + "}",
+      "token=a&token=b&__proto__=x",
+    ];
     for (const body of bodies) {
       for (const type of ["application/json", "application/x-www-form-urlencoded", "text/plain"]) {
         await expectSane("POST", `/api/pipelines/${knownId}/cancel`, { body, headers: { "content-type": type } });

@@ -42,14 +42,27 @@ describe("with a Redis that answers PING but refuses every read", () => {
     admin = new Redis(redisServer.url);
     // Connection housekeeping (HELLO, CLIENT SETNAME, SELECT, INFO for ioredis's ready check), PING
     // and the change feed's SUBSCRIBE: the dashboard connects, subscribes and pings fine.
-    await admin.call("ACL", "SETUSER", "dashboard", "on", ">dashboard-pass", "~*", "&*",
-      "-@all", "+@connection", "+info", "+subscribe", "+unsubscribe");
+    await admin.call(
+      "ACL",
+      "SETUSER",
+      "dashboard",
+      "on",
+      ">dashboard-pass",
+      "~*",
+      "&*",
+      "-@all",
+      "+@connection",
+      "+info",
+      "+subscribe",
+      "+unsubscribe",
+    );
     const url = new URL(redisServer.url);
     url.username = "dashboard";
     url.password = "dashboard-pass";
     dashboard = createServerRedis(url.toString(), silentLogger);
-    const tracking = new PipelineTrackingManager({ logger: silentLogger })
-      .withStorage(new RedisPipelineStorage(dashboard, { keyPrefix: "pwtest:health:", logger: silentLogger }));
+    const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(
+      new RedisPipelineStorage(dashboard, { keyPrefix: "pwtest:health:", logger: silentLogger }),
+    );
     server = await startTestServer({ tracking });
   });
   afterAll(async () => {

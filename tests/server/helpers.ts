@@ -19,8 +19,7 @@ export interface TestServer extends RunningServer {
 }
 
 export async function startTestServer(options: Partial<StartServerOptions> = {}): Promise<TestServer> {
-  const tracking = options.tracking
-    ?? new PipelineTrackingManager({ logger: silentLogger }).withStorage(new InMemoryPipelineStorage());
+  const tracking = options.tracking ?? new PipelineTrackingManager({ logger: silentLogger }).withStorage(new InMemoryPipelineStorage());
   const server = await startServer({ port: 0, dev: false, logger: silentLogger, processMetrics: false, ...options, tracking });
   return { ...server, tracking, broker: new InMemoryBroker() };
 }
@@ -68,7 +67,12 @@ export function gatedPipeline(broker: InMemoryBroker, tracking: PipelineTracking
 }
 
 /** Runs a small pipeline to completion and returns its id. */
-export async function runQuickPipeline(broker: InMemoryBroker, tracking: PipelineTrackingManager, name = "quick", fail = false): Promise<string> {
+export async function runQuickPipeline(
+  broker: InMemoryBroker,
+  tracking: PipelineTrackingManager,
+  name = "quick",
+  fail = false,
+): Promise<string> {
   const pipeline = new Pipeline(broker, { name })
     .step("a", async () => ({ ok: true }))
     .step("b", async () => {
@@ -81,7 +85,12 @@ export async function runQuickPipeline(broker: InMemoryBroker, tracking: Pipelin
   return task.pipelineId;
 }
 
-export function waitForEvent<T>(socket: ClientSocket, event: keyof ServerToClientEvents, predicate: (payload: T) => boolean, timeoutMs = 5_000): Promise<T> {
+export function waitForEvent<T>(
+  socket: ClientSocket,
+  event: keyof ServerToClientEvents,
+  predicate: (payload: T) => boolean,
+  timeoutMs = 5_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => {
       socket.off(event, handler as never);

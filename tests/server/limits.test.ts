@@ -99,7 +99,9 @@ describe("request bodies over MAX_BODY_BYTES", () => {
     expect(head).toMatch(/^HTTP\/1\.1 413 /);
     expect(head).toMatch(/content-type: application\/json/i);
     expect(head).toMatch(/connection: close/i);
-    expect(head).toMatch(/"error":"Request body too large: the limit is 65536 bytes \(MAX_BODY_BYTES\)"|"error":"body: larger than 16 KiB"/);
+    expect(head).toMatch(
+      /"error":"Request body too large: the limit is 65536 bytes \(MAX_BODY_BYTES\)"|"error":"body: larger than 16 KiB"/,
+    );
     // The answer came while most of the body was still unsent, and most of it never went out.
     expect(sentBeforeAnswer).toBeLessThan(FIFTY_MB / 2);
     expect(sentTotal).toBeLessThan(FIFTY_MB / 2);
@@ -109,15 +111,19 @@ describe("request bodies over MAX_BODY_BYTES", () => {
   it("lets a body under the limit through, chunked or not, to the route that reads it", async () => {
     const res = await fetch(`${server.url}/api/auth/logout`, { method: "POST", body: "x".repeat(1_000) });
     expect(res.status).toBe(204);
-    const chunked = (text: string) => new ReadableStream<Uint8Array>({
-      start(controller) {
-        for (const part of [text.slice(0, 5), text.slice(5)]) controller.enqueue(new TextEncoder().encode(part));
-        controller.close();
-      },
-    });
+    const chunked = (text: string) =>
+      new ReadableStream<Uint8Array>({
+        start(controller) {
+          for (const part of [text.slice(0, 5), text.slice(5)]) controller.enqueue(new TextEncoder().encode(part));
+          controller.close();
+        },
+      });
     // The cancel route reads its body: malformed JSON sent in chunks still reaches it whole.
     const cancel = await fetch(`${server.url}/api/pipelines/no-such-run/cancel`, {
-      method: "POST", headers: { "content-type": "application/json" }, body: chunked("{\"not json"), duplex: "half",
+      method: "POST",
+      headers: { "content-type": "application/json" },
+      body: chunked('{"not json'),
+      duplex: "half",
     } as RequestInit);
     expect(cancel.status).toBe(400);
     const page = await fetch(`${server.url}/`, { method: "POST", body: chunked("x".repeat(10_000)), duplex: "half" } as RequestInit);

@@ -1,8 +1,20 @@
 /** The parameter schemas the API routes and the pages share: what each accepts, and how a refusal reads. */
 import { describe, expect, it } from "vitest";
 import {
-  checkPipelineId, checkQuery, correctedQuery, cursorParam, daysParam, historyQuerySchema, limitParam,
-  listPageQuerySchema, listQuerySchema, metricsQuerySchema, pipelineIdParam, qParam, sinceParam, statusParam,
+  checkPipelineId,
+  checkQuery,
+  correctedQuery,
+  cursorParam,
+  daysParam,
+  historyQuerySchema,
+  limitParam,
+  listPageQuerySchema,
+  listQuerySchema,
+  metricsQuerySchema,
+  pipelineIdParam,
+  qParam,
+  sinceParam,
+  statusParam,
 } from "../../server/params";
 
 const messageOf = (result: { success: boolean; error?: { issues: { message: string }[] } }) => result.error?.issues[0]?.message;
@@ -55,7 +67,10 @@ describe("each parameter's schema", () => {
 describe("checkQuery", () => {
   it("applies defaults, treats an empty value as absent and ignores unknown parameters", () => {
     expect(checkQuery(metricsQuerySchema, new URLSearchParams("days=&other=1"))).toEqual({ ok: true, value: { days: 7 } });
-    expect(checkQuery(listQuerySchema, { status: "RUNNING", q: "", page: "2" })).toEqual({ ok: true, value: { status: "RUNNING", limit: 50 } });
+    expect(checkQuery(listQuerySchema, { status: "RUNNING", q: "", page: "2" })).toEqual({
+      ok: true,
+      value: { status: "RUNNING", limit: 50 },
+    });
     expect(checkQuery(historyQuerySchema, {})).toEqual({ ok: true, value: { limit: 100 } });
   });
 
@@ -78,8 +93,10 @@ describe("checkQuery", () => {
   });
 
   it("the list page reads only the list's filters", () => {
-    expect(checkQuery(listPageQuerySchema, { status: "FAILED", q: "etl", limit: "0", cursor: "x".repeat(700) }))
-      .toEqual({ ok: true, value: { status: "FAILED", q: "etl" } });
+    expect(checkQuery(listPageQuerySchema, { status: "FAILED", q: "etl", limit: "0", cursor: "x".repeat(700) })).toEqual({
+      ok: true,
+      value: { status: "FAILED", q: "etl" },
+    });
   });
 });
 

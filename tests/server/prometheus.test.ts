@@ -46,13 +46,16 @@ describe("counters and history", () => {
   });
 });
 
-describe.skipIf(!hasPromtool)(`promtool check metrics${hasPromtool ? "" : " (skipped: promtool is not installed; apt-get install -y prometheus)"}`, () => {
-  it("exits 0 with nothing to say, default process metrics included", async () => {
-    const text = await exposition();
-    expect(text).toContain("pipewatch_process_cpu_seconds_total");
-    expect(text).not.toMatch(/^pipewatch_nodejs_active_\w+_total/m);
-    const res = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
-    expect(res.stdout + res.stderr).toBe("");
-    expect(res.status).toBe(0);
-  });
-});
+describe.skipIf(!hasPromtool)(
+  `promtool check metrics${hasPromtool ? "" : " (skipped: promtool is not installed; apt-get install -y prometheus)"}`,
+  () => {
+    it("exits 0 with nothing to say, default process metrics included", async () => {
+      const text = await exposition();
+      expect(text).toContain("pipewatch_process_cpu_seconds_total");
+      expect(text).not.toMatch(/^pipewatch_nodejs_active_\w+_total/m);
+      const res = spawnSync("promtool", ["check", "metrics"], { input: text, encoding: "utf8" });
+      expect(res.stdout + res.stderr).toBe("");
+      expect(res.status).toBe(0);
+    });
+  },
+);

@@ -37,8 +37,20 @@ describe("pipeline:update", () => {
     expect(done).toMatchObject({ pipelineName: "live", stepsTotal: 2, stepsCompleted: 2, stepsFailed: 0, currentStep: null });
     expect(done).not.toHaveProperty("steps");
     // Exactly a PipelineSummary, nothing more: no steps, results or internals.
-    expect(Object.keys(done).sort()).toEqual(["completedAt", "currentStep", "durationMs", "error", "pipelineId", "pipelineName",
-      "pipelineType", "startedAt", "status", "stepsCompleted", "stepsFailed", "stepsTotal"]);
+    expect(Object.keys(done).sort()).toEqual([
+      "completedAt",
+      "currentStep",
+      "durationMs",
+      "error",
+      "pipelineId",
+      "pipelineName",
+      "pipelineType",
+      "startedAt",
+      "status",
+      "stepsCompleted",
+      "stepsFailed",
+      "stepsTotal",
+    ]);
     expect(typeof done.startedAt).toBe("string");
     // The final state is the last one delivered for that run.
     expect(updates.filter((u) => u.pipelineId === id).at(-1)!.status).toBe("COMPLETED");
@@ -54,8 +66,11 @@ describe("pipeline:update", () => {
     const pipeline = (burst as unknown as InstanceType<typeof Pipeline>).withTracking(server.tracking);
     const task = await pipeline.kiq();
     await task.waitResult({ timeoutMs: 5_000 });
-    await waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === task.pipelineId && s.status === "COMPLETED")
-      .catch(() => undefined);
+    await waitForEvent<PipelineSummary>(
+      socket,
+      "pipeline:update",
+      (s) => s.pipelineId === task.pipelineId && s.status === "COMPLETED",
+    ).catch(() => undefined);
     const mine = updates.filter((u) => u.pipelineId === task.pipelineId);
     expect(mine.at(-1)).toMatchObject({ status: "COMPLETED", stepsCompleted: 40 });
     // 80 step transitions plus start and end, in a few ms: far fewer emits than changes.
@@ -86,11 +101,26 @@ describe("pipeline:update timing", () => {
 
 describe("pipeline:update from other writers of the storage", () => {
   const run = (pipelineId: string, stepsCompleted: number): PipelineStatus => ({
-    pipelineId, pipelineName: "external", status: "RUNNING", pipelineType: "sequential", startedAt: new Date(), completedAt: null,
-    durationMs: null, result: null, error: null,
+    pipelineId,
+    pipelineName: "external",
+    status: "RUNNING",
+    pipelineType: "sequential",
+    startedAt: new Date(),
+    completedAt: null,
+    durationMs: null,
+    result: null,
+    error: null,
     steps: ["a", "b", "c"].map((stepName, i) => ({
-      stepName, status: i < stepsCompleted ? "COMPLETED" : "PENDING", startedAt: null, completedAt: null, durationMs: null,
-      result: null, error: null, dependsOn: [], attempts: 0, workerId: null,
+      stepName,
+      status: i < stepsCompleted ? "COMPLETED" : "PENDING",
+      startedAt: null,
+      completedAt: null,
+      durationMs: null,
+      result: null,
+      error: null,
+      dependsOn: [],
+      attempts: 0,
+      workerId: null,
     })),
   });
 
@@ -125,8 +155,10 @@ describe("pipeline:update from other writers of the storage", () => {
   it("finds the TCP socket under this Engine.IO/ws version's websocket transport (else nothing is batched)", async () => {
     await client();
     const writes = createTurnWrites(server.io.sockets);
-    const corked = () => [...server.io.sockets.sockets.values()].map((s) =>
-      (s.conn.transport as unknown as { socket: { _socket: { writableCorked: number } } }).socket._socket.writableCorked);
+    const corked = () =>
+      [...server.io.sockets.sockets.values()].map(
+        (s) => (s.conn.transport as unknown as { socket: { _socket: { writableCorked: number } } }).socket._socket.writableCorked,
+      );
     writes.hold();
     expect(corked().every((n) => n === 1)).toBe(true);
     writes.release();
@@ -144,8 +176,11 @@ describe("rooms and step:update", () => {
     const outsiderSteps: unknown[] = [];
     outsider.on("step:update", (p) => outsiderSteps.push(p));
     expect(await member.emitWithAck("subscribe", { pipelineId: id })).toBe(true);
-    const firstDone = waitForEvent<{ pipelineId: string; step: StepStatusJSON }>(member, "step:update",
-      (p) => p.pipelineId === id && p.step.stepName === "first" && p.step.status === "COMPLETED");
+    const firstDone = waitForEvent<{ pipelineId: string; step: StepStatusJSON }>(
+      member,
+      "step:update",
+      (p) => p.pipelineId === id && p.step.stepName === "first" && p.step.status === "COMPLETED",
+    );
     await release("first");
     const payload = await firstDone;
     expect(payload.step.result).toEqual({ n: 1 });
@@ -155,8 +190,8 @@ describe("rooms and step:update", () => {
     const afterLeave: unknown[] = [];
     member.on("step:update", (p) => afterLeave.push(p));
     // The final step:updates go out with the final status, before its pipeline:update (same socket, in order).
-    const completed = (socket: ClientSocket) => waitForEvent<PipelineSummary>(socket, "pipeline:update",
-      (s) => s.pipelineId === id && s.status === "COMPLETED");
+    const completed = (socket: ClientSocket) =>
+      waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === id && s.status === "COMPLETED");
     const ended = Promise.all([completed(member), completed(outsider)]);
     await release("second");
     await task.waitResult({ timeoutMs: 5_000 });
@@ -197,14 +232,27 @@ describe("rooms and step:update", () => {
     expect(steps.get("first")).toMatchObject({ status: "COMPLETED", result: { n: 1 } });
     expect(steps.get("second")).toMatchObject({ status: "RUNNING" });
     await release("second");
-    await waitForEvent<{ pipelineId: string; step: StepStatusJSON }>(late, "step:update",
-      (p) => p.pipelineId === id && p.step.stepName === "second" && p.step.status === "COMPLETED");
+    await waitForEvent<{ pipelineId: string; step: StepStatusJSON }>(
+      late,
+      "step:update",
+      (p) => p.pipelineId === id && p.step.stepName === "second" && p.step.status === "COMPLETED",
+    );
   });
 
   it("ignores invalid subscribe payloads and survives a flood of them", async () => {
     const socket = await client();
-    const hostile: unknown[] = [null, 42, "x", {}, { pipelineId: "" }, { pipelineId: "a b" }, { pipelineId: "x".repeat(201) },
-      { pipelineId: { $gt: "" } }, { __proto__: { pipelineId: "p" } }, JSON.parse('{"__proto__":{"polluted":1}}')];
+    const hostile: unknown[] = [
+      null,
+      42,
+      "x",
+      {},
+      { pipelineId: "" },
+      { pipelineId: "a b" },
+      { pipelineId: "x".repeat(201) },
+      { pipelineId: { $gt: "" } },
+      { __proto__: { pipelineId: "p" } },
+      JSON.parse('{"__proto__":{"polluted":1}}'),
+    ];
     const answers: boolean[] = [];
     // 300 events in a burst: the rate limit refuses most and then disconnects the socket.
     const cut = new Promise((resolve) => socket.once("disconnect", resolve));

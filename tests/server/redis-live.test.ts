@@ -28,7 +28,9 @@ async function deleteKeys(client: Redis, prefix: string): Promise<void> {
 
 beforeAll(async () => {
   redis = new Redis(REDIS_URL);
-  const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(new RedisPipelineStorage(redis, { keyPrefix: PREFIX }));
+  const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(
+    new RedisPipelineStorage(redis, { keyPrefix: PREFIX }),
+  );
   server = await startTestServer({ tracking });
 });
 
@@ -43,7 +45,9 @@ afterAll(async () => {
 });
 
 function runRemoteWriter(pipelineId: string): Promise<number> {
-  const child = spawn("npx", ["tsx", "tests/server/fixtures/remote-writer.ts", REDIS_URL, PREFIX, pipelineId, "200"], { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn("npx", ["tsx", "tests/server/fixtures/remote-writer.ts", REDIS_URL, PREFIX, pipelineId, "200"], {
+    stdio: ["ignore", "ignore", "pipe"],
+  });
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
@@ -62,8 +66,18 @@ describe("with Redis storage", () => {
   it("pushes a run recorded by another process to a connected client, and serves it", async () => {
     socket = await connectClient(server.url);
     const pipelineId = `remote_${randomBytes(4).toString("hex")}`;
-    const running = waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === pipelineId && s.status === "RUNNING", 20_000);
-    const completed = waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === pipelineId && s.status === "COMPLETED", 20_000);
+    const running = waitForEvent<PipelineSummary>(
+      socket,
+      "pipeline:update",
+      (s) => s.pipelineId === pipelineId && s.status === "RUNNING",
+      20_000,
+    );
+    const completed = waitForEvent<PipelineSummary>(
+      socket,
+      "pipeline:update",
+      (s) => s.pipelineId === pipelineId && s.status === "COMPLETED",
+      20_000,
+    );
     const exited = runRemoteWriter(pipelineId);
     expect((await running).pipelineName).toBe("remote");
     expect(await completed).toMatchObject({ stepsTotal: 2, stepsCompleted: 2 });

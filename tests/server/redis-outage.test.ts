@@ -20,8 +20,9 @@ let server: TestServer;
 beforeAll(async () => {
   redisServer = await startOwnRedis();
   redis = createServerRedis(redisServer.url, silentLogger);
-  const tracking = new PipelineTrackingManager({ logger: silentLogger })
-    .withStorage(new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: silentLogger }));
+  const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(
+    new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: silentLogger }),
+  );
   server = await startTestServer({ tracking });
 });
 

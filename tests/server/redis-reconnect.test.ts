@@ -23,8 +23,9 @@ let socket: ClientSocket | undefined;
 beforeAll(async () => {
   redisServer = await startOwnRedis();
   redis = createServerRedis(redisServer.url, silentLogger);
-  const tracking = new PipelineTrackingManager({ logger: silentLogger })
-    .withStorage(new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: silentLogger }));
+  const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(
+    new RedisPipelineStorage(redis, { keyPrefix: PREFIX, logger: silentLogger }),
+  );
   server = await startTestServer({ tracking });
 });
 
@@ -37,8 +38,11 @@ afterAll(async () => {
 });
 
 function runRemoteWriter(pipelineId: string): Promise<void> {
-  const child = spawn(process.execPath, ["--import", "tsx", "tests/server/fixtures/remote-writer.ts", redisServer.url, PREFIX, pipelineId, "100"],
-    { stdio: ["ignore", "ignore", "pipe"] });
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "tests/server/fixtures/remote-writer.ts", redisServer.url, PREFIX, pipelineId, "100"],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   let stderr = "";
   child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
   return new Promise((resolve, reject) => {
@@ -73,7 +77,12 @@ describe("after a Redis restart", () => {
     socket = await connectClient(server.url);
     await waitUntil("the change feed is subscribed", async () => (await subscribedChannels()) > 0);
     const before = `before_${randomBytes(3).toString("hex")}`;
-    const heardBefore = waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === before && s.status === "COMPLETED", 20_000);
+    const heardBefore = waitForEvent<PipelineSummary>(
+      socket,
+      "pipeline:update",
+      (s) => s.pipelineId === before && s.status === "COMPLETED",
+      20_000,
+    );
     await runRemoteWriter(before);
     await heardBefore;
 
@@ -86,7 +95,12 @@ describe("after a Redis restart", () => {
     expect(socket.connected).toBe(true);
 
     const after = `after_${randomBytes(3).toString("hex")}`;
-    const heardAfter = waitForEvent<PipelineSummary>(socket, "pipeline:update", (s) => s.pipelineId === after && s.status === "COMPLETED", 20_000);
+    const heardAfter = waitForEvent<PipelineSummary>(
+      socket,
+      "pipeline:update",
+      (s) => s.pipelineId === after && s.status === "COMPLETED",
+      20_000,
+    );
     await runRemoteWriter(after);
     expect(await heardAfter).toMatchObject({ pipelineName: "remote", stepsCompleted: 2 });
   }, 40_000);

@@ -26,7 +26,11 @@ afterAll(async () => {
 });
 
 /** A raw request: fetch would not send a Host header of our choosing, nor a malformed path. */
-function get(server: TestServer, path: string, headers: Record<string, string> = {}): Promise<{ status: number; type: string; body: string }> {
+function get(
+  server: TestServer,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; type: string; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: "127.0.0.1", port: server.port, path, headers }, (res) => {
       let body = "";
@@ -76,9 +80,12 @@ describe("Host check without a token (DNS rebinding)", () => {
     expect((await get(open, "/api/health", { host: "attacker.example" })).status).toBe(200);
   });
 
-  it.each(["localhost", "localhost:3000", "LOCALHOST:1", "127.0.0.1:80", "127.4.5.6", "[::1]:3000", "[::1]"])("serves Host %s", async (host) => {
-    expect((await get(open, "/api/pipelines", { host })).status).toBe(200);
-  });
+  it.each(["localhost", "localhost:3000", "LOCALHOST:1", "127.0.0.1:80", "127.4.5.6", "[::1]:3000", "[::1]"])(
+    "serves Host %s",
+    async (host) => {
+      expect((await get(open, "/api/pipelines", { host })).status).toBe(200);
+    },
+  );
 
   it("serves the hosts of ALLOWED_ORIGINS, on any port", async () => {
     for (const host of ["dash.example.com", "dash.example.com:443", "ops.internal:3000"]) {

@@ -19,9 +19,16 @@ function run(id: string, status: Status, ageMs: number): PipelineStatus {
   const startedAt = new Date(Date.now() - ageMs);
   const finished = status !== "RUNNING" && status !== "PENDING";
   return {
-    pipelineId: id, pipelineName: "ret", status, pipelineType: "sequential", startedAt,
-    completedAt: finished ? new Date(startedAt.getTime() + 10) : null, durationMs: finished ? 10 : null,
-    steps: [], result: null, error: null,
+    pipelineId: id,
+    pipelineName: "ret",
+    status,
+    pipelineType: "sequential",
+    startedAt,
+    completedAt: finished ? new Date(startedAt.getTime() + 10) : null,
+    durationMs: finished ? 10 : null,
+    steps: [],
+    result: null,
+    error: null,
   };
 }
 
@@ -29,20 +36,24 @@ function run(id: string, status: Status, ageMs: number): PipelineStatus {
 function passLog() {
   const waiting: ((entry: { deleted: number; batches: number }) => void)[] = [];
   const arrived: { deleted: number; batches: number }[] = [];
-  const logger = pino({ level: "info" }, {
-    write(line: string) {
-      const entry = JSON.parse(line) as { msg: string; deleted: number; batches: number };
-      if (entry.msg !== "retention cleanup done") return;
-      const next = waiting.shift();
-      if (next) next(entry);
-      else arrived.push(entry);
+  const logger = pino(
+    { level: "info" },
+    {
+      write(line: string) {
+        const entry = JSON.parse(line) as { msg: string; deleted: number; batches: number };
+        if (entry.msg !== "retention cleanup done") return;
+        const next = waiting.shift();
+        if (next) next(entry);
+        else arrived.push(entry);
+      },
     },
-  });
-  const nextPass = () => new Promise<{ deleted: number; batches: number }>((resolve) => {
-    const ready = arrived.shift();
-    if (ready) resolve(ready);
-    else waiting.push(resolve);
-  });
+  );
+  const nextPass = () =>
+    new Promise<{ deleted: number; batches: number }>((resolve) => {
+      const ready = arrived.shift();
+      if (ready) resolve(ready);
+      else waiting.push(resolve);
+    });
   return { logger, nextPass };
 }
 

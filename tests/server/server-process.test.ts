@@ -17,7 +17,10 @@ let redisServer: OwnRedis;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  const build = spawnSync("flock", ["/tmp/pipewatch-build.lock", process.execPath, "scripts/build-server.mjs"], { encoding: "utf8", timeout: 60_000 });
+  const build = spawnSync("flock", ["/tmp/pipewatch-build.lock", process.execPath, "scripts/build-server.mjs"], {
+    encoding: "utf8",
+    timeout: 60_000,
+  });
   if (build.status !== 0) throw new Error(`server bundle build failed: ${build.stderr}`);
   redisServer = await startOwnRedis();
 }, 60_000);
@@ -27,7 +30,13 @@ afterAll(async () => {
   await redisServer?.kill(); // its own server: nothing to clean up
 });
 
-interface Started { child: ChildProcess; url: string; port: number; logs: Record<string, unknown>[]; exited: Promise<number | null> }
+interface Started {
+  child: ChildProcess;
+  url: string;
+  port: number;
+  logs: Record<string, unknown>[];
+  exited: Promise<number | null>;
+}
 
 /** Spawns the entry with `env`; resolves once it logs that it listens (PORT=0: a free port). */
 async function startEntry(env: Record<string, string>): Promise<Started> {
@@ -94,8 +103,11 @@ async function stopGracefully(server: Started): Promise<void> {
 describe("node dist/server/index.js", () => {
   it("with memory storage runs the demo by default, back-fills history, schedules retention, and stops on SIGTERM", async () => {
     const server = await startEntry({});
-    expect(server.logs.find((l) => l.msg === "pipewatch server listening"))
-      .toMatchObject({ storage: "memory", auth: "none", health: { status: "healthy", storage: "memory", changeFeed: "none" } });
+    expect(server.logs.find((l) => l.msg === "pipewatch server listening")).toMatchObject({
+      storage: "memory",
+      auth: "none",
+      health: { status: "healthy", storage: "memory", changeFeed: "none" },
+    });
     let live: { pipelineId: string }[] = [];
     for (let i = 0; i < 100 && live.length === 0; i++) {
       await new Promise((r) => setTimeout(r, 100));
@@ -117,8 +129,10 @@ describe("node dist/server/index.js", () => {
   it("with REDIS_URL runs no demo unless DEMO=1, honours REDIS_PREFIX and RETENTION_DAYS", async () => {
     const prefix = `pwtest:server2:${randomBytes(4).toString("hex")}:`;
     const server = await startEntry({ REDIS_URL: redisServer.url, REDIS_PREFIX: prefix, RETENTION_DAYS: "7" });
-    expect(server.logs.find((l) => l.msg === "pipewatch server listening"))
-      .toMatchObject({ storage: "redis", health: { status: "healthy", storage: "redis" } });
+    expect(server.logs.find((l) => l.msg === "pipewatch server listening")).toMatchObject({
+      storage: "redis",
+      health: { status: "healthy", storage: "redis" },
+    });
     expect(await waitForLog(server, "retention cleanup scheduled")).toMatchObject({ retentionDays: 7 });
     const health = (await (await fetch(`${server.url}/api/health`)).json()) as { storage: string };
     expect(health.storage).toBe("redis");
@@ -138,7 +152,10 @@ describe("node dist/server/index.js", () => {
   }, 40_000);
 
   it("exits 1 on a non-loopback HOST without a token", async () => {
-    const child = spawn(process.execPath, [ENTRY], { env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", HOST: "0.0.0.0", PORT: "0" }, stdio: ["ignore", "ignore", "pipe"] });
+    const child = spawn(process.execPath, [ENTRY], {
+      env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", HOST: "0.0.0.0", PORT: "0" },
+      stdio: ["ignore", "ignore", "pipe"],
+    });
     children.push(child);
     let stderr = "";
     child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));

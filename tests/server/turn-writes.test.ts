@@ -11,7 +11,13 @@ describe("createTurnWrites", () => {
     const polling = new Socket();
     const gone = new Socket();
     gone.destroy();
-    const writes = createTurnWrites({ sockets: new Map([["a", client("websocket", ws)], ["b", client("polling", polling)], ["c", client("websocket", gone)]]) });
+    const writes = createTurnWrites({
+      sockets: new Map([
+        ["a", client("websocket", ws)],
+        ["b", client("polling", polling)],
+        ["c", client("websocket", gone)],
+      ]),
+    });
     writes.hold();
     writes.hold();
     expect(ws.writableCorked).toBe(1);
@@ -27,7 +33,12 @@ describe("createTurnWrites", () => {
   });
 
   it("tolerates connections of another shape", () => {
-    const writes = createTurnWrites({ sockets: new Map([["x", { conn: {} }], ["y", { conn: { transport: { name: "websocket" } } }]]) });
+    const writes = createTurnWrites({
+      sockets: new Map([
+        ["x", { conn: {} }],
+        ["y", { conn: { transport: { name: "websocket" } } }],
+      ]),
+    });
     expect(() => {
       writes.hold();
       writes.release();
@@ -36,8 +47,15 @@ describe("createTurnWrites", () => {
 
   it("recovers from a hold that threw half-way: the corked clients are released and later turns hold again", async () => {
     const ws = new Socket();
-    const broken = { get conn(): unknown { throw new Error("torn down mid-iteration"); } };
-    const sockets = new Map<string, { conn: unknown }>([["a", client("websocket", ws)], ["b", broken]]);
+    const broken = {
+      get conn(): unknown {
+        throw new Error("torn down mid-iteration");
+      },
+    };
+    const sockets = new Map<string, { conn: unknown }>([
+      ["a", client("websocket", ws)],
+      ["b", broken],
+    ]);
     const writes = createTurnWrites({ sockets });
     expect(() => writes.hold()).toThrow(/torn down/);
     expect(ws.writableCorked).toBe(1);

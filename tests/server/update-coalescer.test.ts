@@ -12,9 +12,16 @@ describe("UpdateCoalescer", () => {
     expect(sent).toEqual([["a", 1]]);
     for (let i = 2; i <= 50; i++) c.push("a", i);
     c.push("b", 7);
-    expect(sent).toEqual([["a", 1], ["b", 7]]);
+    expect(sent).toEqual([
+      ["a", 1],
+      ["b", 7],
+    ]);
     vi.advanceTimersByTime(100);
-    expect(sent).toEqual([["a", 1], ["b", 7], ["a", 50]]);
+    expect(sent).toEqual([
+      ["a", 1],
+      ["b", 7],
+      ["a", 50],
+    ]);
     expect(c.openWindows).toBe(0);
     // After the window, the next change goes out at once and opens a new window.
     c.push("a", 51);
@@ -45,10 +52,16 @@ describe("UpdateCoalescer", () => {
     c.push("short", "RUNNING");
     c.push("short", "RUNNING 1/2");
     c.push("short", "COMPLETED", true);
-    expect(sent).toEqual([["short", "RUNNING"], ["short", "COMPLETED"]]);
+    expect(sent).toEqual([
+      ["short", "RUNNING"],
+      ["short", "COMPLETED"],
+    ]);
     expect(c.openWindows).toBe(0);
     vi.advanceTimersByTime(1_000);
-    expect(sent).toEqual([["short", "RUNNING"], ["short", "COMPLETED"]]);
+    expect(sent).toEqual([
+      ["short", "RUNNING"],
+      ["short", "COMPLETED"],
+    ]);
     // A lone final value, with no window open, goes out at once too and opens none.
     c.push("other", "FAILED", true);
     expect(sent.at(-1)).toEqual(["other", "FAILED"]);
@@ -58,7 +71,11 @@ describe("UpdateCoalescer", () => {
     c.push("x", "2");
     c.push("y", "CANCELLED", true);
     vi.advanceTimersByTime(100);
-    expect(sent.slice(-3)).toEqual([["x", "1"], ["y", "CANCELLED"], ["x", "2"]]);
+    expect(sent.slice(-3)).toEqual([
+      ["x", "1"],
+      ["y", "CANCELLED"],
+      ["x", "2"],
+    ]);
   });
 
   it("flush sends what is pending; drop forgets a key", () => {
@@ -70,7 +87,11 @@ describe("UpdateCoalescer", () => {
     c.push("b", 2);
     c.drop("b");
     c.flush();
-    expect(sent).toEqual([["a", 1], ["b", 1], ["a", 2]]);
+    expect(sent).toEqual([
+      ["a", 1],
+      ["b", 1],
+      ["a", 2],
+    ]);
     expect(c.openWindows).toBe(0);
   });
 
@@ -78,13 +99,17 @@ describe("UpdateCoalescer", () => {
     const sent: number[] = [];
     const errors: string[] = [];
     let failNext = true;
-    const c = new UpdateCoalescer<number>((_k, v) => {
-      if (failNext) {
-        failNext = false;
-        throw new Error(`emit ${v} failed`);
-      }
-      sent.push(v);
-    }, 100, (err, key) => errors.push(`${key}: ${(err as Error).message}`));
+    const c = new UpdateCoalescer<number>(
+      (_k, v) => {
+        if (failNext) {
+          failNext = false;
+          throw new Error(`emit ${v} failed`);
+        }
+        sent.push(v);
+      },
+      100,
+      (err, key) => errors.push(`${key}: ${(err as Error).message}`),
+    );
     expect(() => c.push("a", 1)).toThrow(/emit 1 failed/);
     c.push("a", 2);
     vi.advanceTimersByTime(100);

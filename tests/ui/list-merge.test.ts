@@ -4,9 +4,18 @@ import { insertSorted, matchesFilter, mergeSnapshot, RowIndex } from "../../comp
 import type { PipelineSummary, Status } from "../../lib/tracking/models";
 
 const summary = (id: string, second: number, status: Status = "RUNNING", name: string | null = "etl"): PipelineSummary => ({
-  pipelineId: id, pipelineName: name, status, pipelineType: "sequential",
-  startedAt: new Date(Date.UTC(2026, 10, 29, 6, 0, second)).toISOString(), completedAt: null, durationMs: null,
-  error: null, stepsTotal: 3, stepsCompleted: 0, stepsFailed: 0, currentStep: null,
+  pipelineId: id,
+  pipelineName: name,
+  status,
+  pipelineType: "sequential",
+  startedAt: new Date(Date.UTC(2026, 10, 29, 6, 0, second)).toISOString(),
+  completedAt: null,
+  durationMs: null,
+  error: null,
+  stepsTotal: 3,
+  stepsCompleted: 0,
+  stepsFailed: 0,
+  currentStep: null,
 });
 const ids = (rows: PipelineSummary[]) => rows.map((r) => r.pipelineId);
 

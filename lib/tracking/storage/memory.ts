@@ -12,8 +12,16 @@ import { SealedRun, StepShapes, addSealedToMetrics, expandSealed, sealRun, summa
 import { compareNewestFirst, decodeCursor, encodeCursor, type CursorPosition } from "./cursor";
 import {
   DEFAULT_PAGE_LIMIT,
-  type CleanupOptions, type FeedEvents, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange,
-  type TrackingStorage, type WriteOptions,
+  type CleanupOptions,
+  type FeedEvents,
+  type FinishOutcome,
+  type HistoryQuery,
+  type ListFilter,
+  type Page,
+  type PageQuery,
+  type StorageChange,
+  type TrackingStorage,
+  type WriteOptions,
 } from "./types";
 import { keepsStoredStep, stepRank } from "./step-order";
 import { checkCleanupLimit } from "./cleanup-limit";
@@ -259,7 +267,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
 
   private evictIfFull(): void {
     // The oldest finished runs go first; running ones are kept even past the bound.
-    for (let i = 0; this.byId.size > this.maxPipelines && i < this.ordered.length; ) {
+    for (let i = 0; this.byId.size > this.maxPipelines && i < this.ordered.length;) {
       const entry = this.ordered[i]!;
       if (isFinished(entry.run.status)) this.remove(entry, i);
       else i++;

@@ -132,8 +132,18 @@ export function sealRun(run: StoredRun, shapes: StepShapes): SealedRun {
     previousWorker = s.workerId;
   }
   return new SealedRun(
-    run.pipelineId, run.pipelineName, run.status, run.pipelineType, t0, offset(run.completedAt, t0),
-    run.durationMs, run.error, shapes.shapeOf(run.steps), shapes.intern(letters.join("")), durations, packItems(packed),
+    run.pipelineId,
+    run.pipelineName,
+    run.status,
+    run.pipelineType,
+    t0,
+    offset(run.completedAt, t0),
+    run.durationMs,
+    run.error,
+    shapes.shapeOf(run.steps),
+    shapes.intern(letters.join("")),
+    durations,
+    packItems(packed),
   );
 }
 

@@ -27,7 +27,9 @@ export const authRoutes: ApiRoute[] = [
         const address = clientAddress(req.socket);
         const retryAfterS = loginThrottle.retryAfterS(address);
         if (retryAfterS > 0) {
-          throw new ApiError(429, `Too many failed logins from this address: try again in ${retryAfterS} s`, { "retry-after": String(retryAfterS) });
+          throw new ApiError(429, `Too many failed logins from this address: try again in ${retryAfterS} s`, {
+            "retry-after": String(retryAfterS),
+          });
         }
         const body = await readBody(req);
         const next = safeNextPath(body.next);
@@ -44,9 +46,8 @@ export const authRoutes: ApiRoute[] = [
   {
     path: "/api/auth/logout",
     methods: {
-      POST: async ({ req }) => isFormPost(req)
-        ? redirect("/login", clearedSessionCookie())
-        : { status: 204, headers: { "set-cookie": clearedSessionCookie() } },
+      POST: async ({ req }) =>
+        isFormPost(req) ? redirect("/login", clearedSessionCookie()) : { status: 204, headers: { "set-cookie": clearedSessionCookie() } },
     },
   },
 ];

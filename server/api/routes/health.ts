@@ -30,7 +30,12 @@ export async function checkHealth(tracking: PipelineTrackingManager, timeoutMs =
     await withTimeout(tracking.listPage({ limit: 1 }), timeoutMs);
   } catch (err) {
     const message = err instanceof Error ? err.message : String(err);
-    return { status: "unhealthy", storage, error: (message || "storage read failed").slice(0, 200), changeFeed: changeFeedState(tracking.storage) };
+    return {
+      status: "unhealthy",
+      storage,
+      error: (message || "storage read failed").slice(0, 200),
+      changeFeed: changeFeedState(tracking.storage),
+    };
   }
   const latencyMs = Math.round((performance.now() - started) * 100) / 100;
   return { status: "healthy", storage, latencyMs, changeFeed: changeFeedState(tracking.storage) };

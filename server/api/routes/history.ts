@@ -7,6 +7,7 @@ import type { ApiRoute } from "../router";
 export const historyRoute: ApiRoute = {
   path: "/api/history",
   methods: {
-    GET: async ({ query, deps: { tracking } }) => json({ items: (await tracking.getHistory(parseQuery(query, historyQuerySchema))).map(summarize) }),
+    GET: async ({ query, deps: { tracking } }) =>
+      json({ items: (await tracking.getHistory(parseQuery(query, historyQuerySchema))).map(summarize) }),
   },
 };

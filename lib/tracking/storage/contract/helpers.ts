@@ -70,7 +70,10 @@ export async function eventually(check: () => void, timeoutMs = 3000): Promise<v
   }
 }
 
-export async function pageThrough(storage: TrackingStorage, query: { status?: Status; q?: string; limit: number }): Promise<PipelineSummary[]> {
+export async function pageThrough(
+  storage: TrackingStorage,
+  query: { status?: Status; q?: string; limit: number },
+): Promise<PipelineSummary[]> {
   const all: PipelineSummary[] = [];
   let cursor: string | null = null;
   for (let guard = 0; guard < 10_000; guard++) {

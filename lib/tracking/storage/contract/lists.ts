@@ -18,7 +18,10 @@ export function describeListsContract(current: () => TrackingStorage): void {
       const runs = statuses.map((status, i) => makeRun(uniqueId(`list${i}`), { status, startedAt: new Date(base + i * 1000) }));
       // Saved out of order: the storage sorts by startedAt, not by arrival.
       for (const i of [3, 0, 7, 5, 1, 6, 2, 4]) await storage.saveStatus(runs[i]!);
-      const newestFirst = runs.slice().reverse().map((r) => r.pipelineId);
+      const newestFirst = runs
+        .slice()
+        .reverse()
+        .map((r) => r.pipelineId);
 
       const all = await storage.listPipelines();
       expect(all.map((s) => s.pipelineId)).toEqual(newestFirst);
@@ -34,9 +37,12 @@ export function describeListsContract(current: () => TrackingStorage): void {
 
     it("lists every run when no limit is given (more than a thousand), history too", async () => {
       const base = Date.now() - 3_000_000;
-      const runs = Array.from({ length: 1100 }, (_, i) => makeRun(uniqueId(`many${i}`), {
-        startedAt: new Date(base + i * 1000), status: i % 10 === 0 ? "FAILED" : "COMPLETED",
-      }));
+      const runs = Array.from({ length: 1100 }, (_, i) =>
+        makeRun(uniqueId(`many${i}`), {
+          startedAt: new Date(base + i * 1000),
+          status: i % 10 === 0 ? "FAILED" : "COMPLETED",
+        }),
+      );
       await Promise.all(runs.map((r) => storage.saveStatus(r)));
       const all = await storage.listPipelines();
       expect(all).toHaveLength(1100);
@@ -67,15 +73,22 @@ export function describeListsContract(current: () => TrackingStorage): void {
         const status = STATUSES[i % STATUSES.length]!;
         // Every third pair shares a start time, so ties are paged too.
         const startedAt = new Date(startMs + Math.floor(i / 3) * 3000 + (i % 3 === 2 ? 0 : (i % 3) * 1000));
-        runs.push(makeRun(`${prefix}-${String(i).padStart(3, "0")}`, {
-          status, startedAt, pipelineName: i % 2 ? "Nightly-ETL" : "report",
-        }));
+        runs.push(
+          makeRun(`${prefix}-${String(i).padStart(3, "0")}`, {
+            status,
+            startedAt,
+            pipelineName: i % 2 ? "Nightly-ETL" : "report",
+          }),
+        );
       }
       await Promise.all(runs.map((r) => storage.saveStatus(r)));
       return runs;
     }
-    const newestFirst = (runs: PipelineStatus[]) => runs.slice().sort((a, b) =>
-      b.startedAt.getTime() - a.startedAt.getTime() || (a.pipelineId < b.pipelineId ? 1 : -1)).map((r) => r.pipelineId);
+    const newestFirst = (runs: PipelineStatus[]) =>
+      runs
+        .slice()
+        .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime() || (a.pipelineId < b.pipelineId ? 1 : -1))
+        .map((r) => r.pipelineId);
 
     it("pages through everything exactly once, in order", async () => {
       const runs = await seed(23, "page");
@@ -91,22 +104,37 @@ export function describeListsContract(current: () => TrackingStorage): void {
     it("answers summaries: counts of steps, current step, error cut to 200 chars", async () => {
       const id = uniqueId("summary");
       const t = new Date(Date.now() - 1000);
-      await storage.saveStatus(makeRun(id, {
-        status: "RUNNING", startedAt: t, pipelineName: "sum",
-        steps: [
-          makeStep("a", { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 0 }),
-          makeStep("b", { status: "FAILED", startedAt: t, completedAt: t, durationMs: 0, error: "x" }),
-          makeStep("c", { status: "RUNNING", startedAt: t }),
-          makeStep("d"),
-        ],
-        error: "e".repeat(500),
-      }));
+      await storage.saveStatus(
+        makeRun(id, {
+          status: "RUNNING",
+          startedAt: t,
+          pipelineName: "sum",
+          steps: [
+            makeStep("a", { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 0 }),
+            makeStep("b", { status: "FAILED", startedAt: t, completedAt: t, durationMs: 0, error: "x" }),
+            makeStep("c", { status: "RUNNING", startedAt: t }),
+            makeStep("d"),
+          ],
+          error: "e".repeat(500),
+        }),
+      );
       const { items } = await storage.listPage({ q: id });
-      expect(items).toEqual([{
-        pipelineId: id, pipelineName: "sum", status: "RUNNING", pipelineType: "sequential",
-        startedAt: t.toISOString(), completedAt: null, durationMs: null, error: "e".repeat(200),
-        stepsTotal: 4, stepsCompleted: 1, stepsFailed: 1, currentStep: "c",
-      } satisfies PipelineSummary]);
+      expect(items).toEqual([
+        {
+          pipelineId: id,
+          pipelineName: "sum",
+          status: "RUNNING",
+          pipelineType: "sequential",
+          startedAt: t.toISOString(),
+          completedAt: null,
+          durationMs: null,
+          error: "e".repeat(200),
+          stepsTotal: 4,
+          stepsCompleted: 1,
+          stepsFailed: 1,
+          currentStep: "c",
+        } satisfies PipelineSummary,
+      ]);
     });
 
     it("filters by status, with paging", async () => {
@@ -114,7 +142,10 @@ export function describeListsContract(current: () => TrackingStorage): void {
       for (const status of STATUSES) {
         const expected = newestFirst(runs.filter((r) => r.status === status));
         const items = await pageThrough(storage, { status, limit: 2 });
-        expect(items.map((s) => s.pipelineId), status).toEqual(expected);
+        expect(
+          items.map((s) => s.pipelineId),
+          status,
+        ).toEqual(expected);
         expect(items.every((s) => s.status === status)).toBe(true);
       }
     });
@@ -129,7 +160,9 @@ export function describeListsContract(current: () => TrackingStorage): void {
       expect((await storage.listPage({ q: "ETL" })).items).toEqual([]);
       expect((await storage.listPage({ q: prefix.slice(3) })).items).toEqual([]);
       const both = await pageThrough(storage, { q: "REPORT", status: "COMPLETED", limit: 1 });
-      expect(both.map((s) => s.pipelineId)).toEqual(newestFirst(runs.filter((r) => r.pipelineName === "report" && r.status === "COMPLETED")));
+      expect(both.map((s) => s.pipelineId)).toEqual(
+        newestFirst(runs.filter((r) => r.pipelineName === "report" && r.status === "COMPLETED")),
+      );
       expect(both.length).toBeGreaterThan(0);
     });
 
@@ -154,7 +187,12 @@ export function describeListsContract(current: () => TrackingStorage): void {
 
     it("rejects an invalid cursor with InvalidCursorError", async () => {
       await seed(3, "pbad");
-      for (const cursor of ["not-a-cursor", "!!!", Buffer.from("abc:def").toString("base64url"), Buffer.from("12:").toString("base64url")]) {
+      for (const cursor of [
+        "not-a-cursor",
+        "!!!",
+        Buffer.from("abc:def").toString("base64url"),
+        Buffer.from("12:").toString("base64url"),
+      ]) {
         await expect(storage.listPage({ cursor }), cursor).rejects.toBeInstanceOf(InvalidCursorError);
       }
     });
@@ -180,9 +218,12 @@ export function describeListsContract(current: () => TrackingStorage): void {
   describe("getHistory", () => {
     it("answers newest first, honours limit, since is inclusive", async () => {
       const base = Date.UTC(2026, 0, 10, 12);
-      const runs = Array.from({ length: 10 }, (_, i) => makeRun(uniqueId(`hist${i}`), {
-        startedAt: new Date(base + i * 3_600_000), status: i % 3 === 0 ? "FAILED" : "COMPLETED",
-      }));
+      const runs = Array.from({ length: 10 }, (_, i) =>
+        makeRun(uniqueId(`hist${i}`), {
+          startedAt: new Date(base + i * 3_600_000),
+          status: i % 3 === 0 ? "FAILED" : "COMPLETED",
+        }),
+      );
       for (const r of runs) await storage.saveStatus(r);
       const ids = runs.map((r) => r.pipelineId).reverse();
       expect((await storage.getHistory()).map((s) => s.pipelineId)).toEqual(ids);

@@ -23,7 +23,10 @@ export function describeRemovalContract(current: () => TrackingStorage): void {
       expect((await storage.listPage()).items.map((s) => s.pipelineId)).toEqual([keep.pipelineId]);
       expect((await storage.getHistory()).map((s) => s.pipelineId)).toEqual([keep.pipelineId]);
       // A late step write for the deleted run does not resurrect it.
-      await storage.saveStep(gone.pipelineId, makeStep("only", { status: "COMPLETED", startedAt: new Date(), completedAt: new Date(), durationMs: 1 }));
+      await storage.saveStep(
+        gone.pipelineId,
+        makeStep("only", { status: "COMPLETED", startedAt: new Date(), completedAt: new Date(), durationMs: 1 }),
+      );
       expect(await storage.getStatus(gone.pipelineId)).toBeNull();
     });
   });
@@ -46,7 +49,10 @@ export function describeRemovalContract(current: () => TrackingStorage): void {
       expect(await storage.cleanupOlderThan(cutoff)).toBe(3);
       for (const r of oldFinished) expect(await storage.getStatus(r.pipelineId)).toBeNull();
       for (const r of kept) expect(await storage.getStatus(r.pipelineId)).toEqual(r);
-      const expectedIds = kept.slice().sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime()).map((r) => r.pipelineId);
+      const expectedIds = kept
+        .slice()
+        .sort((a, b) => b.startedAt.getTime() - a.startedAt.getTime())
+        .map((r) => r.pipelineId);
       expect((await storage.listPipelines()).map((s) => s.pipelineId)).toEqual(expectedIds);
       expect((await pageThrough(storage, { limit: 2 })).map((s) => s.pipelineId)).toEqual(expectedIds);
       expect((await storage.getHistory()).map((s) => s.pipelineId)).toEqual(expectedIds);
@@ -58,7 +64,9 @@ export function describeRemovalContract(current: () => TrackingStorage): void {
       const cutoff = new Date("2025-06-01T00:00:00.000Z");
       const c = cutoff.getTime();
       const running = makeRun(uniqueId("lim-r"), { status: "RUNNING", startedAt: new Date(c - 10 * DAY_MS) });
-      const finished = [5, 4, 3, 2, 1].map((d) => makeRun(uniqueId(`lim-${d}`), { status: "COMPLETED", startedAt: new Date(c - d * DAY_MS) }));
+      const finished = [5, 4, 3, 2, 1].map((d) =>
+        makeRun(uniqueId(`lim-${d}`), { status: "COMPLETED", startedAt: new Date(c - d * DAY_MS) }),
+      );
       for (const r of [running, ...finished]) await storage.saveStatus(r);
       expect(await storage.cleanupOlderThan(cutoff, { limit: 2 })).toBe(2);
       expect(await storage.getStatus(finished[0]!.pipelineId)).toBeNull();

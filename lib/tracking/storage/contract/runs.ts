@@ -26,12 +26,23 @@ export function describeRunsContract(current: () => TrackingStorage): void {
         error: "stats: division by zero\nat line 3",
         steps: [
           makeStep("load", {
-            status: "COMPLETED", startedAt: t0, completedAt: new Date(t0.getTime() + 1000), durationMs: 1000,
-            result: { rows: [1, "two", null, { nested: true }], unicode: "héllo ✓", n: 1.5 }, attempts: 2, workerId: "host-a:1",
+            status: "COMPLETED",
+            startedAt: t0,
+            completedAt: new Date(t0.getTime() + 1000),
+            durationMs: 1000,
+            result: { rows: [1, "two", null, { nested: true }], unicode: "héllo ✓", n: 1.5 },
+            attempts: 2,
+            workerId: "host-a:1",
           }),
           makeStep("stats", {
-            status: "FAILED", startedAt: new Date(t0.getTime() + 1000), completedAt: new Date(t0.getTime() + 2500), durationMs: 1500,
-            error: "division by zero", dependsOn: ["load"], attempts: 1, workerId: "host-b:2",
+            status: "FAILED",
+            startedAt: new Date(t0.getTime() + 1000),
+            completedAt: new Date(t0.getTime() + 2500),
+            durationMs: 1500,
+            error: "division by zero",
+            dependsOn: ["load"],
+            attempts: 1,
+            workerId: "host-b:2",
           }),
           makeStep("chart", { status: "CANCELLED", dependsOn: ["load"] }),
           makeStep("publish", { status: "CANCELLED", dependsOn: ["stats", "chart"] }),
@@ -48,7 +59,10 @@ export function describeRunsContract(current: () => TrackingStorage): void {
 
     it("round-trips a completed run's result and a running run's nulls", async () => {
       const done = makeRun(uniqueId("result"), { result: { total: 42, items: ["a", "b"], nothing: null } });
-      const running = makeRun(uniqueId("running"), { status: "RUNNING", steps: [makeStep("a", { status: "RUNNING", startedAt: new Date(), attempts: 1 }), makeStep("b")] });
+      const running = makeRun(uniqueId("running"), {
+        status: "RUNNING",
+        steps: [makeStep("a", { status: "RUNNING", startedAt: new Date(), attempts: 1 }), makeStep("b")],
+      });
       await storage.saveStatus(done);
       await storage.saveStatus(running);
       expect(await storage.getStatus(done.pipelineId)).toEqual(done);
@@ -105,14 +119,21 @@ export function describeRunsContract(current: () => TrackingStorage): void {
   });
   describe("finishStatus", () => {
     const finish = (run: PipelineStatus, status: Status, fields: Partial<PipelineStatus> = {}): PipelineStatus => ({
-      ...run, status, completedAt: new Date(run.startedAt.getTime() + 50), durationMs: 50,
+      ...run,
+      status,
+      completedAt: new Date(run.startedAt.getTime() + 50),
+      durationMs: 50,
       error: status === "COMPLETED" ? null : status === "FAILED" ? "boom" : "Cancelled",
       steps: run.steps.map((s) => ({ ...s, status: status === "COMPLETED" ? "COMPLETED" : "CANCELLED" })),
       ...fields,
     });
 
     it("writes the final state of a PENDING or RUNNING run once; a second end is refused and answered the stored one", async () => {
-      const running = makeRun(uniqueId("fin-run"), { status: "RUNNING", startedAt: new Date(Date.now() - 1000), steps: [makeStep("a", { status: "RUNNING", startedAt: new Date(), attempts: 1 })] });
+      const running = makeRun(uniqueId("fin-run"), {
+        status: "RUNNING",
+        startedAt: new Date(Date.now() - 1000),
+        steps: [makeStep("a", { status: "RUNNING", startedAt: new Date(), attempts: 1 })],
+      });
       const pending = makeRun(uniqueId("fin-pend"), { status: "PENDING", startedAt: new Date(Date.now() - 2000), steps: [makeStep("a")] });
       await storage.saveStatus(running);
       await storage.saveStatus(pending);
@@ -147,14 +168,35 @@ export function describeRunsContract(current: () => TrackingStorage): void {
     it("keeps a step already stored as ended (COMPLETED/FAILED) over the CANCELLED a cancel read earlier", async () => {
       const t0 = new Date(Date.now() - 1000);
       const run = makeRun(uniqueId("fin-keep"), {
-        status: "RUNNING", startedAt: t0,
-        steps: [makeStep("a", { status: "RUNNING", startedAt: t0, attempts: 1 }), makeStep("b", { status: "RUNNING", startedAt: t0, attempts: 1 }), makeStep("c")],
+        status: "RUNNING",
+        startedAt: t0,
+        steps: [
+          makeStep("a", { status: "RUNNING", startedAt: t0, attempts: 1 }),
+          makeStep("b", { status: "RUNNING", startedAt: t0, attempts: 1 }),
+          makeStep("c"),
+        ],
       });
       await storage.saveStatus(run);
       // The cancel's read: every step unfinished. Then the worker ends "a" and fails "b" before the cancel's write.
       const cancel = finish(run, "CANCELLED");
-      const a = makeStep("a", { status: "COMPLETED", startedAt: t0, completedAt: new Date(t0.getTime() + 400), durationMs: 400, result: { rows: 7 }, attempts: 1, workerId: "w1" });
-      const b = makeStep("b", { status: "FAILED", startedAt: t0, completedAt: new Date(t0.getTime() + 300), durationMs: 300, error: "bad", attempts: 1, workerId: "w2" });
+      const a = makeStep("a", {
+        status: "COMPLETED",
+        startedAt: t0,
+        completedAt: new Date(t0.getTime() + 400),
+        durationMs: 400,
+        result: { rows: 7 },
+        attempts: 1,
+        workerId: "w1",
+      });
+      const b = makeStep("b", {
+        status: "FAILED",
+        startedAt: t0,
+        completedAt: new Date(t0.getTime() + 300),
+        durationMs: 300,
+        error: "bad",
+        attempts: 1,
+        workerId: "w2",
+      });
       await storage.saveStep(run.pipelineId, a);
       await storage.saveStep(run.pipelineId, b);
       expect((await storage.finishStatus(cancel)).applied).toBe(true);
@@ -170,7 +212,10 @@ export function describeRunsContract(current: () => TrackingStorage): void {
     });
 
     it("lets exactly one of several concurrent ends win", async () => {
-      const run = makeRun(uniqueId("fin-race"), { status: "RUNNING", steps: [makeStep("a", { status: "RUNNING", startedAt: new Date(), attempts: 1 })] });
+      const run = makeRun(uniqueId("fin-race"), {
+        status: "RUNNING",
+        steps: [makeStep("a", { status: "RUNNING", startedAt: new Date(), attempts: 1 })],
+      });
       await storage.saveStatus(run);
       const ends = (["COMPLETED", "CANCELLED", "FAILED", "CANCELLED"] as const).map((st) => finish(run, st));
       const outcomes = await Promise.all(ends.map((e) => storage.finishStatus(e)));
@@ -192,10 +237,18 @@ export function describeRunsContract(current: () => TrackingStorage): void {
       expect(got!.steps.map((s) => s.status)).toEqual(["PENDING", "RUNNING", "PENDING"]);
       expect(got!.steps[1]).toEqual(makeStep("b", { status: "RUNNING", startedAt: started, attempts: 1, workerId: "w1" }));
       expect(got!.status).toBe("RUNNING");
-      await storage.saveStep(id, makeStep("b", {
-        status: "COMPLETED", startedAt: started, completedAt: new Date(started.getTime() + 7), durationMs: 7,
-        result: { ok: [1, 2] }, attempts: 1, workerId: "w1",
-      }));
+      await storage.saveStep(
+        id,
+        makeStep("b", {
+          status: "COMPLETED",
+          startedAt: started,
+          completedAt: new Date(started.getTime() + 7),
+          durationMs: 7,
+          result: { ok: [1, 2] },
+          attempts: 1,
+          workerId: "w1",
+        }),
+      );
       const after = await storage.getStatus(id);
       expect(after!.steps[1]!.result).toEqual({ ok: [1, 2] });
       expect(after!.steps[1]!.durationMs).toBe(7);
@@ -206,7 +259,10 @@ export function describeRunsContract(current: () => TrackingStorage): void {
       const id = uniqueId("backwards");
       await storage.saveStatus(makeRun(id, { status: "RUNNING", steps: [makeStep("a"), makeStep("b")] }));
       const t = new Date();
-      await storage.saveStep(id, makeStep("a", { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 0, result: 1, attempts: 1 }));
+      await storage.saveStep(
+        id,
+        makeStep("a", { status: "COMPLETED", startedAt: t, completedAt: t, durationMs: 0, result: 1, attempts: 1 }),
+      );
       await storage.saveStep(id, makeStep("a", { status: "RUNNING", startedAt: t, attempts: 1 }));
       await storage.saveStep(id, makeStep("a", { status: "PENDING" }));
       await storage.saveStep(id, makeStep("b", { status: "RUNNING", startedAt: t, attempts: 1 }));
@@ -230,10 +286,21 @@ export function describeRunsContract(current: () => TrackingStorage): void {
       const names = Array.from({ length: 12 }, (_, i) => `s${i}`);
       await storage.saveStatus(makeRun(id, { status: "RUNNING", pipelineType: "dataflow", steps: names.map((n) => makeStep(n)) }));
       const t = new Date();
-      await Promise.all(names.map((n, i) => storage.saveStep(id, makeStep(n, {
-        status: i % 2 ? "COMPLETED" : "RUNNING", startedAt: t, completedAt: i % 2 ? t : null,
-        durationMs: i % 2 ? i : null, result: i % 2 ? { i } : null, attempts: 1,
-      }))));
+      await Promise.all(
+        names.map((n, i) =>
+          storage.saveStep(
+            id,
+            makeStep(n, {
+              status: i % 2 ? "COMPLETED" : "RUNNING",
+              startedAt: t,
+              completedAt: i % 2 ? t : null,
+              durationMs: i % 2 ? i : null,
+              result: i % 2 ? { i } : null,
+              attempts: 1,
+            }),
+          ),
+        ),
+      );
       const got = await storage.getStatus(id);
       expect(got!.steps.map((s) => s.stepName)).toEqual(names);
       expect(got!.steps.map((s) => s.status)).toEqual(names.map((_, i) => (i % 2 ? "COMPLETED" : "RUNNING")));

@@ -7,13 +7,22 @@
 import { toJsonSafe } from "../../json-safe";
 import { STATUS_LETTER } from "../../status";
 import {
-  PIPELINE_ID_PATTERN, SUMMARY_ERROR_CHARS, STATUSES, parseStatus,
-  type PipelineStatus, type PipelineSummary, type Status, type StepStatus,
+  PIPELINE_ID_PATTERN,
+  SUMMARY_ERROR_CHARS,
+  STATUSES,
+  parseStatus,
+  type PipelineStatus,
+  type PipelineSummary,
+  type Status,
+  type StepStatus,
 } from "../../models";
 import { stepRank } from "../step-order";
 
 export class CorruptRecordError extends Error {
-  constructor(readonly pipelineId: string, reason: string) {
+  constructor(
+    readonly pipelineId: string,
+    reason: string,
+  ) {
     super(`Corrupt pipeline record "${pipelineId}" in Redis: ${reason}`);
     this.name = "CorruptRecordError";
   }
@@ -112,9 +121,33 @@ export function runRecord({ status, contribution, expireAt, stepContribution }: 
     ss += statusChar(step.status);
     steps += GS + tname + US + stepContribution(step) + US + encodeStep(step);
   }
-  return status.pipelineId + US + status.status + US + status.startedAt.getTime() + US + (name === null ? "0" : "1") + US
-    + tx(name ?? "") + US + (name !== null && lower !== name ? tx(lower) : "") + US + tx(contribution) + US + expireAt + US
-    + ss + US + encodeDoc(status) + US + encodeResult(status.result) + US + `[${names}]` + steps + RS;
+  return (
+    status.pipelineId +
+    US +
+    status.status +
+    US +
+    status.startedAt.getTime() +
+    US +
+    (name === null ? "0" : "1") +
+    US +
+    tx(name ?? "") +
+    US +
+    (name !== null && lower !== name ? tx(lower) : "") +
+    US +
+    tx(contribution) +
+    US +
+    expireAt +
+    US +
+    ss +
+    US +
+    encodeDoc(status) +
+    US +
+    encodeResult(status.result) +
+    US +
+    `[${names}]` +
+    steps +
+    RS
+  );
 }
 
 interface RunDoc {
@@ -186,10 +219,18 @@ export function decodeSummary(id: string, doc: string | null, ss: string | null,
   if (doc === null && ss === null && namesText === null) return null;
   const d = parseJson(id, "doc", doc) as Partial<Record<keyof RunDoc, unknown>> | null;
   if (
-    !d || typeof d.pipelineId !== "string" || !PIPELINE_ID_PATTERN.test(d.pipelineId) || !STATUS_SET.has(String(d.status))
-    || (d.pipelineType !== "sequential" && d.pipelineType !== "dataflow") || typeof d.startedAt !== "string"
-    || !isNullableString(d.pipelineName) || !isNullableString(d.completedAt) || !isNullableString(d.error)
-    || !(d.durationMs === null || typeof d.durationMs === "number") || typeof ss !== "string" || !STEP_CHARS.test(ss)
+    !d ||
+    typeof d.pipelineId !== "string" ||
+    !PIPELINE_ID_PATTERN.test(d.pipelineId) ||
+    !STATUS_SET.has(String(d.status)) ||
+    (d.pipelineType !== "sequential" && d.pipelineType !== "dataflow") ||
+    typeof d.startedAt !== "string" ||
+    !isNullableString(d.pipelineName) ||
+    !isNullableString(d.completedAt) ||
+    !isNullableString(d.error) ||
+    !(d.durationMs === null || typeof d.durationMs === "number") ||
+    typeof ss !== "string" ||
+    !STEP_CHARS.test(ss)
   ) {
     throw new CorruptRecordError(id, "doc does not describe a run");
   }

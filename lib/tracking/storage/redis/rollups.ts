@@ -106,8 +106,7 @@ function histogramPercentile(buckets: Histogram, total: number, p: number, max: 
 const int = (v: string | undefined): number => (v === undefined ? 0 : Number.parseInt(v, 10) || 0);
 const float = (v: string | undefined): number => (v === undefined ? 0 : Number.parseFloat(v) || 0);
 const average = (sum: number, n: number): number | null => (n <= 0 ? null : sum / n);
-const rate = (completed: number, failed: number): number | null =>
-  completed + failed === 0 ? null : completed / (completed + failed);
+const rate = (completed: number, failed: number): number | null => (completed + failed === 0 ? null : completed / (completed + failed));
 
 /** The days of a window, oldest first, as `computeMetrics` lays them out. */
 export function windowDays(query: MetricsQuery): { from: Date; now: Date; days: string[] } {
@@ -120,9 +119,17 @@ export function windowDays(query: MetricsQuery): { from: Date; now: Date; days: 
 /** A day's rollups from its three hashes (counters, reasons, steps; HGETALL objects). */
 export function parseDay(c: Hash, reasons: Hash, s: Hash): DayRollup {
   const day: DayRollup = {
-    total: int(c.t), completed: int(c["s:COMPLETED"]), failed: int(c["s:FAILED"]), cancelled: int(c["s:CANCELLED"]),
-    running: int(c["s:RUNNING"]) + int(c["s:PENDING"]), durationSum: float(c.ds), durationCount: int(c.dc),
-    hours: [], durations: [], reasons: [], steps: new Map(),
+    total: int(c.t),
+    completed: int(c["s:COMPLETED"]),
+    failed: int(c["s:FAILED"]),
+    cancelled: int(c["s:CANCELLED"]),
+    running: int(c["s:RUNNING"]) + int(c["s:PENDING"]),
+    durationSum: float(c.ds),
+    durationCount: int(c.dc),
+    hours: [],
+    durations: [],
+    reasons: [],
+    steps: new Map(),
   };
   for (const [field, value] of Object.entries(c)) {
     if (field[0] === "h") day.hours.push([int(field.slice(1)), int(value)]);
@@ -145,7 +152,13 @@ export function assembleMetrics(query: MetricsQuery, perDay: readonly DayRollup[
   const durations: Histogram = [];
   const failureReasons: Record<string, number> = {};
   const steps = new Map<string, StepAcc>();
-  let total = 0, completed = 0, failed = 0, cancelled = 0, running = 0, durationSum = 0, durationCount = 0;
+  let total = 0,
+    completed = 0,
+    failed = 0,
+    cancelled = 0,
+    running = 0,
+    durationSum = 0,
+    durationCount = 0;
 
   const daily = days.map((date, i) => {
     const d = perDay[i] ?? EMPTY_DAY;
@@ -169,8 +182,13 @@ export function assembleMetrics(query: MetricsQuery, perDay: readonly DayRollup[
       addHistogram(acc.buckets, s.buckets);
     }
     return {
-      date, total: d.total, completed: d.completed, failed: d.failed, cancelled: d.cancelled,
-      successRate: rate(d.completed, d.failed), avgDurationMs: average(d.durationSum, d.durationCount),
+      date,
+      total: d.total,
+      completed: d.completed,
+      failed: d.failed,
+      cancelled: d.cancelled,
+      successRate: rate(d.completed, d.failed),
+      avgDurationMs: average(d.durationSum, d.durationCount),
     };
   });
 
@@ -178,21 +196,32 @@ export function assembleMetrics(query: MetricsQuery, perDay: readonly DayRollup[
   for (const [stepName, acc] of steps) {
     if (acc.count <= 0) continue;
     stepMetrics.push({
-      stepName, count: acc.count, failed: acc.failed, avgDurationMs: average(acc.sum, acc.count),
-      p95DurationMs: histogramPercentile(acc.buckets, acc.count, 95, acc.max), maxDurationMs: acc.max,
+      stepName,
+      count: acc.count,
+      failed: acc.failed,
+      avgDurationMs: average(acc.sum, acc.count),
+      p95DurationMs: histogramPercentile(acc.buckets, acc.count, 95, acc.max),
+      maxDurationMs: acc.max,
     });
   }
   stepMetrics.sort((a, b) => (b.avgDurationMs ?? 0) - (a.avgDurationMs ?? 0) || a.stepName.localeCompare(b.stepName));
   const finished = completed + failed + cancelled;
   return {
-    days: query.days, from: from.toISOString(), to: now.toISOString(),
-    totalPipelines: total, completed, failed, cancelled, running,
+    days: query.days,
+    from: from.toISOString(),
+    to: now.toISOString(),
+    totalPipelines: total,
+    completed,
+    failed,
+    cancelled,
+    running,
     successRate: rate(completed, failed),
     avgDurationMs: average(durationSum, durationCount),
     p50DurationMs: histogramPercentile(durations, durationCount, 50, null),
     p95DurationMs: histogramPercentile(durations, durationCount, 95, null),
     throughputPerMinute: finished / Math.max(1, (now.getTime() - from.getTime()) / 60_000),
-    failureReasons, daily,
+    failureReasons,
+    daily,
     busiestHours: hours.map((count, hour) => ({ hour, count })),
     steps: stepMetrics,
   };

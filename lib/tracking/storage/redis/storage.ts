@@ -28,7 +28,16 @@ import { RedisReadGuard } from "./read/guard";
 import { RedisWriteQueue } from "./write/queue";
 import {
   DEFAULT_PAGE_LIMIT,
-  type CleanupOptions, type FeedEvents, type FinishOutcome, type HistoryQuery, type ListFilter, type Page, type PageQuery, type StorageChange, type TrackingStorage, type WriteOptions,
+  type CleanupOptions,
+  type FeedEvents,
+  type FinishOutcome,
+  type HistoryQuery,
+  type ListFilter,
+  type Page,
+  type PageQuery,
+  type StorageChange,
+  type TrackingStorage,
+  type WriteOptions,
 } from "../types";
 
 export interface RedisStorageOptions {
@@ -65,7 +74,10 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly lists: RedisListReader;
   private readonly rollups: RollupReader;
 
-  constructor(readonly redis: Redis, options: RedisStorageOptions = {}) {
+  constructor(
+    readonly redis: Redis,
+    options: RedisStorageOptions = {},
+  ) {
     const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
     if (!/^[\x21-\x7e]{1,100}$/.test(prefix) || /["\\]/.test(prefix)) {
       throw new TypeError("keyPrefix must be 1-100 printable ASCII characters without quotes or backslashes");
@@ -85,10 +97,16 @@ export class RedisPipelineStorage implements TrackingStorage {
     this.commands = defineScripts(redis, this.keys);
     this.lists = new RedisListReader(redis, this.keys, this.logger, (script, args) => this.call(script, args), this.queue);
     this.rollups = new RollupReader((args) => this.call("rollupDays", [this.keys.allIndex, ...args]));
-    this.feed = new RedisChangeFeed(redis, this.keys.channel, this.logger, {
-      deliver: (change) => this.deliver(change),
-      reset: () => this.reset(),
-    }, (since, limit) => this.changesSince(since, limit));
+    this.feed = new RedisChangeFeed(
+      redis,
+      this.keys.channel,
+      this.logger,
+      {
+        deliver: (change) => this.deliver(change),
+        reset: () => this.reset(),
+      },
+      (since, limit) => this.changesSince(since, limit),
+    );
   }
 
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
@@ -124,7 +142,11 @@ export class RedisPipelineStorage implements TrackingStorage {
     if (!isValidPipelineId(pipelineId)) return Promise.resolve();
     const record = stepRecord(pipelineId, step, stepContribution(step));
     // Resolves with the script's reply (a version); callers of a Promise<void> ignore it.
-    return this.queue.push({ command: this.commands.saveSteps, args: [this.keys.allIndex, options?.origin ?? ""], record }) as Promise<never>;
+    return this.queue.push({
+      command: this.commands.saveSteps,
+      args: [this.keys.allIndex, options?.origin ?? ""],
+      record,
+    }) as Promise<never>;
   }
 
   async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
@@ -171,14 +193,20 @@ export class RedisPipelineStorage implements TrackingStorage {
 
   /** One script call that also reaps, or none when a page requested with it counts too (read/lists.ts). */
   async countByStatus(): Promise<Record<Status, number>> {
-    return this.lists.countByStatus((load) => this.guard.read(load), () => this.queue.barrier(READ_WAIT_MS));
+    return this.lists.countByStatus(
+      (load) => this.guard.read(load),
+      () => this.queue.barrier(READ_WAIT_MS),
+    );
   }
 
   /** Fails fast during an outage like a read: buffered, its answer (was there such a run?) would be a guess. */
   async deletePipeline(pipelineId: string, options?: WriteOptions): Promise<boolean> {
     if (!isValidPipelineId(pipelineId)) return false;
     await this.guard.whenReady();
-    const v = await this.queue.push({ command: this.commands.deleteRun, args: [this.keys.run(pipelineId), pipelineId, options?.origin ?? ""] });
+    const v = await this.queue.push({
+      command: this.commands.deleteRun,
+      args: [this.keys.run(pipelineId), pipelineId, options?.origin ?? ""],
+    });
     return Number(v) > 0;
   }
 
@@ -269,7 +297,12 @@ export class RedisPipelineStorage implements TrackingStorage {
 
   /** The change log after `since` (null: only where it stands), for the feed's replay after a gap. */
   private async changesSince(since: number | null, limit: number): Promise<ReplayPage> {
-    const [epoch, head, floor, lines] = (await this.call("changesSince", [this.keys.allIndex, since === null ? "" : since, limit])) as [string, string, string, string];
+    const [epoch, head, floor, lines] = (await this.call("changesSince", [this.keys.allIndex, since === null ? "" : since, limit])) as [
+      string,
+      string,
+      string,
+      string,
+    ];
     return { epoch, head: Number(head), floor: Number(floor), lines };
   }
 

@@ -88,16 +88,19 @@ export class RedisChangeFeed {
       // Where the gap starts, read before SUBSCRIBE: messages that arrive in the same read as its
       // reply are handled before the promise continues, and would move lastSeq past the gap.
       const from = { seq: this.lastSeq, epoch: this.epoch };
-      sub.subscribe(this.channel).then(() => {
-        if (this.sub !== sub) return;
-        const gap = this.subscribed;
-        this.subscribed = true;
-        this.live = sub.status === "ready";
-        this.catchUp = this.catchUp.then(() => this.followUp(sub, gap ? from : null));
-      }, (err: unknown) => {
-        // A connection lost meanwhile subscribes again on its next "ready"; anything else is logged.
-        if (sub.status === "ready") this.logger.error({ err }, "could not subscribe to the change feed");
-      });
+      sub.subscribe(this.channel).then(
+        () => {
+          if (this.sub !== sub) return;
+          const gap = this.subscribed;
+          this.subscribed = true;
+          this.live = sub.status === "ready";
+          this.catchUp = this.catchUp.then(() => this.followUp(sub, gap ? from : null));
+        },
+        (err: unknown) => {
+          // A connection lost meanwhile subscribes again on its next "ready"; anything else is logged.
+          if (sub.status === "ready") this.logger.error({ err }, "could not subscribe to the change feed");
+        },
+      );
     });
     sub.on("message", (_channel: string, message: string) => this.onMessage(message));
   }

@@ -14,7 +14,11 @@ export class FeedOutageLog {
   private unlogged = 0;
   private total = 0;
 
-  constructor(private readonly logger: Logger, private readonly intervalMs = FEED_ERROR_SUMMARY_MS, private readonly now = Date.now) {}
+  constructor(
+    private readonly logger: Logger,
+    private readonly intervalMs = FEED_ERROR_SUMMARY_MS,
+    private readonly now = Date.now,
+  ) {}
 
   error(err: Error): void {
     const now = this.now();
@@ -27,7 +31,10 @@ export class FeedOutageLog {
     }
     this.unlogged++;
     if (now - this.lastLogged < this.intervalMs) return;
-    this.logger.warn({ err: err.message, errors: this.unlogged, downForMs: now - this.downSince }, "Redis change-feed connection still failing");
+    this.logger.warn(
+      { err: err.message, errors: this.unlogged, downForMs: now - this.downSince },
+      "Redis change-feed connection still failing",
+    );
     this.lastLogged = now;
     this.unlogged = 0;
   }

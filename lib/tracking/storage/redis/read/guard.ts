@@ -14,7 +14,10 @@ export class RedisReadGuard {
   private readyWait: Promise<void> | null = null;
 
   /** `inOutage`: the write queue knows of an outage the client's status may not show yet. */
-  constructor(private readonly redis: Redis, private readonly inOutage: () => boolean) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly inOutage: () => boolean,
+  ) {
     redis.on("close", this.failReads);
   }
 
@@ -33,7 +36,9 @@ export class RedisReadGuard {
     await this.whenReady();
     return new Promise<T>((resolve, reject) => {
       this.pendingReads.add(reject);
-      load().then(resolve, reject).finally(() => this.pendingReads.delete(reject));
+      load()
+        .then(resolve, reject)
+        .finally(() => this.pendingReads.delete(reject));
     });
   }
 

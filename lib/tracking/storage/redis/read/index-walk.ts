@@ -23,8 +23,13 @@ export class IndexWalker implements EntrySource {
   /** Entries already consumed at score `maxMs` (they are skipped by offset on the next fetch). */
   private tiesSeen = 0;
 
-  constructor(private readonly redis: Redis, private readonly key: string, private readonly after: CursorPosition | null,
-    private readonly chunk = 100, private readonly minMs = -Infinity) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly key: string,
+    private readonly after: CursorPosition | null,
+    private readonly chunk = 100,
+    private readonly minMs = -Infinity,
+  ) {
     this.maxMs = after ? after.startedAtMs : Infinity;
   }
 
@@ -72,9 +77,11 @@ export class MergedSource implements EntrySource {
 
   async next(): Promise<IndexEntry | null> {
     for (;;) {
-      await Promise.all(this.heads.map(async (h, i) => {
-        if (h === undefined) this.heads[i] = await this.sources[i]!.next();
-      }));
+      await Promise.all(
+        this.heads.map(async (h, i) => {
+          if (h === undefined) this.heads[i] = await this.sources[i]!.next();
+        }),
+      );
       let best = -1;
       this.heads.forEach((h, i) => {
         if (h && (best < 0 || compareNewestFirst(h, this.heads[best]!) < 0)) best = i;

@@ -62,8 +62,13 @@ function unpackRows([, packed, , listed, , , rows]: PageReply): (string | null)[
 export class RedisListReader {
   private readonly tickets = new Set<CountTicket>();
 
-  constructor(private readonly redis: Redis, private readonly keys: RedisKeys, private readonly logger: Logger,
-    private readonly call: ScriptCall, private readonly writes: WriteProgress) {}
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly logger: Logger,
+    private readonly call: ScriptCall,
+    private readonly writes: WriteProgress,
+  ) {}
 
   /**
    * Counts per status, by a page's script call sent meanwhile or else by its own. The ticket is taken
@@ -121,7 +126,16 @@ export class RedisListReader {
     let from = after;
     for (;;) {
       const want = limit + 1 - found.length;
-      const args = [this.keys.allIndex, key, status ?? "", want, from ? from.startedAtMs : "", from ? from.pipelineId : "", Date.now(), REAP_BATCH];
+      const args = [
+        this.keys.allIndex,
+        key,
+        status ?? "",
+        want,
+        from ? from.startedAtMs : "",
+        from ? from.pipelineId : "",
+        Date.now(),
+        REAP_BATCH,
+      ];
       const settle = this.takeTickets();
       let reply: PageReply;
       try {
@@ -229,8 +243,11 @@ export class RedisListReader {
         if (s !== null && s !== undefined) entries.push({ pipelineId, startedAtMs: Number(s) });
       });
       entries.sort((a, b) => b.startedAtMs - a.startedAtMs || (a.pipelineId < b.pipelineId ? 1 : -1));
-      const start = after ? entries.findIndex((e) => e.startedAtMs < after.startedAtMs
-        || (e.startedAtMs === after.startedAtMs && e.pipelineId < after.pipelineId)) : 0;
+      const start = after
+        ? entries.findIndex(
+            (e) => e.startedAtMs < after.startedAtMs || (e.startedAtMs === after.startedAtMs && e.pipelineId < after.pipelineId),
+          )
+        : 0;
       sources.push(new ListSource(start < 0 ? [] : entries.slice(start)));
     }
     return new MergedSource(sources);
@@ -266,7 +283,10 @@ async function take(source: EntrySource, n: number): Promise<IndexEntry[]> {
 }
 
 class PrefixFilter implements EntrySource {
-  constructor(private readonly inner: EntrySource, private readonly prefix: string) {}
+  constructor(
+    private readonly inner: EntrySource,
+    private readonly prefix: string,
+  ) {}
   async next(): Promise<IndexEntry | null> {
     for (let e = await this.inner.next(); e; e = await this.inner.next()) {
       if (e.pipelineId.toLowerCase().startsWith(this.prefix)) return e;

@@ -24,7 +24,8 @@ export interface Pending {
   seq: number;
 }
 
-export const CONNECTION_ERROR = /Connection is closed|max retries|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Stream isn't writeable|LOADING|Socket closed/i;
+export const CONNECTION_ERROR =
+  /Connection is closed|max retries|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Stream isn't writeable|LOADING|Socket closed/i;
 
 /** One pipeline for the batch; settles each write with its reply; answers the writes to resend. */
 export async function sendBatch(redis: Redis, batch: Pending[], logger: Logger): Promise<Pending[]> {

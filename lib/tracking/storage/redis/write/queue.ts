@@ -60,7 +60,11 @@ export class RedisWriteQueue {
   private readonly maxInFlight: number;
   private readonly settleTimeoutMs: number;
 
-  constructor(private readonly redis: Redis, private readonly logger: Logger, private readonly options: WriteQueueOptions) {
+  constructor(
+    private readonly redis: Redis,
+    private readonly logger: Logger,
+    private readonly options: WriteQueueOptions,
+  ) {
     this.batchSize = options.batchSize ?? 1000;
     this.maxInFlight = Math.max(1, options.maxInFlight ?? 4);
     this.settleTimeoutMs = options.settleTimeoutMs ?? 2000;
@@ -109,7 +113,14 @@ export class RedisWriteQueue {
   push(write: QueuedWrite): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const pending: Pending = {
-        command: write.command, fallback: write.fallback, args: write.args, record: write.record === undefined ? undefined : Buffer.from(write.record), resolve, reject, settled: false, seq: ++this.pushed,
+        command: write.command,
+        fallback: write.fallback,
+        args: write.args,
+        record: write.record === undefined ? undefined : Buffer.from(write.record),
+        resolve,
+        reject,
+        settled: false,
+        seq: ++this.pushed,
       };
       if (this.queue.length >= this.options.maxBuffered) this.dropOldest();
       this.queue.push(pending);
@@ -216,8 +227,10 @@ export class RedisWriteQueue {
     if (oldest) settle(oldest, undefined);
     this.dropped++;
     if (this.dropped === 1 || this.dropped % 1000 === 0) {
-      this.logger.error({ dropped: this.dropped, maxBuffered: this.options.maxBuffered },
-        "tracking write buffer full while Redis is unavailable: dropped the oldest writes");
+      this.logger.error(
+        { dropped: this.dropped, maxBuffered: this.options.maxBuffered },
+        "tracking write buffer full while Redis is unavailable: dropped the oldest writes",
+      );
     }
     this.releaseBarriers();
   }
