@@ -34,6 +34,15 @@ describe("InMemoryPipelineStorage bounds", () => {
     expect(await storage.getStatus("r00")).toBeNull();
   });
 
+  it("announces every evicted run as deleted, so live clients drop it too", async () => {
+    const storage = new InMemoryPipelineStorage({ maxPipelines: 2 });
+    const heard: string[] = [];
+    storage.subscribe((c) => void heard.push(`${c.deleted ? "deleted" : "saved"} ${c.pipelineId}`));
+    for (const id of ["a", "b", "c"]) await storage.saveStatus(run(id, "COMPLETED", 1000 + id.charCodeAt(0)));
+    await storage.saveStatus(run("imported-older", "COMPLETED", 1));
+    expect(heard).toEqual(["saved a", "saved b", "deleted a", "saved c", "deleted imported-older"]);
+  });
+
   it("never evicts a running or pending run, even past the bound", async () => {
     const storage = new InMemoryPipelineStorage({ maxPipelines: 3 });
     await storage.saveStatus(run("old-running", "RUNNING", 1));

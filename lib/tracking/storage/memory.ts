@@ -110,7 +110,8 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     }
     this.counts[copy.status]++;
     this.evictIfFull();
-    this.announce(entry, options, false);
+    // An old finished run saved into a full store may be the one evicted (announced as deleted).
+    if (this.byId.get(entry.pipelineId) === entry) this.announce(entry, options, false);
   }
 
   async saveStep(pipelineId: string, step: StepStatus, options?: WriteOptions): Promise<void> {
@@ -269,8 +270,14 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     // The oldest finished runs go first; running ones are kept even past the bound.
     for (let i = 0; this.byId.size > this.maxPipelines && i < this.ordered.length;) {
       const entry = this.ordered[i]!;
-      if (isFinished(entry.run.status)) this.remove(entry, i);
-      else i++;
+      if (!isFinished(entry.run.status)) {
+        i++;
+        continue;
+      }
+      this.remove(entry, i);
+      // Gone for every reader: live clients must drop it too.
+      entry.version++;
+      this.announce(entry, undefined, true);
     }
   }
 
