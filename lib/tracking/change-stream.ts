@@ -136,9 +136,11 @@ export class ChangeStream {
     // Re-check after the await: a newer change (or a new epoch) may have been handled meanwhile.
     if (epoch !== this.epoch || change.version <= (this.known.get(change.pipelineId) ?? 0)) return;
     this.remember(change.pipelineId, change.version);
-    if (status.status === "CANCELLED" && this.localRuns.isLocal(change.pipelineId)) {
-      // Cancelled elsewhere while it runs here: its executor stops it and records the end itself.
-      this.localRuns.stopLocal(change.pipelineId, "cancelled");
+    if (this.localRuns.isLocal(change.pipelineId)) {
+      // A run executing here is announced by its recorder; the stored copy may lag behind it (a
+      // replay after a gap reads our own writes back). Only a cancel from elsewhere matters: its
+      // executor stops it and records the end itself.
+      if (status.status === "CANCELLED") this.localRuns.stopLocal(change.pipelineId, "cancelled");
       return;
     }
     this.emitStatus({ status, local: false, events: [] });

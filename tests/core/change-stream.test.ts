@@ -138,6 +138,32 @@ describe("the change stream", () => {
     await expect.poll(() => heard.deleted).toEqual([gone.pipelineId]);
   });
 
+  it("never announces a stored copy of a run executing here (it may lag behind), but obeys a cancel from elsewhere", async () => {
+    const storage = new ControlledFeedStorage();
+    const dashboard = manager(storage);
+    const heard = heardBy(dashboard);
+    const gate = deferred();
+    const pipeline = new Pipeline(new InMemoryBroker(), { name: "here" })
+      .step("a", async () => {
+        await gate.promise;
+        return 1;
+      })
+      .withTracking(dashboard);
+    const task = await pipeline.kiq();
+    const id = task.pipelineId;
+    const stale = { ...sample, pipelineId: id, status: "PENDING" as const };
+    storage.handler!({ pipelineId: id, version: 50, origin: null, deleted: false, status: stale });
+    await flush();
+    expect(heard.statuses.filter((c) => c.status.pipelineId === id && !c.local)).toEqual([]);
+
+    const cancelled = { ...sample, pipelineId: id, status: "CANCELLED" as const };
+    storage.handler!({ pipelineId: id, version: 51, origin: "elsewhere", deleted: false, status: cancelled });
+    const result = await task.waitResult({ timeoutMs: 5_000 });
+    gate.resolve();
+    expect(result.isErr).toBe(true);
+    expect(heard.of(id).at(-1)).toBe("CANCELLED");
+  });
+
   it("a subscriber that throws never stops the others", async () => {
     const storage = new InMemoryPipelineStorage();
     const dashboard = manager(storage);
