@@ -9,47 +9,22 @@
  *
  *   npx tsx bench/server-api.ts      (needs a build in .next: npm run build)
  */
-import { spawn, type ChildProcess } from "node:child_process";
+import type { ChildProcess } from "node:child_process";
 import { writeFileSync, mkdirSync } from "node:fs";
 import { loadavg } from "node:os";
-import { createInterface } from "node:readline";
-import autocannon from "autocannon";
 import { Redis } from "ioredis";
 import { pino } from "pino";
-import { io as connect, type Socket } from "socket.io-client";
-import { WebSocket } from "ws";
-import type { ClientToServerEvents, ServerToClientEvents } from "../lib/events";
 import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
 import { seedFinishedRuns } from "./fixtures";
-import type { StepFinished, WriterDone, WriterJob } from "./server-writer";
+import { BULL_BOARD_REQ_PER_S, compareRoute, HTTP_SECONDS, ms, percentile } from "./server-http-compare";
+import { connectClient, connectCountingClient, drained, latencies, recordArrivals, type Client } from "./server-sockets";
+import { PREFIX, REDIS_URL, runWriter, spawnTs, startListening, within } from "./server-spawn";
+import type { WriterJob } from "./server-writer";
 
-const REDIS_URL = process.env.BENCH_REDIS_URL ?? process.env.TEST_REDIS_URL ?? "redis://127.0.0.1:6379";
-const PREFIX = "pwbench:server:";
 const RUNS = Number(process.env.BENCH_SERVER_RUNS ?? 100_000);
-const HTTP_SECONDS = Number(process.env.BENCH_SERVER_HTTP_SECONDS ?? 10);
 const FANOUT_CLIENTS = 500;
 /** Fan-out clients that time every update with the real socket.io-client; the rest only count frames. */
 const TIMED_CLIENTS = 50;
-
-type Client = Socket<ServerToClientEvents, ClientToServerEvents>;
-const now = () => performance.timeOrigin + performance.now();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-function percentile(values: number[], p: number): number {
-  if (values.length === 0) return NaN;
-  const sorted = values.slice().sort((a, b) => a - b);
-  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
-}
-const ms = (v: number) => `${v.toFixed(1)} ms`;
-
-/** Every wait on another process is bounded: a stuck child fails the benchmark instead of hanging it. */
-function within<T>(promise: Promise<T>, timeoutMs: number, what: string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`benchmark timed out after ${Math.round(timeoutMs / 1000)} s: ${what}`)), timeoutMs);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
-}
 
 export async function deleteKeys(redis: Redis): Promise<void> {
   let cursor = "0";
@@ -63,197 +38,6 @@ export async function deleteKeys(redis: Redis): Promise<void> {
 /** 100 000 finished runs over the last 7 days, saved with many saveStatus calls in flight. */
 export async function seed(redis: Redis): Promise<number> {
   return seedFinishedRuns(redis, PREFIX, RUNS);
-}
-
-/** Extra node flags for the server process only, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile it. */
-const HOST_NODE_ARGS = (process.env.BENCH_SERVER_HOST_NODE_ARGS ?? "").split(" ").filter(Boolean);
-
-function spawnTs(file: string, ipc: boolean): ChildProcess {
-  const nodeArgs = file.endsWith("server-host.ts") ? HOST_NODE_ARGS : [];
-  return spawn(process.execPath, [...nodeArgs, "--import", "tsx", file, REDIS_URL, PREFIX], {
-    stdio: ipc ? ["ignore", "pipe", "inherit", "ipc"] : ["ignore", "pipe", "inherit"],
-    env: { ...process.env, NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1" },
-  });
-}
-
-/** Starts a child that prints `{"url": ...}` on stdout once listening. */
-async function startListening(file: string, ipc = false): Promise<{ child: ChildProcess; url: string }> {
-  const child = spawnTs(file, ipc);
-  const lines = createInterface({ input: child.stdout! });
-  const url = await within(
-    new Promise<string>((resolve, reject) => {
-      lines.on("line", (line) => {
-        try {
-          resolve((JSON.parse(line) as { url: string }).url);
-        } catch {
-          // not the ready line
-        }
-      });
-      child.once("exit", (code) => reject(new Error(`server exited ${code}`)));
-    }),
-    60_000,
-    `${file} to listen`,
-  ).catch((err: unknown) => {
-    child.kill("SIGKILL");
-    throw err;
-  });
-  return { child, url };
-}
-
-/** bull-board's job list on this machine (figure given with the issue; not runnable offline). */
-const BULL_BOARD_REQ_PER_S = 480;
-
-interface HttpRow {
-  label: string;
-  reqPerS: number;
-  p50: number;
-  p99: number;
-  bytes: number;
-  non2xx: number;
-}
-
-async function measureHttp(label: string, url: string, headers: Record<string, string> = {}): Promise<HttpRow> {
-  // Bytes on the wire: content-length (fetch would hand back the decompressed body).
-  const res = await fetch(url, { headers: { "accept-encoding": "identity", ...headers }, signal: AbortSignal.timeout(30_000) });
-  await res.arrayBuffer();
-  const bytes = Number(res.headers.get("content-length"));
-  const result = await autocannon({ url, connections: 10, duration: HTTP_SECONDS, headers });
-  return { label, reqPerS: result.requests.average, p50: result.latency.p50, p99: result.latency.p99, bytes, non2xx: result.non2xx };
-}
-
-/** The route's own storage calls with 10 in flight, in this process, for as long as autocannon runs. */
-async function measureStorage(call: () => Promise<string>): Promise<{ perS: number; p50: number; p99: number }> {
-  const latencies: number[] = [];
-  const end = performance.now() + HTTP_SECONDS * 1000;
-  await Promise.all(
-    Array.from({ length: 10 }, async () => {
-      while (performance.now() < end) {
-        const t = performance.now();
-        await call();
-        latencies.push(performance.now() - t);
-      }
-    }),
-  );
-  return { perS: latencies.length / HTTP_SECONDS, p50: percentile(latencies, 50), p99: percentile(latencies, 99) };
-}
-
-/** Ours, the bare server on the same bytes, and the storage alone, for one route. */
-async function compareRoute(
-  hostUrl: string,
-  path: string,
-  raw: ChildProcess,
-  rawUrl: string,
-  storageCall: () => Promise<string>,
-  withGzip = false,
-): Promise<string[]> {
-  const body = await (await fetch(`${hostUrl}${path}`)).text();
-  await within(
-    new Promise<void>((resolve) => {
-      raw.once("message", () => resolve());
-      raw.send({ body });
-    }),
-    10_000,
-    "the bare server to take the body",
-  );
-  const ours = await measureHttp(`GET ${path}`, `${hostUrl}${path}`);
-  const gzip = withGzip
-    ? await measureHttp(`GET ${path}, Accept-Encoding: gzip`, `${hostUrl}${path}`, { "accept-encoding": "gzip" })
-    : null;
-  const bare = await measureHttp("bare node:http, same bytes", rawUrl);
-  const storage = await measureStorage(storageCall);
-  const row = (r: HttpRow, vs: string) =>
-    `| ${r.label} | ${Math.round(r.reqPerS)} | ${r.p50} ms | ${r.p99} ms | ${r.bytes} | ${r.non2xx} | ${vs} |`;
-  return [
-    row(
-      ours,
-      `${((ours.reqPerS / bare.reqPerS) * 100).toFixed(0)} % of bare · ${(ours.reqPerS / BULL_BOARD_REQ_PER_S).toFixed(1)}× bull-board`,
-    ),
-    ...(gzip ? [row(gzip, `gzip level 1 · ${((gzip.reqPerS / ours.reqPerS) * 100).toFixed(0)} % of identity`)] : []),
-    row(bare, ""),
-    `| storage calls alone, in-process | ${Math.round(storage.perS)} | ${ms(storage.p50)} | ${ms(storage.p99)} | | | ours = ${((ours.reqPerS / storage.perS) * 100).toFixed(0)} % of it |`,
-  ];
-}
-
-function connectClient(url: string): Promise<Client> {
-  const socket: Client = connect(url, { path: "/socket.io", transports: ["websocket"], reconnection: false, forceNew: true });
-  return new Promise((resolve, reject) => {
-    socket.once("connect", () => resolve(socket));
-    socket.once("connect_error", reject);
-  });
-}
-
-/**
- * A bare Engine.IO/Socket.IO v4 websocket client that counts `pipeline:update` frames without
- * decoding them, so 450 of the 500 fan-out clients cost the load generator (same 2 cores as the
- * server) almost nothing; the server does the same work for them as for a browser.
- */
-function connectCountingClient(url: string): Promise<{ count: () => number; close: () => void }> {
-  const ws = new WebSocket(`${url.replace(/^http/, "ws")}/socket.io/?EIO=4&transport=websocket`);
-  let frames = 0;
-  return new Promise((resolve, reject) => {
-    ws.on("error", reject);
-    ws.on("message", (data: Buffer) => {
-      if (data[0] === 0x34 && data[1] === 0x32)
-        frames++; // "42": an event
-      else if (data[0] === 0x32 && data.length === 1)
-        ws.send("3"); // ping → pong
-      else if (data[0] === 0x30)
-        ws.send("40"); // open → connect to "/"
-      else if (data[0] === 0x34 && data[1] === 0x30) resolve({ count: () => frames, close: () => ws.close() }); // "40": connected
-    });
-  });
-}
-
-/** Waits until no new arrival has been recorded for `quietMs` (the clients have drained). */
-async function drained(maps: Map<string, number>[], quietMs = 1_000, maxMs = 15_000): Promise<void> {
-  const total = () => maps.reduce((n, m) => n + m.size, 0);
-  const deadline = performance.now() + maxMs;
-  let last = -1;
-  while (performance.now() < deadline) {
-    const n = total();
-    if (n === last) return;
-    last = n;
-    await sleep(quietMs);
-  }
-}
-
-/** Runs a writer job; resolves with each step finish's time keyed `<id>:<stepsCompleted>`. */
-function runWriter(writer: ChildProcess, job: WriterJob): Promise<Map<string, number>> {
-  const finished = new Map<string, number>();
-  let onMessage: (m: StepFinished | WriterDone) => void = () => undefined;
-  const done = new Promise<Map<string, number>>((resolve, reject) => {
-    onMessage = (m) => {
-      if (!("done" in m)) return void finished.set(`${m.pipelineId}:${m.stepsCompleted}`, m.at);
-      if (m.error) reject(new Error(`the writer failed: ${m.error}`));
-      else resolve(finished);
-    };
-    writer.on("message", onMessage);
-    writer.once("exit", (code) => reject(new Error(`the writer exited ${code}`)));
-    writer.send(job);
-  });
-  // Three times the job's own duration, plus slack for a loaded machine.
-  const expectedMs = Math.ceil(job.runs / job.concurrency) * job.steps * job.stepMs;
-  return within(done, expectedMs * 3 + 30_000, `the writer's ${job.runs} runs`).finally(() => writer.off("message", onMessage));
-}
-
-function recordArrivals(socket: Client): Map<string, number> {
-  const arrivals = new Map<string, number>();
-  socket.on("pipeline:update", (s) => {
-    const key = `${s.pipelineId}:${s.stepsCompleted}`;
-    if (!arrivals.has(key)) arrivals.set(key, now());
-  });
-  return arrivals;
-}
-
-function latencies(finished: Map<string, number>, arrivals: Map<string, number>): { values: number[]; missing: number } {
-  const values: number[] = [];
-  let missing = 0;
-  for (const [key, at] of finished) {
-    const arrived = arrivals.get(key);
-    if (arrived === undefined) missing++;
-    else values.push(arrived - at);
-  }
-  return { values, missing };
 }
 
 async function serverCpuSeconds(url: string): Promise<number> {

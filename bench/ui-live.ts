@@ -15,7 +15,9 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
-import { chromium, type Page } from "@playwright/test";
+import { chromium } from "@playwright/test";
+import { collect, installProbe, resetProbe } from "./ui-live-probe";
+import { describe, LONG_TASK_BUDGET_MS } from "./ui-live-report";
 import { writeUiSection } from "./ui-results";
 import { freePorts } from "../tests/free-port";
 
@@ -24,91 +26,6 @@ const BULK = 10_000;
 const RATE = 50;
 const LIVE_SECONDS = 10;
 const SCROLL_SECONDS = 5;
-const LONG_TASK_BUDGET_MS = 50;
-
-interface Probe {
-  longTasks: { start: number; duration: number }[];
-  frames: number[];
-  arrivals: Map<string, { t: number; run: string }>;
-  painted: { seq: string; arrival: number; commit: number; paint: number }[];
-  reset(): void;
-}
-
-/** Runs in the page before any app script (serialized by Playwright: no closures over this file). */
-function installProbe(): void {
-  const probe: Probe = {
-    longTasks: [],
-    frames: [],
-    arrivals: new Map(),
-    painted: [],
-    reset() {
-      this.longTasks = [];
-      this.frames = [];
-      this.arrivals = new Map();
-      this.painted = [];
-    },
-  };
-  (window as unknown as { __probe: Probe }).__probe = probe;
-  new PerformanceObserver((list) => {
-    for (const e of list.getEntries()) probe.longTasks.push({ start: e.startTime, duration: e.duration });
-  }).observe({ type: "longtask", buffered: true });
-  const tick = (t: number) => {
-    probe.frames.push(t);
-    requestAnimationFrame(tick);
-  };
-  requestAnimationFrame(tick);
-
-  const pendingByRun = new Map<string, string[]>();
-  const Native = window.WebSocket;
-  window.WebSocket = class extends Native {
-    constructor(url: string | URL, protocols?: string | string[]) {
-      super(url, protocols);
-      this.addEventListener("message", (ev: MessageEvent) => {
-        if (typeof ev.data !== "string" || !ev.data.startsWith('42["pipeline:update"')) return;
-        const seq = /"currentStep":"bench-u(\d+)"/.exec(ev.data)?.[1];
-        const run = /"pipelineId":"([^"]+)"/.exec(ev.data)?.[1];
-        if (!seq || !run) return;
-        probe.arrivals.set(seq, { t: performance.now(), run });
-        pendingByRun.set(run, [...(pendingByRun.get(run) ?? []), seq]);
-      });
-    }
-  };
-
-  const onCommit = (rows: Set<Element>) => {
-    const commit = performance.now();
-    const done: { seq: string; arrival: number }[] = [];
-    for (const row of rows) {
-      const run = row.getAttribute("data-pipeline-id");
-      const shown = /bench-u(\d+)/.exec(row.textContent ?? "")?.[1];
-      if (!run || !shown) continue;
-      const pending = pendingByRun.get(run) ?? [];
-      const left: string[] = [];
-      for (const seq of pending) {
-        const arrival = probe.arrivals.get(seq);
-        if (arrival && Number(seq) <= Number(shown)) done.push({ seq, arrival: arrival.t });
-        else left.push(seq);
-      }
-      pendingByRun.set(run, left);
-    }
-    if (done.length === 0) return;
-    const channel = new MessageChannel();
-    channel.port1.onmessage = () => {
-      const paint = performance.now();
-      for (const d of done) probe.painted.push({ ...d, commit, paint });
-    };
-    channel.port2.postMessage(null);
-  };
-  new MutationObserver((mutations) => {
-    const rows = new Set<Element>();
-    for (const m of mutations) {
-      const el = m.target instanceof Element ? m.target : m.target.parentElement;
-      const row = el?.closest("[data-pipeline-id]");
-      if (row) rows.add(row);
-      for (const node of m.addedNodes) if (node instanceof Element && node.matches("[data-pipeline-id]")) rows.add(node);
-    }
-    if (rows.size) onCommit(rows);
-  }).observe(document, { subtree: true, childList: true, characterData: true });
-}
 
 async function post<T>(path: string, body: unknown): Promise<T> {
   const res = await fetch(`http://127.0.0.1:${CONTROL_PORT}${path}`, { method: "POST", body: JSON.stringify(body) });
@@ -142,53 +59,6 @@ async function startHarness(): Promise<ChildProcess> {
   }
   child.kill();
   throw new Error("harness did not start within 60 s");
-}
-
-interface PhaseResult {
-  longTasks: { start: number; duration: number }[];
-  painted: { seq: string; arrival: number; commit: number; paint: number }[];
-  frames: number[];
-  arrivals: number;
-  seconds: number;
-}
-
-async function collect(page: Page, seconds: number): Promise<PhaseResult> {
-  return page.evaluate((secs) => {
-    const p = (window as unknown as { __probe: Probe }).__probe;
-    return { longTasks: p.longTasks, painted: p.painted, frames: p.frames, arrivals: p.arrivals.size, seconds: secs };
-  }, seconds);
-}
-
-const resetProbe = (page: Page) => page.evaluate(() => (window as unknown as { __probe: Probe }).__probe.reset());
-
-function quantile(sorted: number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
-}
-
-/** How many frames began after the arrival up to (and including) the commit's frame. */
-function framesToCommit(frames: number[], arrival: number, commit: number): number {
-  let n = 0;
-  for (const f of frames) if (f > arrival && f <= commit) n++;
-  return n;
-}
-
-const ms = (n: number) => (Number.isFinite(n) ? `${n.toFixed(1)} ms` : "—");
-
-function describe(name: string, r: PhaseResult): { row: string; longOk: boolean; paintOk: boolean | null } {
-  const longest = Math.max(0, ...r.longTasks.map((t) => t.duration));
-  const over = r.longTasks.filter((t) => t.duration > LONG_TASK_BUDGET_MS).length;
-  const latencies = r.painted.map((p) => p.paint - p.arrival).sort((a, b) => a - b);
-  const frameCounts = r.painted.map((p) => framesToCommit(r.frames, p.arrival, p.commit));
-  const withinOne = frameCounts.filter((n) => n <= 1).length;
-  const fps = r.frames.length > 1 ? (r.frames.length - 1) / ((r.frames.at(-1)! - r.frames[0]!) / 1000) : NaN;
-  const paintOk = r.painted.length ? withinOne === r.painted.length : null;
-  const share = r.painted.length ? `${withinOne}/${r.painted.length} (${((withinOne / r.painted.length) * 100).toFixed(1)}%)` : "—";
-  return {
-    row: `| ${name} | ${r.seconds} s | ${r.longTasks.length} | ${ms(longest)} | ${over} | ${r.arrivals} / ${r.painted.length} | ${ms(quantile(latencies, 0.5))} | ${ms(quantile(latencies, 0.95))} | ${ms(latencies.at(-1) ?? NaN)} | ${share} | ${fps.toFixed(0)} |`,
-    longOk: over === 0,
-    paintOk,
-  };
 }
 
 export async function run(): Promise<string> {

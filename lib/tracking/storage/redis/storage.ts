@@ -17,7 +17,8 @@ import { isFinished, isValidPipelineId, type PipelineStatus, type Status, type S
 import { decodeCursor } from "../cursor";
 import { checkCleanupLimit } from "../cleanup-limit";
 import { DEFAULT_KEY_PREFIX, RedisKeys } from "./keys";
-import { RedisChangeFeed, type ReplayPage } from "./feed/change-feed";
+import { changesSinceFetch, RedisChangeFeed } from "./feed/change-feed";
+import { FeedSubscribers } from "./feed/subscribers";
 import { RedisListReader } from "./read/lists";
 import { RollupReader } from "./read/metrics";
 import { IndexWalker } from "./read/index-walk";
@@ -66,7 +67,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly logger: Logger;
   private readonly queue: RedisWriteQueue;
   private readonly commands: Record<ScriptName, string>;
-  private readonly subscribers = new Set<{ handler: (change: StorageChange) => void; events: FeedEvents | undefined }>();
+  private readonly subscribers: FeedSubscribers;
   private readonly feed: RedisChangeFeed;
   private readonly guard: RedisReadGuard;
   /** Runs in progress stored by this storage: the write queue's connection epoch at their start. */
@@ -97,16 +98,10 @@ export class RedisPipelineStorage implements TrackingStorage {
     this.commands = defineScripts(redis, this.keys);
     this.lists = new RedisListReader(redis, this.keys, this.logger, (script, args) => this.call(script, args), this.queue);
     this.rollups = new RollupReader((args) => this.call("rollupDays", [this.keys.allIndex, ...args]));
-    this.feed = new RedisChangeFeed(
-      redis,
-      this.keys.channel,
-      this.logger,
-      {
-        deliver: (change) => this.deliver(change),
-        reset: () => this.reset(),
-      },
-      (since, limit) => this.changesSince(since, limit),
-    );
+    this.subscribers = new FeedSubscribers(this.logger);
+    // The change log after a given seq, for the feed's replay after a gap.
+    const changesSince = changesSinceFetch((args) => this.call("changesSince", [this.keys.allIndex, ...args]));
+    this.feed = new RedisChangeFeed(redis, this.keys.channel, this.logger, this.subscribers, changesSince);
   }
 
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
@@ -244,10 +239,9 @@ export class RedisPipelineStorage implements TrackingStorage {
    * back (feed/change-feed.ts); `events.onReset` hears of a gap that cannot be replayed whole.
    */
   subscribe(handler: (change: StorageChange) => void, events?: FeedEvents): () => void {
-    const subscriber = { handler, events };
-    this.subscribers.add(subscriber);
+    const unsubscribe = this.subscribers.add(handler, events);
     this.feed.start();
-    return () => void this.subscribers.delete(subscriber);
+    return unsubscribe;
   }
 
   /** Waits (up to `timeoutMs`) until every write issued so far has reached Redis. */
@@ -274,37 +268,6 @@ export class RedisPipelineStorage implements TrackingStorage {
   }
 
   // ---- internals ------------------------------------------------------------------------------
-
-  private deliver(change: StorageChange): void {
-    for (const { handler } of this.subscribers) {
-      try {
-        handler(change);
-      } catch (err) {
-        this.logger.error({ err }, "a change-feed subscriber threw");
-      }
-    }
-  }
-
-  private reset(): void {
-    for (const { events } of this.subscribers) {
-      try {
-        events?.onReset?.();
-      } catch (err) {
-        this.logger.error({ err }, "a change-feed subscriber's onReset threw");
-      }
-    }
-  }
-
-  /** The change log after `since` (null: only where it stands), for the feed's replay after a gap. */
-  private async changesSince(since: number | null, limit: number): Promise<ReplayPage> {
-    const [epoch, head, floor, lines] = (await this.call("changesSince", [this.keys.allIndex, since === null ? "" : since, limit])) as [
-      string,
-      string,
-      string,
-      string,
-    ];
-    return { epoch, head: Number(head), floor: Number(floor), lines };
-  }
 
   /** Remembers in which connection epoch a run in progress was stored here (finishStatus uses it). */
   private noteStart(status: PipelineStatus): void {

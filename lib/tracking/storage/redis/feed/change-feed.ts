@@ -37,6 +37,14 @@ export interface ReplayPage {
 /** Runs the changesSince script: `since` null for the head only. */
 export type ReplayFetch = (since: number | null, limit: number) => Promise<ReplayPage>;
 
+/** A ReplayFetch over the changesSince script, given a function that runs it with these ARGV. */
+export function changesSinceFetch(runScript: (args: (string | number)[]) => Promise<unknown>): ReplayFetch {
+  return async (since, limit) => {
+    const [epoch, head, floor, lines] = (await runScript([since === null ? "" : since, limit])) as [string, string, string, string];
+    return { epoch, head: Number(head), floor: Number(floor), lines };
+  };
+}
+
 export interface ChangeFeedHandlers {
   deliver(change: StorageChange): void;
   reset(): void;

@@ -16,6 +16,7 @@
 import type { Redis } from "ioredis";
 import type { Logger } from "../../../../logger";
 import { CONNECTION_ERROR, errorText, mergeBySeq, sendBatch, settle, settleError, type Pending } from "./batch";
+import { WriteBarriers } from "./barriers";
 
 export interface QueuedWrite {
   command: string;
@@ -55,7 +56,7 @@ export class RedisWriteQueue {
   private idleWaiters: (() => void)[] = [];
   /** Writes pushed so far: `barrier` waits until every write up to a seq is done. */
   private pushed = 0;
-  private barriers: { target: number; release: () => void }[] = [];
+  private readonly barriers = new WriteBarriers();
   private readonly batchSize: number;
   private readonly maxInFlight: number;
   private readonly settleTimeoutMs: number;
@@ -80,8 +81,7 @@ export class RedisWriteQueue {
     for (const p of this.queue) settle(p, undefined);
     for (const batch of this.inFlight) for (const p of batch) settle(p, undefined);
     // Reads waiting for those writes go ahead (and fail fast: the storage checks the connection).
-    for (const b of this.barriers) b.release();
-    this.barriers = [];
+    this.barriers.releaseAll();
   };
 
   private readonly onReady = (): void => {
@@ -157,12 +157,7 @@ export class RedisWriteQueue {
   async barrier(timeoutMs: number): Promise<void> {
     const target = this.pushed;
     if (this.doneUpTo() >= target || !this.ready()) return;
-    let timer: NodeJS.Timeout | undefined;
-    await new Promise<void>((resolve) => {
-      this.barriers.push({ target, release: resolve });
-      timer = setTimeout(resolve, timeoutMs);
-    });
-    clearTimeout(timer);
+    await this.barriers.wait(target, timeoutMs);
   }
 
   /** How many writes were pushed so far (the seq of the last one). */
@@ -181,13 +176,7 @@ export class RedisWriteQueue {
   }
 
   private releaseBarriers(): void {
-    if (this.barriers.length === 0) return;
-    const done = this.doneUpTo();
-    this.barriers = this.barriers.filter((b) => {
-      if (b.target > done) return true;
-      b.release();
-      return false;
-    });
+    if (!this.barriers.empty) this.barriers.release(this.doneUpTo());
   }
 
   private ready(): boolean {
