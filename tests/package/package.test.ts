@@ -1,8 +1,9 @@
 /**
  * The package as a user gets it: `npm run pack`, the tarball installed into an empty project (from
  * the registry and the npm cache), then plain `node`, `tsc` under nodenext and bundler, the
- * `pipewatch` bin, the README's "Use it from your service" block and examples/worker, all against
- * the real Redis. One packed + installed project serves every test in this file.
+ * `pipewatch` bin, the README's "Use it from your service" block and examples/worker (with the
+ * dashboard watching: it needs the Next build, as the server tests do), all against the real Redis.
+ * One packed + installed project serves every test in this file.
  */
 import { execFile, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -11,8 +12,15 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { RedisPipelineStorage, type PipelineStatus } from "../../lib";
-import { REDIS_URL, connect, deleteKeys, silentLogger, uniquePrefix } from "../redis/helpers";
+import {
+  PipelineTrackingManager,
+  RedisPipelineStorage,
+  type PipelineStatus,
+  type PipelineStatusJSON,
+  type PipelineSummary,
+} from "pipewatch";
+import { REDIS_URL, connect, deleteKeys, silentLogger, sleep, uniquePrefix } from "../redis/helpers";
+import { connectClient, startTestServer, waitForEvent, type ClientSocket } from "../server/helpers";
 
 const ROOT = join(import.meta.dirname, "..", "..");
 const UI_PACKAGES = ["next", "react", "react-dom", "recharts", "socket.io", "tailwindcss", "tsx", "esbuild"];
@@ -80,6 +88,16 @@ function finishedRun(pipelineId: string, startedAt: Date): PipelineStatus {
     result: null,
     error: null,
   };
+}
+
+/** Until the dashboard's subscription to the Redis change feed is up, so no change is missed. */
+async function waitForChangeFeed(url: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    const health = (await (await fetch(`${url}/api/health`)).json()) as { changeFeed?: string };
+    if (health.changeFeed === "live") return;
+    await sleep(50); // polling the health route, bounded
+  }
+  throw new Error("the dashboard's change feed never went live");
 }
 
 /** The ```js block under the README's "## Use it from your service". */
@@ -171,7 +189,7 @@ describe("the installed package", () => {
     const [nodenext, bundler] = await Promise.all([check("tsconfig.nodenext.json"), check("tsconfig.bundler.json")]);
     expect({ code: nodenext.code, output: nodenext.out + nodenext.err }).toEqual({ code: 0, output: "" });
     expect({ code: bundler.code, output: bundler.out + bundler.err }).toEqual({ code: 0, output: "" });
-  }, 60_000);
+  }, 120_000); // two tsc runs; slow when the whole suite shares the cores
 });
 
 describe("the pipewatch bin", () => {
@@ -227,20 +245,43 @@ describe("documented usage, executed", () => {
     expect(stored).toMatchObject({ status: "COMPLETED", pipelineName: "nightly", pipelineType: "dataflow" });
   }, 30_000);
 
-  it("examples/worker installs against the tarball, runs, and its run is readable from Redis", async () => {
+  it("examples/worker installs against the tarball and runs; a dashboard on the same Redis pushes its run live and serves it", async () => {
     const example = join(work, "worker");
     cpSync(join(ROOT, "examples", "worker"), example, { recursive: true, filter: (src) => !src.includes("node_modules") });
     const manifest = JSON.parse(readFileSync(join(example, "package.json"), "utf8"));
     manifest.dependencies.pipewatch = `file:${tarball}`;
     writeFileSync(join(example, "package.json"), JSON.stringify(manifest, null, 2));
     await npmInstall(example, []);
-    const res = await run(process.execPath, ["worker.js"], { cwd: example, env: { RUNS: "1", STEP_MS: "20" } });
-    expect(res.err).toBe("");
-    expect(res.code).toBe(0);
-    const id = /^started (\S+)$/m.exec(res.out)?.[1];
-    expect(res.out).toContain(`${id} COMPLETED {"total":245,"regions":{"eu":165,"us":80}}`);
-    const stored = (await storage.getStatus(id!)) as PipelineStatus;
-    expect(stored.status).toBe("COMPLETED");
-    expect(stored.steps.map((s) => s.stepName)).toEqual(["extract", "totals", "regions", "report"]);
+
+    const dashboardRedis = connect();
+    const tracking = new PipelineTrackingManager({ logger: silentLogger() }).withStorage(
+      new RedisPipelineStorage(dashboardRedis, { keyPrefix: prefix, logger: silentLogger() }),
+    );
+    const dashboard = await startTestServer({ tracking });
+    let socket: ClientSocket | undefined;
+    try {
+      await waitForChangeFeed(dashboard.url);
+      socket = await connectClient(dashboard.url);
+      const pushed = waitForEvent<PipelineSummary>(
+        socket,
+        "pipeline:update",
+        (s) => s.pipelineName === "daily-orders" && s.status === "COMPLETED",
+        30_000,
+      );
+      const res = await run(process.execPath, ["worker.js"], { cwd: example, env: { RUNS: "1", STEP_MS: "20" } });
+      expect(res.err).toBe("");
+      expect(res.code).toBe(0);
+      const id = /^started (\S+)$/m.exec(res.out)?.[1];
+      expect(res.out).toContain(`${id} COMPLETED {"total":245,"regions":{"eu":165,"us":80}}`);
+      expect(await pushed).toMatchObject({ pipelineId: id, stepsTotal: 4, stepsCompleted: 4 });
+      const served = (await (await fetch(`${dashboard.url}/api/pipelines/${id}`)).json()) as PipelineStatusJSON;
+      expect(served.status).toBe("COMPLETED");
+      expect(served.steps.map((s) => s.stepName)).toEqual(["extract", "totals", "regions", "report"]);
+    } finally {
+      socket?.close();
+      await dashboard.close();
+      await tracking.close();
+      dashboardRedis.disconnect();
+    }
   }, 60_000);
 });
