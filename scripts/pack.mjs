@@ -6,7 +6,7 @@
 //   3. A package.json is generated from the root one: only the dependencies lib/ imports.
 //   4. `npm pack` writes dist/pipewatch-<version>.tgz; its absolute path is the last line printed.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { build } from "esbuild";
 
@@ -89,7 +89,9 @@ const manifest = {
   peerDependenciesMeta: Object.fromEntries(Object.keys(OPTIONAL_PEERS).map((name) => [name, { optional: true }])),
 };
 writeFileSync(join(OUT, "package.json"), `${JSON.stringify(manifest, null, 2)}\n`);
-copyFileSync(join(ROOT, "docs", "package.md"), join(OUT, "README.md"));
+// The package's README is docs/package.md; links into the repository mean nothing on npm, so they become plain text.
+const readme = readFileSync(join(ROOT, "docs", "package.md"), "utf8").replace(/\[([^\]]+)\]\((?!https?:|#)[^)]+\)/g, "$1");
+writeFileSync(join(OUT, "README.md"), readme);
 
 const packed = JSON.parse(
   execFileSync("npm", ["pack", "--json", "--pack-destination", join(ROOT, "dist")], {
@@ -99,5 +101,5 @@ const packed = JSON.parse(
   }),
 );
 const { filename, files, unpackedSize } = packed[0];
-console.log(`pipewatch ${root.version}: ${files.length} files, ${(unpackedSize / 1024).toFixed(0)} kB unpacked`);
+console.log(`pipewatch ${root.version}: ${files.length} files, ${(unpackedSize / 1024).toFixed(0)} KiB unpacked`);
 console.log(join(ROOT, "dist", filename));
