@@ -83,7 +83,6 @@ const manifest = {
   },
   types: "./types/index.d.ts",
   files: ["index.js", "testing.js", "cli.js", "chunks", "types", "README.md"],
-  sideEffects: false,
   dependencies: pick(RUNTIME_DEPENDENCIES, root.dependencies),
   peerDependencies: OPTIONAL_PEERS,
   peerDependenciesMeta: Object.fromEntries(Object.keys(OPTIONAL_PEERS).map((name) => [name, { optional: true }])),
