@@ -2,8 +2,14 @@ import { fileURLToPath } from "node:url";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
-  // The tsconfig's `@/` path, so modules shared with the Next.js app resolve the same way here.
-  resolve: { alias: [{ find: /^@\//, replacement: fileURLToPath(new URL("./", import.meta.url)) }] },
+  // The tsconfig's paths (`@/`, and `pipewatch` → the library's source entry), so modules resolve the same way here.
+  resolve: {
+    alias: [
+      { find: /^@\//, replacement: fileURLToPath(new URL("./", import.meta.url)) },
+      { find: /^pipewatch$/, replacement: fileURLToPath(new URL("./lib/index.ts", import.meta.url)) },
+      { find: /^pipewatch\/testing$/, replacement: fileURLToPath(new URL("./lib/tracking/storage/contract.ts", import.meta.url)) },
+    ],
+  },
   test: {
     include: ["tests/**/*.test.ts"],
     environment: "node",

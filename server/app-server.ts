@@ -9,7 +9,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import next from "next";
 import { pino, type Logger } from "pino";
-import type { PipelineTrackingManager } from "../lib/tracking/manager";
+import type { PipelineTrackingManager } from "pipewatch";
 import { createApiHandler } from "./api/handler";
 import { checkHealth } from "./api/routes/health";
 import { gateBodySize } from "./body-limit";

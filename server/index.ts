@@ -4,10 +4,7 @@
  * serves Next.js + Socket.IO on one port, and shuts down gracefully on SIGTERM/SIGINT.
  */
 import { pino } from "pino";
-import { InMemoryBroker } from "../lib/pipeline/broker";
-import { PipelineTrackingManager } from "../lib/tracking/manager";
-import { InMemoryPipelineStorage } from "../lib/tracking/storage/memory";
-import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
+import { InMemoryBroker, PipelineTrackingManager, InMemoryPipelineStorage, RedisPipelineStorage } from "pipewatch";
 import { startServer } from "./app-server";
 import { ConfigError, readConfig, type ServerConfig } from "./config";
 import { backfillHistory } from "./demo/backfill";

@@ -7,8 +7,7 @@
  * with the process as Prometheus expects of a counter.
  */
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
-import type { PipelineTrackingManager } from "../lib/tracking/manager";
-import { isFinished, type PipelineStatus } from "../lib/tracking/models";
+import { isFinished, type PipelineTrackingManager, type PipelineStatus } from "pipewatch";
 
 const RUN_BUCKETS = [0.1, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 900, 3600];
 const STEP_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300];

@@ -10,7 +10,7 @@ import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
 import { Server, type Socket } from "socket.io";
 import { SOCKET_PATH, type ClientToServerEvents, type ServerToClientEvents } from "../lib/events";
-import type { PipelineTrackingManager } from "../lib/tracking/manager";
+import type { PipelineTrackingManager } from "pipewatch";
 import { isFinished, serializeStep, summarize, type PipelineStatus, type PipelineSummary, type StepStatus } from "../lib/tracking/models";
 import type { HostCheck } from "./host-check";
 import { isAllowedOrigin, isValidSession, isValidToken, readCookie, SESSION_COOKIE } from "./auth";

@@ -6,7 +6,7 @@
  */
 import { setImmediate as yieldToEventLoop } from "node:timers/promises";
 import type { Logger } from "pino";
-import type { PipelineTrackingManager } from "../lib/tracking/manager";
+import type { PipelineTrackingManager } from "pipewatch";
 
 export const RETENTION_INTERVAL_MS = 60 * 60_000;
 export const RETENTION_BATCH = 1_000;

@@ -5,7 +5,7 @@
  * process itself and is handed its dependencies. A module-level variable would be two different
  * objects in the two bundles, so the handle lives on `globalThis` under a registered symbol.
  */
-import type { PipelineTrackingManager } from "../lib/tracking/manager";
+import type { PipelineTrackingManager } from "pipewatch";
 
 export interface Runtime {
   tracking: PipelineTrackingManager;

@@ -3,7 +3,7 @@
  * a per-socket token bucket so one client cannot make the server do unbounded work.
  */
 import { z } from "zod";
-import { PIPELINE_ID_PATTERN } from "../lib/tracking/models";
+import { PIPELINE_ID_PATTERN } from "pipewatch";
 
 export const roomPayloadSchema = z.object({ pipelineId: z.string().regex(PIPELINE_ID_PATTERN) });
 

@@ -1,7 +1,6 @@
 /** Load-or-404 for the routes under /api/pipelines/{id}, and the request body reader they share. */
 import type { IncomingMessage } from "node:http";
-import type { PipelineTrackingManager } from "../../lib/tracking/manager";
-import type { PipelineStatus } from "../../lib/tracking/models";
+import type { PipelineTrackingManager, PipelineStatus } from "pipewatch";
 import { ApiError, badRequest, notFound } from "./respond";
 
 export async function loadPipeline(tracking: PipelineTrackingManager, id: string): Promise<PipelineStatus> {

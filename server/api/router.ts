@@ -7,7 +7,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import type { Registry } from "prom-client";
-import type { PipelineTrackingManager } from "../../lib/tracking/manager";
+import type { PipelineTrackingManager } from "pipewatch";
 import type { ServerLimits } from "../limits";
 import type { LoginThrottle } from "../login-throttle";
 import { errorReply, json, sendReply, type Reply } from "./respond";

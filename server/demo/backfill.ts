@@ -6,8 +6,7 @@
  * independent branches overlap, and a failure or cancel cuts the running steps short. Saved through `storage.saveStatus` (an import keeps
  * its timestamps) in batches. Skipped when a recent back-fill is already stored (Redis restarts).
  */
-import type { PipelineStatus, StepStatus } from "../../lib/tracking/models";
-import type { TrackingStorage } from "../../lib/tracking/storage/types";
+import type { PipelineStatus, StepStatus, TrackingStorage } from "pipewatch";
 import type { DemoPipeline } from "./definitions";
 import { pick } from "./work";
 

@@ -3,9 +3,7 @@
  * dashboard can show — a sequential ETL, a fan-out/fan-in report, a flaky sync that fails with
  * varied errors, and a slow training job long enough to cancel by hand.
  */
-import { Pipeline } from "../../lib/pipeline/pipeline";
-import type { Broker } from "../../lib/pipeline/broker";
-import type { PipelineTrackingManager } from "../../lib/tracking/manager";
+import { Pipeline, type Broker, type PipelineTrackingManager } from "pipewatch";
 import { pick, randomBetween, randomInt, work } from "./work";
 
 export interface DemoPipeline {

@@ -4,9 +4,7 @@
  * RUNNING forever in a shared storage.
  */
 import type { Logger } from "pino";
-import type { Broker } from "../../lib/pipeline/broker";
-import type { PipelineTask } from "../../lib/pipeline/task";
-import type { PipelineTrackingManager } from "../../lib/tracking/manager";
+import type { Broker, PipelineTask, PipelineTrackingManager } from "pipewatch";
 import { defineDemoPipelines, type DemoPipeline } from "./definitions";
 import { randomBetween } from "./work";
 

@@ -27,8 +27,8 @@ import {
   type StorageChange,
   type TrackingStorage,
   type WriteOptions,
-} from "../../lib";
-import { runStorageContract } from "../../lib/tracking/storage/contract";
+} from "pipewatch";
+import { runStorageContract } from "pipewatch/testing";
 import { silentLogger } from "./helpers";
 
 const RANK: Record<Status, number> = { PENDING: 0, RUNNING: 1, COMPLETED: 2, FAILED: 2, CANCELLED: 2 };

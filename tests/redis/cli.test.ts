@@ -1,4 +1,4 @@
-/** `npm run status` (bin/status.ts), spawned against the real Redis. */
+/** `npm run status` (bin/status.ts) and the package's `pipewatch` bin (lib/cli/pipewatch.ts), spawned from source against the real Redis. */
 import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
@@ -9,10 +9,14 @@ import { REDIS_URL, connect, deleteKeys, silentLogger, uniquePrefix } from "./he
 let redis: Redis;
 const prefix = uniquePrefix("cli");
 
-function cli(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string; err: string; ms: number }> {
+function cli(
+  args: string[],
+  env: Record<string, string> = {},
+  entry = "bin/status.ts",
+): Promise<{ code: number | null; out: string; err: string; ms: number }> {
   const started = Date.now();
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", "bin/status.ts", ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", entry, ...args], {
       env: { ...process.env, REDIS_URL, REDIS_PREFIX: prefix, ...env },
       stdio: ["ignore", "pipe", "pipe"],
     });
@@ -124,4 +128,41 @@ describe("npm run status", () => {
     expect(await storage.getStatus("cli-old-live")).not.toBeNull();
     expect((await cli(["--cleanup", "soon"])).code).toBe(1);
   }, 30_000);
+});
+
+describe("pipewatch (the package's bin)", () => {
+  const pipewatch = (args: string[], env: Record<string, string> = {}) => cli(args, env, "lib/cli/pipewatch.ts");
+
+  it("speaks status and status --list (cleanup: tests/package); exit 1 for an unknown id or an unreachable Redis, 2 for bad arguments", async () => {
+    const deadPort = await freePort(); // nothing listens there: just handed out by the OS and closed
+    const [show, list, unknown, down, usage, none, help] = await Promise.all([
+      pipewatch(["status", "cli-bad"]),
+      pipewatch(["status", "--list", "--status", "FAILED"]),
+      pipewatch(["status", "cli-nope"]),
+      pipewatch(["status", "cli-ok"], { REDIS_URL: `redis://127.0.0.1:${deadPort}` }),
+      pipewatch(["status", "--list", "--limit", "many"]),
+      pipewatch([]),
+      pipewatch(["--help"]),
+    ]);
+    expect(show.code).toBe(0);
+    expect(show.out).toContain("Pipeline: cli-bad (cli)");
+    expect(list.code).toBe(0);
+    expect(
+      list.out
+        .trim()
+        .split("\n")
+        .slice(1)
+        .map((r) => r.split(/\s+/)[0]),
+    ).toEqual(["cli-bad"]);
+    expect(unknown).toMatchObject({ code: 1, err: 'error: no pipeline with id "cli-nope"\n' });
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(new RegExp(`cannot reach Redis at redis://127\\.0\\.0\\.1:${deadPort}`));
+    expect(usage.code).toBe(2);
+    expect(usage.err).toMatch(/--limit must be an integer[\s\S]*usage: pipewatch status <pipeline-id>/);
+    expect(none.code).toBe(2);
+    expect(none.err).toMatch(/no command given/);
+    expect(help).toMatchObject({ code: 0, err: "" });
+    expect(help.out).toMatch(/^usage: pipewatch status <pipeline-id>/);
+    expect(help.out).toContain("Exit codes: 0 ok, 1 unknown pipeline id or an error, 2 bad arguments.");
+  }, 60_000);
 });

@@ -2,7 +2,7 @@
  * The storage contract battery (like unstorage's `testDriver` or bull-board's adapter contract):
  * every `TrackingStorage` — memory, Redis, or a user's own — runs it against itself.
  *
- *   import { runStorageContract } from "pipewatch/lib/tracking/storage/contract";
+ *   import { runStorageContract } from "pipewatch/testing";
  *   runStorageContract("postgres", async () => ({ storage: new PgStorage(pool), cleanup: () => truncate() }));
  *
  * `makeStorage` is called before every test and should give an empty storage (a fresh key prefix,

@@ -4,7 +4,7 @@
  * refuses reads is reported, not hidden: 503 `{ status: "unhealthy", storage, error }` when that
  * read fails or takes longer than CHECK_TIMEOUT_MS.
  */
-import type { PipelineTrackingManager } from "../../../lib/tracking/manager";
+import type { PipelineTrackingManager } from "pipewatch";
 import { json } from "../respond";
 import type { ApiRoute } from "../router";
 

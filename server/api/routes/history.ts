@@ -1,5 +1,5 @@
 /** GET /api/history?limit=&since= — summaries newest first. */
-import { summarize } from "../../../lib/tracking/models";
+import { summarize } from "pipewatch";
 import { historyQuerySchema, parseQuery } from "../params";
 import { json } from "../respond";
 import type { ApiRoute } from "../router";

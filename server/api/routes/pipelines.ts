@@ -2,7 +2,7 @@
  * /api/pipelines and /api/pipelines/{id}[/status|/cancel] (docs/api.md): the list page with counts,
  * a run's full status, delete, cancel.
  */
-import { serializeStatus } from "../../../lib/tracking/models";
+import { serializeStatus } from "pipewatch";
 import { loadPipeline, readBody } from "../load";
 import { listQuerySchema, parsePipelineId, parseQuery } from "../params";
 import { ApiError, json, notFound } from "../respond";

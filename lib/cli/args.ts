@@ -1,0 +1,80 @@
+/**
+ * Argument parsing for the `pipewatch` bin and for the repository's older `npm run status` flags.
+ * Both produce the same commands, so one runner serves both.
+ */
+import { STATUSES, isValidPipelineId, type Status } from "../tracking/models";
+
+export type CliCommand =
+  { kind: "help" } | { kind: "show"; id: string } | { kind: "list"; status?: Status; limit: number } | { kind: "cleanup"; days: number };
+
+/** Bad arguments: the caller prints the message and the usage. */
+export class UsageError extends Error {}
+
+const DEFAULT_LIST_LIMIT = 20;
+
+export const PIPEWATCH_USAGE = `usage: pipewatch status <pipeline-id>
+       pipewatch status --list [--status ${STATUSES.join("|")}] [--limit N]
+       pipewatch cleanup <days>
+       pipewatch --help
+
+REDIS_URL chooses the server (default redis://127.0.0.1:6379), REDIS_PREFIX the key prefix (default pipewatch:).
+Exit codes: 0 ok, 1 unknown pipeline id or an error, 2 bad arguments.`;
+
+export const STATUS_SCRIPT_USAGE = `usage: npm run status -- <pipeline-id>
+       npm run status -- --list [--status ${STATUSES.join("|")}] [--limit N]
+       npm run status -- --cleanup <days>`;
+
+function parseList(options: string[]): CliCommand {
+  const command: CliCommand = { kind: "list", limit: DEFAULT_LIST_LIMIT };
+  for (let i = 0; i < options.length; i += 2) {
+    const [flag, value] = [options[i], options[i + 1]];
+    if (value === undefined) throw new UsageError(`${flag} needs a value`);
+    if (flag === "--status") {
+      const status = value.toUpperCase();
+      if (!(STATUSES as readonly string[]).includes(status)) throw new UsageError(`--status must be one of ${STATUSES.join(", ")}`);
+      command.status = status as Status;
+    } else if (flag === "--limit") {
+      const limit = Number(value);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 500) throw new UsageError("--limit must be an integer from 1 to 500");
+      command.limit = limit;
+    } else {
+      throw new UsageError(`unknown option ${flag}`);
+    }
+  }
+  return command;
+}
+
+function parseCleanup(args: string[], name: string): CliCommand {
+  const days = Number(args[0]);
+  if (args.length !== 1 || args[0] === "" || !Number.isFinite(days) || days < 0)
+    throw new UsageError(`${name} needs a number of days (>= 0)`);
+  return { kind: "cleanup", days };
+}
+
+function parseShow(args: string[]): CliCommand {
+  const [id, ...rest] = args;
+  if (id === undefined) throw new UsageError("give a pipeline id or --list");
+  if (id.startsWith("-")) throw new UsageError(`unknown option ${id}`);
+  if (rest.length > 0) throw new UsageError("give one pipeline id");
+  if (!isValidPipelineId(id)) throw new UsageError("a pipeline id is 1-200 characters of [A-Za-z0-9._:-]");
+  return { kind: "show", id };
+}
+
+/** `pipewatch status <id> | status --list … | cleanup <days> | --help`. */
+export function parsePipewatchArgs(argv: string[]): CliCommand {
+  if (argv.includes("--help") || argv.includes("-h") || argv[0] === "help") return { kind: "help" };
+  const [command, ...rest] = argv;
+  if (command === undefined) throw new UsageError("no command given");
+  if (command === "status") return rest[0] === "--list" ? parseList(rest.slice(1)) : parseShow(rest);
+  if (command === "cleanup") return parseCleanup(rest, "cleanup");
+  throw new UsageError(`unknown command ${command}`);
+}
+
+/** `npm run status -- <id> | --list … | --cleanup <days>` (help is a usage error there, exit 1). */
+export function parseStatusScriptArgs(argv: string[]): CliCommand {
+  if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) throw new UsageError("no command given");
+  const [first, ...rest] = argv;
+  if (first === "--list") return parseList(rest);
+  if (first === "--cleanup") return parseCleanup(rest, "--cleanup");
+  return parseShow(argv);
+}
