@@ -35,6 +35,8 @@ export interface LocalRuns {
 
 /** Runs whose last seen version is remembered; the oldest are forgotten first. */
 const KNOWN_RUNS_KEPT = 10_000;
+/** Rounds of rereading after a feed reset (pauses grow from 200 ms to 4 s: about 30 s in all). */
+const REREAD_ATTEMPTS = 10;
 
 export class ChangeStream {
   private readonly handlers = { status: new Set<ChangeStreamEvents["status"]>(), deleted: new Set<ChangeStreamEvents["deleted"]>() };
@@ -157,19 +159,31 @@ export class ChangeStream {
     void this.reread(ids).catch((err: unknown) => this.logger.warn({ err }, "could not reread runs after a change-feed reset"));
   }
 
+  /**
+   * Reads each run again; the ones whose read failed (the storage may still be reconnecting when
+   * its feed is back) are tried again with a growing pause, for up to ~30 s.
+   */
   private async reread(ids: string[]): Promise<void> {
     const storage = this.storage;
-    if (!storage) return;
-    for (let i = 0; i < ids.length; i += 50) {
-      const batch = ids.slice(i, i + 50);
-      const statuses = await Promise.all(batch.map((id) => storage.getStatus(id)));
-      if (storage !== this.storage) return;
-      batch.forEach((id, j) => {
-        const status = statuses[j];
-        if (!status) this.emitDeleted(id);
-        else if (!this.localRuns.isLocal(id)) this.emitStatus({ status, local: false, events: [] });
-      });
+    let pending = ids;
+    for (let attempt = 0; pending.length > 0 && attempt < REREAD_ATTEMPTS; attempt++) {
+      if (attempt > 0) await new Promise((r) => setTimeout(r, Math.min(100 * 2 ** attempt, 4_000)).unref());
+      if (!storage || storage !== this.storage || !this.unsubscribeFeed) return;
+      const failed: string[] = [];
+      for (let i = 0; i < pending.length; i += 50) {
+        const batch = pending.slice(i, i + 50);
+        const reads = await Promise.allSettled(batch.map((id) => storage.getStatus(id)));
+        if (storage !== this.storage) return;
+        batch.forEach((id, j) => {
+          const read = reads[j]!;
+          if (read.status === "rejected") failed.push(id);
+          else if (!read.value) this.emitDeleted(id);
+          else if (!this.localRuns.isLocal(id)) this.emitStatus({ status: read.value, local: false, events: [] });
+        });
+      }
+      pending = failed;
     }
+    if (pending.length > 0) this.logger.warn({ runs: pending.length }, "could not reread some runs after a change-feed reset");
   }
 
   private remember(pipelineId: string, version: number): void {

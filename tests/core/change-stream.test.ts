@@ -23,6 +23,16 @@ class ControlledFeedStorage extends InMemoryPipelineStorage {
   /** The first subscriber's (the dashboard's) handler and events; workers subscribe after it. */
   handler: ((change: StorageChange) => void) | null = null;
   events: FeedEvents | undefined;
+  /** Reads that fail before the storage answers again (a connection still coming back). */
+  failingReads = 0;
+
+  override async getStatus(pipelineId: string): Promise<PipelineStatus | null> {
+    if (this.failingReads > 0) {
+      this.failingReads--;
+      throw new Error("storage unavailable");
+    }
+    return super.getStatus(pipelineId);
+  }
 
   override subscribe(handler: (change: StorageChange) => void, events?: FeedEvents): () => void {
     this.handler ??= handler;
@@ -162,6 +172,25 @@ describe("the change stream", () => {
     gate.resolve();
     expect(result.isErr).toBe(true);
     expect(heard.of(id).at(-1)).toBe("CANCELLED");
+  });
+
+  it("after a reset, reads that fail (the storage not back yet) are tried again", async () => {
+    const storage = new ControlledFeedStorage();
+    const dashboard = manager(storage);
+    const heard = heardBy(dashboard);
+    const kept = await run(storage).kiq();
+    const gone = await run(storage).kiq();
+    await Promise.all([kept.waitResult(), gone.waitResult()]);
+    await flush();
+    storage.paused = true;
+    await storage.deletePipeline(gone.pipelineId);
+    storage.paused = false;
+    storage.failingReads = 3;
+    const before = heard.of(kept.pipelineId).length;
+    storage.events!.onReset!();
+    await expect.poll(() => heard.deleted, { timeout: 5_000 }).toEqual([gone.pipelineId]);
+    await expect.poll(() => heard.of(kept.pipelineId).length).toBe(before + 1);
+    expect(storage.failingReads).toBe(0);
   });
 
   it("a subscriber that throws never stops the others", async () => {

@@ -117,6 +117,11 @@ export class RedisChangeFeed {
     this.sub?.disconnect();
     this.sub = null;
     this.live = false;
+    // A feed started again later begins at the log's head: its new subscribers never asked for the
+    // changes made while it was closed (replaying them re-read every run recorded meanwhile).
+    this.subscribed = false;
+    this.epoch = null;
+    this.lastSeq = 0;
     for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
   }
 
