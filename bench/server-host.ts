@@ -13,7 +13,8 @@ const [redisUrl = "redis://127.0.0.1:6379", keyPrefix = "pwbench:server:"] = pro
 const logger = pino({ level: "warn" });
 const redis = new Redis(redisUrl);
 const tracking = new PipelineTrackingManager({ logger }).withStorage(new RedisPipelineStorage(redis, { keyPrefix, logger }));
-const server = await startServer({ port: 0, tracking, logger, dev: false });
+// The fan-out phase opens 500 sockets from this one address: raise the per-address cap past it.
+const server = await startServer({ port: 0, tracking, logger, dev: false, limits: { maxSocketsPerIp: 1_000 } });
 process.stdout.write(`${JSON.stringify({ url: server.url, pid: process.pid })}\n`);
 process.on("SIGTERM", () => {
   void server
