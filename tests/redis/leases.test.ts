@@ -2,11 +2,11 @@
  * Leases on a real Redis: a worker process shut down by SIGTERM leaves nothing RUNNING, and sweepers
  * racing each other and the runs' own late ends end every run exactly once.
  */
-import { spawn, type ChildProcess } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
 import { RedisPipelineStorage, type PipelineStatus } from "../../lib";
-import { REDIS_URL, connect, deleteKeys, silentLogger, uniquePrefix } from "./helpers";
+import { connect, deleteKeys, silentLogger, uniquePrefix } from "./helpers";
+import { exited, startLeaseWorker } from "./lease-worker-process";
 
 const base = uniquePrefix("leases");
 let redis: Redis;
@@ -18,39 +18,6 @@ afterAll(async () => {
   await deleteKeys(redis, base);
   redis.disconnect();
 });
-
-/** The lease worker fixture; resolves with the ids it printed on its "started" line. */
-export function startLeaseWorker(
-  prefix: string,
-  mode: "hang" | "sigterm",
-  leaseMs: number,
-): { child: ChildProcess; started: Promise<string[]> } {
-  // node itself (tsx as a loader), not npx: a signal sent to the child reaches the worker.
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "tests/redis/fixtures/lease-worker.ts", REDIS_URL, prefix, mode, String(leaseMs)],
-    {
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let out = "";
-  let err = "";
-  child.stderr!.on("data", (d: Buffer) => (err += d));
-  const started = new Promise<string[]>((resolve, reject) => {
-    child.stdout!.on("data", (d: Buffer) => {
-      out += d;
-      const line = out.split("\n").find((l) => l.startsWith("started "));
-      if (line) resolve(line.slice(8).trim().split(" "));
-    });
-    child.on("exit", (code) => reject(new Error(`lease worker exited ${code} before starting: ${err || out}`)));
-  });
-  return { child, started };
-}
-
-function exited(child: ChildProcess): Promise<number | null> {
-  if (child.exitCode !== null) return Promise.resolve(child.exitCode);
-  return new Promise((resolve) => child.once("exit", (code) => resolve(code)));
-}
 
 function runningRun(id: string, startedAt: Date): PipelineStatus {
   const step = {
