@@ -32,6 +32,8 @@ export class LeaseKeeper {
   private sweepTimer: NodeJS.Timeout | null = null;
   private sweeping = false;
   private stopped = false;
+  /** Runs started in the current macrotask whose first lease is not asked for yet, by holder. */
+  private readonly pendingHolds = new Map<string, string[]>();
 
   constructor(private readonly options: LeaseKeeperOptions) {
     if (!Number.isFinite(options.leaseMs) || options.leaseMs < 30) throw new RangeError("leaseMs must be a number of at least 30");
@@ -56,7 +58,12 @@ export class LeaseKeeper {
     if (this.stopped || typeof storage?.renewLeases !== "function") return;
     const workerId = this.options.workerId ?? brokerWorkerId ?? defaultWorkerId();
     this.held.set(pipelineId, workerId);
-    this.renew(storage, [pipelineId], workerId);
+    // One call for every run started in this macrotask (a burst of kiq()s), after their starts:
+    // a lease per start would split the storage's merged start writes into one call each.
+    if (this.pendingHolds.size === 0) queueMicrotask(() => this.flushHolds());
+    const pending = this.pendingHolds.get(workerId);
+    if (pending) pending.push(pipelineId);
+    else this.pendingHolds.set(workerId, [pipelineId]);
     if (!this.renewTimer) {
       this.renewTimer = setInterval(() => this.renewAll(), this.options.leaseMs / 3);
       this.renewTimer.unref();
@@ -97,6 +104,15 @@ export class LeaseKeeper {
     if (this.sweepTimer) clearInterval(this.sweepTimer);
     this.renewTimer = this.sweepTimer = null;
     this.held.clear();
+    this.pendingHolds.clear();
+  }
+
+  private flushHolds(): void {
+    const storage = this.options.storage();
+    const holds = [...this.pendingHolds];
+    this.pendingHolds.clear();
+    if (!storage || this.stopped) return;
+    for (const [workerId, ids] of holds) this.renew(storage, ids, workerId);
   }
 
   private renewAll(): void {
