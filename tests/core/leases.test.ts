@@ -71,6 +71,16 @@ describe("leases (memory storage)", () => {
     await sweeper.close();
   });
 
+  it("the memory storage judges expiry by the clock it is given", async () => {
+    const storage = new InMemoryPipelineStorage();
+    await storage.saveStatus(importedRun("clocked", new Date(), "RUNNING"));
+    await storage.renewLeases(["clocked"], 60_000, "w:1");
+    expect(await storage.sweepExpiredLeases(new Date(Date.now() + 59_000))).toEqual([]);
+    const [ended] = await storage.sweepExpiredLeases(new Date(Date.now() + 61_000));
+    expect(ended!.status).toMatchObject({ pipelineId: "clocked", status: "FAILED", error: "worker lost: w:1 (lease expired)" });
+    expect(ended!.status.steps[0]!.status).toBe("FAILED");
+  });
+
   it("rejects a lease shorter than 30 ms", () => {
     expect(() => new PipelineTrackingManager({ leaseMs: 5 })).toThrow(/leaseMs/);
   });

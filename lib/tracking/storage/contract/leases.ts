@@ -100,6 +100,18 @@ export function describeLeasesContract(current: () => TrackingStorage): void {
       expect(await s.getStatus(deleted!)).toBeNull();
     });
 
+    it("a renewal extends a lease already held, with the new length", async (ctx) => {
+      if (!hasLeases(storage)) return ctx.skip();
+      const s = storage;
+      const [kept, lost] = [uniqueId("lease-kept"), uniqueId("lease-lost2")];
+      for (const id of [kept, lost]) await s.saveStatus(runningRun(id!));
+      await s.renewLeases([kept!, lost!], 1, "host:4");
+      await s.renewLeases([kept!], 60_000, "host:4");
+      await sweepUntilEnded(s, lost!);
+      expect(await s.sweepExpiredLeases()).toEqual([]);
+      expect((await s.getStatus(kept!))!.status).toBe("RUNNING");
+    });
+
     it("two sweeps and the run's own late end race: the run ends exactly once", async (ctx) => {
       if (!hasLeases(storage)) return ctx.skip();
       const s = storage;
