@@ -7,6 +7,7 @@
  */
 import { hostname } from "node:os";
 import type { Logger } from "../logger";
+import { StorageUnavailableError } from "./storage/errors";
 import type { TrackingStorage } from "./storage/types";
 
 export const DEFAULT_LEASE_MS = 30_000;
@@ -91,7 +92,9 @@ export class LeaseKeeper {
       }
       return ended.length;
     } catch (err) {
-      this.options.logger.warn({ err }, "lease sweep failed; the next one retries");
+      // During an outage every sweep fails fast; the outage itself is logged elsewhere.
+      if (err instanceof StorageUnavailableError) this.options.logger.debug({ err }, "lease sweep skipped: storage unavailable");
+      else this.options.logger.warn({ err }, "lease sweep failed; the next one retries");
       return 0;
     } finally {
       this.sweeping = false;
