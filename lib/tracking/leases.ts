@@ -31,7 +31,7 @@ export class LeaseKeeper {
   private readonly held = new Map<string, string>();
   private renewTimer: NodeJS.Timeout | null = null;
   private sweepTimer: NodeJS.Timeout | null = null;
-  private sweeping = false;
+  private current: Promise<number> | null = null;
   private stopped = false;
   /** Runs started in the current macrotask whose first lease is not asked for yet, by holder. */
   private readonly pendingHolds = new Map<string, string[]>();
@@ -80,11 +80,15 @@ export class LeaseKeeper {
     }
   }
 
-  /** Ends the runs whose lease expired; answers how many this sweep ended. */
-  async sweep(): Promise<number> {
+  /** Ends the runs whose lease expired; answers how many it ended. A call during a sweep shares that sweep. */
+  sweep(): Promise<number> {
+    this.current ??= this.sweepOnce().finally(() => (this.current = null));
+    return this.current;
+  }
+
+  private async sweepOnce(): Promise<number> {
     const storage = this.options.storage();
-    if (this.sweeping || typeof storage?.sweepExpiredLeases !== "function") return 0;
-    this.sweeping = true;
+    if (this.stopped || typeof storage?.sweepExpiredLeases !== "function") return 0;
     try {
       const ended = await storage.sweepExpiredLeases();
       for (const { status, workerId } of ended) {
@@ -96,8 +100,6 @@ export class LeaseKeeper {
       if (err instanceof StorageUnavailableError) this.options.logger.debug({ err }, "lease sweep skipped: storage unavailable");
       else this.options.logger.warn({ err }, "lease sweep failed; the next one retries");
       return 0;
-    } finally {
-      this.sweeping = false;
     }
   }
 

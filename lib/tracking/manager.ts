@@ -290,7 +290,7 @@ export class PipelineTrackingManager {
    */
   shutdown(options: ShutdownOptions = {}): Promise<void> {
     const graceMs = options.graceMs ?? 10_000;
-    if (!(Number.isFinite(graceMs) && graceMs >= 0)) throw new RangeError("graceMs must be a non-negative number");
+    if (!(Number.isFinite(graceMs) && graceMs >= 0)) return Promise.reject(new RangeError("graceMs must be a non-negative number"));
     this.shutdownDone ??= this.shutDown(graceMs);
     return this.shutdownDone;
   }
