@@ -226,7 +226,8 @@ export class PipelineTrackingManager {
     void this.storage;
     this.assertAcceptingRuns();
     const stored = this.recorder.start(status, handle);
-    // Taken right after the start is issued, so a queueing storage sends both together, in order.
+    // Asked for after the start is issued (one call for all runs started in this macrotask), so a
+    // queueing storage sends it in order behind the starts.
     this.leases.hold(status.pipelineId, handle?.workerId);
     return stored;
   }
