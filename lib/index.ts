@@ -18,7 +18,11 @@ export { PipelineScheduler, type ScheduleHandle, type ScheduleOptions } from "./
 export {
   PipelineTrackingManager,
   NO_STORAGE_MESSAGE,
+  SHUTDOWN_MESSAGE,
+  SHUTTING_DOWN_MESSAGE,
+  DEFAULT_LEASE_MS,
   type TrackingManagerOptions,
+  type ShutdownOptions,
   type CancelOutcome,
   type ChangeStreamEvents,
   type StatusChange,
@@ -36,7 +40,9 @@ export type {
   WriteOptions,
   FinishOutcome,
   CleanupOptions,
+  ExpiredLease,
 } from "./tracking/storage/types";
+export { WORKER_LOST_PREFIX, lostWorkerStatus } from "./tracking/storage/lease-end";
 export { InvalidCursorError } from "./tracking/storage/cursor";
 export { StorageUnavailableError } from "./tracking/storage/errors";
 export {

@@ -13,6 +13,8 @@ import { createServerRedis } from "./redis-client";
 import { RETENTION_INTERVAL_MS, startRetention } from "./retention";
 
 const SHUTDOWN_DEADLINE_MS = 5_000;
+/** How long demo runs may finish on their own at shutdown: well inside the deadline above. */
+const SHUTDOWN_GRACE_MS = 2_000;
 const MEMORY_MAX_PIPELINES = 20_000;
 
 const logger = pino({ name: "pipewatch", level: process.env.LOG_LEVEL ?? "info" });
@@ -62,9 +64,11 @@ async function main(config: ServerConfig): Promise<void> {
     deadline.unref();
     void (async () => {
       retention.stop();
-      await demo?.stop();
+      demo?.stop();
+      // Demo runs still going get a grace period, then end CANCELLED "worker shut down"; clients
+      // still connected hear it before the server closes.
+      await tracking.shutdown({ graceMs: SHUTDOWN_GRACE_MS });
       await server.close();
-      await tracking.close();
       if (redis && redis.status !== "end") await redis.quit().catch(() => redis.disconnect());
       logger.info("stopped");
       logger.flush();

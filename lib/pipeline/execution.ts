@@ -55,6 +55,10 @@ export class Execution implements RunHandle {
     for (const s of steps) this.waitingOn.set(s.name, s.dependsOn.length);
   }
 
+  get workerId(): string {
+    return this.spec.broker.workerId;
+  }
+
   get finished(): boolean {
     return this.ended;
   }

@@ -100,6 +100,7 @@ export class Pipeline<In = unknown, Out = In> {
     assertPipelineId(pipelineId);
     // Fails now (No tracking storage configured) rather than after the run is half set up.
     void this.tracking?.storage;
+    this.tracking?.assertAcceptingRuns();
     if (this.ownRuns.has(pipelineId) || this.tracking?.isActive(pipelineId)) {
       throw new Error(`Pipeline run "${pipelineId}" is already running`);
     }

@@ -9,7 +9,7 @@
  */
 import type { Logger } from "../logger";
 import type { ListenerEvent } from "./listeners";
-import type { PipelineStatus } from "./models";
+import { isFinished, type PipelineStatus } from "./models";
 import type { StorageChange, TrackingStorage } from "./storage/types";
 
 export interface StatusChange {
@@ -141,8 +141,9 @@ export class ChangeStream {
     if (this.localRuns.isLocal(change.pipelineId)) {
       // A run executing here is announced by its recorder; the stored copy may lag behind it (a
       // replay after a gap reads our own writes back). Only a cancel from elsewhere matters: its
-      // executor stops it and records the end itself.
-      if (status.status === "CANCELLED") this.localRuns.stopLocal(change.pipelineId, "cancelled");
+      // executor stops it and records the end itself. So does a lease sweep elsewhere that took this
+      // process for dead (it froze past its lease): the executor adopts the stored end.
+      if (isFinished(status.status)) this.localRuns.stopLocal(change.pipelineId, "cancelled");
       return;
     }
     this.emitStatus({ status, local: false, events: [] });

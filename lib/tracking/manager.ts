@@ -15,13 +15,24 @@ import { ListenerSet, type TrackingListener } from "./listeners";
 import type { PipelineMetrics } from "./metrics-types";
 import { cloneStatus, isFinished, type PipelineStatus, type Status } from "./models";
 import { NO_STORAGE_MESSAGE, TrackingQueries } from "./queries";
-import { CANCELLED_MESSAGE, cancelStep, finishRun, RunRecorder, type EndOutcome, type RecordedEnd, type RunHandle } from "./recorder";
+import { LeaseKeeper, DEFAULT_LEASE_MS } from "./leases";
+import {
+  CANCELLED_MESSAGE,
+  cancelStep,
+  finishRun,
+  RunRecorder,
+  SHUTDOWN_MESSAGE,
+  type EndOutcome,
+  type RecordedEnd,
+  type RunHandle,
+} from "./recorder";
 import { InMemoryPipelineStorage } from "./storage/memory";
 import { RedisPipelineStorage } from "./storage/redis/storage";
 import type { HistoryQuery, ListFilter, Page, PageQuery, TrackingStorage } from "./storage/types";
 
 export { NO_STORAGE_MESSAGE } from "./queries";
-export { CANCELLED_MESSAGE, DELETED_MESSAGE } from "./recorder";
+export { CANCELLED_MESSAGE, DELETED_MESSAGE, SHUTDOWN_MESSAGE } from "./recorder";
+export { DEFAULT_LEASE_MS } from "./leases";
 export type { EndOutcome, RecordedEnd, RunHandle } from "./recorder";
 export type { ChangeStreamEvents, StatusChange } from "./change-stream";
 
@@ -29,7 +40,23 @@ export interface TrackingManagerOptions {
   logger?: Logger;
   /** Results larger than this (JSON, UTF-8) are stored as `{ truncated, bytes, preview }`. Default 64 KiB. */
   maxResultBytes?: number;
+  /**
+   * How long a run executing here stays owned without news from this process. Renewed every
+   * leaseMs / 3 while it runs; once expired (the process died or froze) any manager sharing the
+   * storage ends it FAILED "worker lost: <workerId> (lease expired)". Default 30 000.
+   */
+  leaseMs?: number;
+  /** Named in this manager's leases. Default: the run's broker's (`<hostname>:<pid>`). */
+  workerId?: string;
 }
+
+export interface ShutdownOptions {
+  /** How long to wait for the runs executing here before cancelling them. Default 10 000. */
+  graceMs?: number;
+}
+
+/** What a `kiq` (or `recordPipelineStart`) after `shutdown` began rejects with. */
+export const SHUTTING_DOWN_MESSAGE = "The tracking manager is shutting down: it accepts no new runs";
 
 export interface CancelOutcome {
   /** False when the run had already finished; `status` is then its final state. */
@@ -48,6 +75,8 @@ export class PipelineTrackingManager {
   private readonly queries: TrackingQueries;
   private readonly listeners: ListenerSet;
   private unsubscribeListeners: (() => void) | null = null;
+  private readonly leases: LeaseKeeper;
+  private shutdownDone: Promise<void> | null = null;
 
   constructor(options: TrackingManagerOptions = {}) {
     this.logger = options.logger ?? defaultLogger();
@@ -58,6 +87,12 @@ export class PipelineTrackingManager {
     this.recorder.stream = this.stream;
     this.queries = new TrackingQueries(storage);
     this.listeners = new ListenerSet(this.logger);
+    this.leases = new LeaseKeeper({
+      leaseMs: options.leaseMs ?? DEFAULT_LEASE_MS,
+      workerId: options.workerId ?? null,
+      logger: this.logger,
+      storage: () => this.currentStorage,
+    });
   }
 
   // ---- configuration --------------------------------------------------------------------------
@@ -66,6 +101,7 @@ export class PipelineTrackingManager {
     if (!storage || typeof storage.saveStatus !== "function") throw new TypeError("withStorage needs a TrackingStorage");
     this.currentStorage = storage;
     this.stream.attach(storage);
+    this.leases.attach(storage);
     return this;
   }
 
@@ -188,7 +224,12 @@ export class PipelineTrackingManager {
   /** Stores a new run with every declared step; resolves once it is stored (or the storage failed). */
   recordPipelineStart(status: PipelineStatus, handle: RunHandle | null = null): Promise<void> {
     void this.storage;
-    return this.recorder.start(status, handle);
+    this.assertAcceptingRuns();
+    const stored = this.recorder.start(status, handle);
+    // Asked for after the start is issued (one call for all runs started in this macrotask), so a
+    // queueing storage sends it in order behind the starts.
+    this.leases.hold(status.pipelineId, handle?.workerId);
+    return stored;
   }
   recordStepStart(pipelineId: string, stepName: string, details: { attempt?: number; workerId?: string | null } = {}): void {
     this.recorder.stepStart(pipelineId, stepName, details);
@@ -200,8 +241,12 @@ export class PipelineTrackingManager {
     this.recorder.stepFailure(pipelineId, stepName, error, durationMs);
   }
   /** Ends a run (see `RunRecorder.end`): resolves once its final state is stored. */
-  recordPipelineEnd(pipelineId: string, outcome: EndOutcome): Promise<RecordedEnd | null> {
-    return this.recorder.end(pipelineId, outcome);
+  async recordPipelineEnd(pipelineId: string, outcome: EndOutcome): Promise<RecordedEnd | null> {
+    try {
+      return await this.recorder.end(pipelineId, outcome);
+    } finally {
+      this.leases.release(pipelineId);
+    }
   }
 
   /** True while a run recorded by this manager is executing in this process. */
@@ -214,8 +259,60 @@ export class PipelineTrackingManager {
     return this.recorder.activeRunIds;
   }
 
-  /** Waits for every write issued so far, then closes the storage's connections. */
+  /** The lease length this manager records with its runs. */
+  get leaseMs(): number {
+    return this.leases.leaseMs;
+  }
+
+  /**
+   * Ends the runs of processes that died (their lease expired) now, rather than at the next timed
+   * sweep; answers how many it ended. Every manager also does this on its own timer.
+   */
+  sweepExpiredLeases(): Promise<number> {
+    void this.storage;
+    return this.leases.sweep();
+  }
+
+  /** True once `shutdown` began. */
+  get isShuttingDown(): boolean {
+    return this.shutdownDone !== null;
+  }
+
+  /** Throws once `shutdown` began (`kiq` calls it before starting a run). */
+  assertAcceptingRuns(): void {
+    if (this.shutdownDone) throw new Error(SHUTTING_DOWN_MESSAGE);
+  }
+
+  /**
+   * Stops this process's part: no new run is accepted, the runs executing here get `graceMs` to end
+   * on their own, those still going are cancelled (CANCELLED "worker shut down"), every write is
+   * flushed, the timers stop and the storage is closed. No run this process executed is left
+   * RUNNING. Calling it again answers the same promise.
+   */
+  shutdown(options: ShutdownOptions = {}): Promise<void> {
+    const graceMs = options.graceMs ?? 10_000;
+    if (!(Number.isFinite(graceMs) && graceMs >= 0)) return Promise.reject(new RangeError("graceMs must be a non-negative number"));
+    this.shutdownDone ??= this.shutDown(graceMs);
+    return this.shutdownDone;
+  }
+
+  private async shutDown(graceMs: number): Promise<void> {
+    await this.recorder.whenIdle(graceMs);
+    const left = this.recorder.activeRunIds;
+    if (left.length > 0) this.logger.warn({ runs: left.length, graceMs }, "cancelling the runs still executing at shutdown");
+    await Promise.allSettled(
+      left.map(async (id) => {
+        const cancelled = await this.recorder.cancelLocal(id, SHUTDOWN_MESSAGE);
+        // A run recorded without a handle (no executor here to stop): end it directly.
+        if (cancelled === null) await this.recordPipelineEnd(id, { status: "CANCELLED", error: SHUTDOWN_MESSAGE });
+      }),
+    );
+    await this.close();
+  }
+
+  /** Waits for every write issued so far, stops the lease timers, then closes the storage's connections. */
   async close(): Promise<void> {
+    this.leases.stop();
     await this.recorder.drain();
     this.stream.close();
     await this.currentStorage?.close();

@@ -15,6 +15,8 @@ import type { FinishOutcome, TrackingStorage } from "./storage/types";
 /** The error of a run cancelled by `cancel` / of one deleted while it ran. */
 export const CANCELLED_MESSAGE = "Cancelled";
 export const DELETED_MESSAGE = "Deleted";
+/** The error of a run still executing here when `shutdown`'s grace period ran out. */
+export const SHUTDOWN_MESSAGE = "worker shut down";
 
 export type EndOutcome = { status: "COMPLETED"; result: unknown } | { status: "FAILED" | "CANCELLED"; error: string | null };
 
@@ -27,6 +29,8 @@ export interface RecordedEnd {
 /** What the executor of a run hands the manager so that a cancel from anywhere can stop it. */
 export interface RunHandle {
   cancel(reason?: string): Promise<boolean>;
+  /** The broker's worker id (`<hostname>:<pid>`): the holder of the run's lease unless the manager names one. */
+  readonly workerId?: string;
 }
 
 interface LiveRun {
@@ -44,6 +48,7 @@ export interface RecorderDeps {
 
 export class RunRecorder implements LocalRuns {
   private readonly live = new Map<string, LiveRun>();
+  private idleWaiters: (() => void)[] = [];
   /** Set once by the manager (the stream and the recorder need each other). */
   stream!: ChangeStream;
 
@@ -121,6 +126,7 @@ export class RunRecorder implements LocalRuns {
       this.deps.logger.error({ err, pipelineId }, "tracking storage failed to record the end of a run");
     }
     this.live.delete(pipelineId);
+    if (this.live.size === 0) for (const wake of this.idleWaiters.splice(0)) wake();
     if (!stored.applied && !stored.current) {
       // Deleted while it ran: nothing to announce (it would bring the run back on screen).
       return { status: { ...cloneStatus(status), status: "CANCELLED", error: DELETED_MESSAGE, result: null }, applied: false };
@@ -171,6 +177,22 @@ export class RunRecorder implements LocalRuns {
 
   get activeRunIds(): string[] {
     return [...this.live.keys()];
+  }
+
+  /** Resolves once no run executes here, or after `timeoutMs`. */
+  whenIdle(timeoutMs: number): Promise<void> {
+    if (this.live.size === 0) return Promise.resolve();
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.idleWaiters = this.idleWaiters.filter((w) => w !== wake);
+        resolve();
+      }, timeoutMs);
+      this.idleWaiters.push(wake);
+    });
   }
 
   /** Waits for every write issued so far. */

@@ -1,7 +1,7 @@
 /**
  * The live demo workload (DEMO=1): a new run every 1-2 s, picked by weight among the demo
- * pipelines. `stop()` ends the loop and cancels the runs still going, so a shutdown leaves no run
- * RUNNING forever in a shared storage.
+ * pipelines. `stop()` ends the loop; the runs still going are the tracking manager's to end: its
+ * `shutdown` gives them a grace period and cancels the rest, so no demo run is left RUNNING.
  */
 import type { Logger } from "pino";
 import type { Broker, PipelineTask, PipelineTrackingManager } from "pipewatch";
@@ -10,7 +10,8 @@ import { randomBetween } from "./work";
 
 export interface DemoWorkload {
   readonly pipelines: DemoPipeline[];
-  stop(): Promise<void>;
+  /** Starts no more runs. */
+  stop(): void;
 }
 
 export function startDemoWorkload(
@@ -54,11 +55,9 @@ export function startDemoWorkload(
 
   return {
     pipelines,
-    async stop() {
+    stop() {
       stopped = true;
       if (timer) clearTimeout(timer);
-      const tasks = [...running.values()].flatMap((set) => [...set]);
-      await Promise.allSettled(tasks.map((t) => t.cancel()));
     },
   };
 }

@@ -9,13 +9,14 @@
  * a fresh table); `cleanup` runs after the test. Each test also uses its own pipeline ids, so a
  * storage that leaks between tests shows up as a failure in the test that sees the leak, not as
  * silent cross-talk. Imports vitest, so only test files should import this module. The tests
- * themselves live by area in contract/ (runs, finish, lists, removal, metrics, change-feed).
+ * themselves live by area in contract/ (runs, finish, lists, removal, metrics, change-feed, leases).
  */
 import { afterEach, beforeEach, describe } from "vitest";
 import type { TrackingStorage } from "./types";
 import type { StorageHarness } from "./contract/helpers";
 import { describeChangeFeedContract } from "./contract/change-feed";
 import { describeFinishContract } from "./contract/finish";
+import { describeLeasesContract } from "./contract/leases";
 import { describeListsContract } from "./contract/lists";
 import { describeMetricsContract } from "./contract/metrics";
 import { describeRemovalContract } from "./contract/removal";
@@ -43,5 +44,6 @@ export function runStorageContract(name: string, makeStorage: () => Promise<Stor
     describeRemovalContract(current);
     describeMetricsContract(current);
     describeChangeFeedContract(current);
+    describeLeasesContract(current);
   });
 }

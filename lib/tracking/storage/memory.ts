@@ -13,6 +13,7 @@ import { compareNewestFirst, decodeCursor, encodeCursor, type CursorPosition } f
 import {
   DEFAULT_PAGE_LIMIT,
   type CleanupOptions,
+  type ExpiredLease,
   type FeedEvents,
   type FinishOutcome,
   type HistoryQuery,
@@ -25,6 +26,7 @@ import {
 } from "./types";
 import { keepsStoredStep, stepRank } from "./step-order";
 import { checkCleanupLimit } from "./cleanup-limit";
+import { lostWorkerStatus } from "./lease-end";
 
 export interface InMemoryStorageOptions {
   /** Default 10 000. */
@@ -32,6 +34,12 @@ export interface InMemoryStorageOptions {
 }
 
 type HeldRun = StoredRun | SealedRun;
+
+/** A run's lease: it is lost once the process clock passes `expiresAtMs`. */
+interface Lease {
+  expiresAtMs: number;
+  workerId: string;
+}
 
 /** A held run and its place in `ordered` (the entry is its own cursor position). */
 interface Entry extends CursorPosition {
@@ -67,6 +75,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   private readonly counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
   private readonly handlers = new Set<(change: StorageChange) => void>();
   private readonly shapes = new StepShapes();
+  private readonly leases = new Map<string, Lease>();
 
   constructor(options: InMemoryStorageOptions = {}) {
     const max = options.maxPipelines ?? 10_000;
@@ -80,6 +89,34 @@ export class InMemoryPipelineStorage implements TrackingStorage {
 
   /** Check and write with no await between them: atomic in one process. */
   async finishStatus(status: PipelineStatus, options?: WriteOptions): Promise<FinishOutcome> {
+    return this.finishNow(status, options);
+  }
+
+  /** Leases live on this process's clock: the store and every writer share it. */
+  async renewLeases(pipelineIds: readonly string[], leaseMs: number, workerId: string): Promise<void> {
+    const expiresAtMs = Date.now() + leaseMs;
+    for (const id of pipelineIds) {
+      const entry = this.byId.get(id);
+      if (entry && !isFinished(entry.run.status)) this.leases.set(id, { expiresAtMs, workerId });
+    }
+  }
+
+  /** Synchronous from the first check to the last write: two sweeps or a sweep and an end never interleave. */
+  async sweepExpiredLeases(now: Date = new Date()): Promise<ExpiredLease[]> {
+    const nowMs = now.getTime();
+    const ended: ExpiredLease[] = [];
+    for (const [id, lease] of this.leases) {
+      if (lease.expiresAtMs > nowMs) continue;
+      this.leases.delete(id);
+      const entry = this.byId.get(id);
+      if (!entry || isFinished(entry.run.status)) continue;
+      const outcome = this.finishNow(lostWorkerStatus(expand(entry.run), lease.workerId, nowMs), undefined);
+      if (outcome.applied && outcome.current) ended.push({ status: outcome.current, workerId: lease.workerId });
+    }
+    return ended;
+  }
+
+  private finishNow(status: PipelineStatus, options: WriteOptions | undefined): FinishOutcome {
     if (!isFinished(status.status)) throw new TypeError(`finishStatus needs a finished status, not ${status.status}`);
     const entry = this.byId.get(status.pipelineId);
     if (!entry) return { applied: false, current: null };
@@ -90,6 +127,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   private write(status: PipelineStatus, options: WriteOptions | undefined): void {
+    if (isFinished(status.status)) this.leases.delete(status.pipelineId);
     const copy = this.hold(toStoredRun(status));
     const existing = this.byId.get(status.pipelineId);
     let entry: Entry;
@@ -209,6 +247,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     this.ordered.splice(0, boundary, ...kept);
     for (const entry of deleted) {
       this.byId.delete(entry.pipelineId);
+      this.leases.delete(entry.pipelineId);
       this.counts[entry.run.status]--;
       entry.version++;
       this.announce(entry, undefined, true);
@@ -261,6 +300,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   private remove(entry: Entry, index: number): void {
+    this.leases.delete(entry.pipelineId);
     this.ordered.splice(index, 1);
     this.byId.delete(entry.pipelineId);
     this.counts[entry.run.status]--;

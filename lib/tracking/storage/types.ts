@@ -85,6 +85,14 @@ export interface CleanupOptions {
   limit?: number;
 }
 
+/** One run a lease sweep ended (`sweepExpiredLeases`). */
+export interface ExpiredLease {
+  /** The run's final state as written: FAILED "worker lost: <workerId> (lease expired)". */
+  status: PipelineStatus;
+  /** The worker that held the lease. */
+  workerId: string;
+}
+
 export interface TrackingStorage {
   /** "memory", "redis" or a custom backend's name; shown by /api/health. */
   readonly kind: string;
@@ -130,6 +138,22 @@ export interface TrackingStorage {
    * run's current version, `deleted` when it is gone), or calls `events.onReset` when it cannot.
    */
   subscribe(handler: (change: StorageChange) => void, events?: FeedEvents): () => void;
+  /**
+   * Optional (a storage without it has no leases). Extends the lease of each run by `leaseMs` from
+   * now, by the storage's own clock, held by `workerId`. A run that is not stored or already
+   * finished gets none. A run that ends (finishStatus, a finished saveStatus) or is deleted loses
+   * its lease.
+   */
+  renewLeases?(pipelineIds: readonly string[], leaseMs: number, workerId: string): Promise<void>;
+  /**
+   * Optional, with `renewLeases`. Ends every run whose lease expired (by the storage's clock;
+   * `now` replaces that clock where the storage allows it, memory only): FAILED with
+   * "worker lost: <workerId> (lease expired)", RUNNING steps FAILED, PENDING ones CANCELLED,
+   * written as `finishStatus` writes and announced like any change. A run ends once however many
+   * sweepers race each other or the run's own end. Answers the runs this call ended. A run that
+   * never had a lease (an import) is never touched.
+   */
+  sweepExpiredLeases?(now?: Date): Promise<ExpiredLease[]>;
   /** Flush what is buffered and release connections. */
   close(): Promise<void>;
 }

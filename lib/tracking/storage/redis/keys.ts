@@ -39,6 +39,10 @@
  *   <p>changes:floor           the highest seq trimmed out of the log: a gap starting below it cannot
  *                              be replayed whole (the subscriber is told to read everything again)
  *   <p>changes:gone            hash id -> version of its delete, for deleted runs still in the log
+ *   <p>leases                  zset id → lease expiry ms (Redis TIME), for runs whose process renews a
+ *                              lease (lua/renew-leases.lua); the run hash holds its holder (lw) and length
+ *                              (ll). A finished or deleted run leaves it; lua/claim-leases.lua picks the
+ *                              expired ones for a sweep
  *   <p>epoch                   string naming this dataset, made by the first write (TIME): a Redis
  *                              that lost its data makes a new one, so subscribers know versions (and
  *                              change seqs) restarted
@@ -104,6 +108,7 @@ function fixedKeysOf(prefix: string) {
     CHANGE_FLOOR_KEY: `${prefix}changes:floor`,
     CHANGE_GONE_KEY: `${prefix}changes:gone`,
     EPOCH_KEY: `${prefix}epoch`,
+    LEASES_KEY: `${prefix}leases`,
   };
 }
 
@@ -164,6 +169,9 @@ export class RedisKeys {
   }
   get changeGone(): string {
     return this.fixed.CHANGE_GONE_KEY;
+  }
+  get leases(): string {
+    return this.fixed.LEASES_KEY;
   }
   get epoch(): string {
     return this.fixed.EPOCH_KEY;

@@ -27,9 +27,11 @@ import { assembleMetrics, dayStamp, runContribution, stepContribution, windowDay
 import { defineScripts, type ScriptName } from "./scripts";
 import { RedisReadGuard } from "./read/guard";
 import { RedisWriteQueue } from "./write/queue";
+import { leaseRecord, sweepRedisLeases } from "./leases";
 import {
   DEFAULT_PAGE_LIMIT,
   type CleanupOptions,
+  type ExpiredLease,
   type FeedEvents,
   type FinishOutcome,
   type HistoryQuery,
@@ -242,6 +244,35 @@ export class RedisPipelineStorage implements TrackingStorage {
     const unsubscribe = this.subscribers.add(handler, events);
     this.feed.start();
     return unsubscribe;
+  }
+
+  /** Queued like a step write (after the run's start, merged with other renewals); expiry by Redis TIME. */
+  renewLeases(pipelineIds: readonly string[], leaseMs: number, workerId: string): Promise<void> {
+    const ids = pipelineIds.filter(isValidPipelineId);
+    if (ids.length === 0) return Promise.resolve();
+    const args = [this.keys.allIndex, Math.max(1, Math.round(leaseMs)), workerId];
+    return this.queue.push({ command: this.commands.renewLeases, args, record: leaseRecord(ids) }) as Promise<never>;
+  }
+
+  /** Fails fast during an outage like a read. `now` is ignored: expiry is Redis TIME (leases.ts). */
+  async sweepExpiredLeases(_now?: Date): Promise<ExpiredLease[]> {
+    // No read-your-writes barrier: a sweep must not wait behind a busy write queue, and an end of
+    // this process still queued reaches Redis before the sweep's own (same queue), so it wins.
+    return this.guard.read(async () => {
+      return sweepRedisLeases({
+        claim: (batch, claimMs) => this.call("claimLeases", [this.keys.allIndex, batch, claimMs]),
+        readRun: async (id) => {
+          try {
+            return decodeRun(id, await this.redis.hgetall(this.keys.run(id)));
+          } catch (err) {
+            // One unreadable record must not stop the sweep of the others; its claim expires and is retried.
+            this.logger.error({ err, pipelineId: id }, "a lease sweep could not read a run");
+            return null;
+          }
+        },
+        finish: (status, options) => this.finishStatus(status, options),
+      });
+    });
   }
 
   /** Waits (up to `timeoutMs`) until every write issued so far has reached Redis. */

@@ -24,6 +24,7 @@ for field, value in pairs(f) do
   if string.sub(field, 1, 2) == 'c:' then applyStep(string.sub(field, 3), value, -1) end
 end
 redis.call('DEL', K)
+if f.lw then redis.call('ZREM', LEASES_KEY, id) end
 flushRollups()
 local v = (tonumber(f.v) or 0) + 1
 noteChange(v, 1, ARGV[2], id)

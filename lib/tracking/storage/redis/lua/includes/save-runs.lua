@@ -25,7 +25,7 @@ end
 
 local function saveRun(finish, id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, names, sn, sc, sv)
   local K = runKey(id)
-  local o = redis.pcall('HMGET', K, 'st', 'nm', 'hn', 'names', 'xm', 'mc', 't', 'v')
+  local o = redis.pcall('HMGET', K, 'st', 'nm', 'hn', 'names', 'xm', 'mc', 't', 'v', 'lw')
   if o.err then return o end
   local fresh = not o[1]
   local mdx = string.match(mc, '^[^|]*|[^|]*')
@@ -81,6 +81,8 @@ local function saveRun(finish, id, st, t, hn, nm, lnm, mc, exp, ss, doc, res, na
     applyRun(mc, 1)
   end
   hsetAll(K, fields)
+  -- an ended run has no process to renew it any more (renew-leases.lua)
+  if FINISHED[st] and o[9] then redis.call('ZREM', LEASES_KEY, id) end
   redis.call('ZADD', ALL_INDEX_KEY, t, id)
   redis.call('ZADD', statusIndexKey(st), t, id)
   local moved = fresh or o[7] ~= t
