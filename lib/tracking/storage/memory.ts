@@ -6,9 +6,9 @@
  */
 import { MetricsAccumulator } from "../metrics";
 import type { MetricsQuery, PipelineMetrics } from "../metrics-types";
-import { STATUSES, isFinished, summarize, type PipelineStatus, type PipelineSummary, type Status, type StepStatus } from "../models";
-import { fromStoredRun, fromStoredStep, toStoredRun, toStoredStep, type StoredRun, type StoredStep } from "./compact";
-import { SealedRun, StepShapes, addSealedToMetrics, expandSealed, sealRun, summarizeSealed, unsealRun } from "./sealed-run";
+import { STATUSES, isFinished, type PipelineStatus, type Status, type StepStatus } from "../models";
+import { toStoredRun, toStoredStep, type StoredRun } from "./compact";
+import { SealedRun, StepShapes, addSealedToMetrics, sealRun, unsealRun } from "./sealed-run";
 import { compareNewestFirst, decodeCursor, encodeCursor, type CursorPosition } from "./cursor";
 import {
   DEFAULT_PAGE_LIMIT,
@@ -24,21 +24,16 @@ import {
   type TrackingStorage,
   type WriteOptions,
 } from "./types";
-import { keepsStoredStep, stepRank } from "./step-order";
+import { stepRank } from "./step-order";
 import { checkCleanupLimit } from "./cleanup-limit";
 import { lostWorkerStatus } from "./lease-end";
+import { MemoryFeed } from "./memory-feed";
+import { MemoryLeases } from "./memory-leases";
+import { expand, summaryOf, withEndedSteps, type HeldRun } from "./memory-runs";
 
 export interface InMemoryStorageOptions {
   /** Default 10 000. */
   maxPipelines?: number;
-}
-
-type HeldRun = StoredRun | SealedRun;
-
-/** A run's lease: it is lost once the process clock passes `expiresAtMs`. */
-interface Lease {
-  expiresAtMs: number;
-  workerId: string;
 }
 
 /** A held run and its place in `ordered` (the entry is its own cursor position). */
@@ -48,24 +43,6 @@ interface Entry extends CursorPosition {
   version: number;
 }
 
-const expand = (run: HeldRun): PipelineStatus => (run instanceof SealedRun ? expandSealed(run) : fromStoredRun(run));
-const summaryOf = (run: HeldRun): PipelineSummary => (run instanceof SealedRun ? summarizeSealed(run) : summarize(fromStoredRun(run)));
-
-/** `status` with the steps `run` already holds as ended kept (keepsStoredStep); itself when none differ. */
-function withEndedSteps(status: PipelineStatus, run: StoredRun): PipelineStatus {
-  const ended = new Map<string, StoredStep>();
-  for (const step of run.steps) if (step.status === "COMPLETED" || step.status === "FAILED") ended.set(step.stepName, step);
-  if (ended.size === 0) return status;
-  let changed = false;
-  const steps = status.steps.map((step) => {
-    const held = ended.get(step.stepName);
-    if (!held || !keepsStoredStep(held.status, step.status)) return step;
-    changed = true;
-    return fromStoredStep(held);
-  });
-  return changed ? { ...status, steps } : status;
-}
-
 export class InMemoryPipelineStorage implements TrackingStorage {
   readonly kind = "memory";
   readonly maxPipelines: number;
@@ -73,9 +50,9 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   /** Oldest first by (startedAt, id), so a new run is a push; lists walk it backwards. */
   private readonly ordered: Entry[] = [];
   private readonly counts = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
-  private readonly handlers = new Set<(change: StorageChange) => void>();
+  private readonly feed = new MemoryFeed();
   private readonly shapes = new StepShapes();
-  private readonly leases = new Map<string, Lease>();
+  private readonly leases = new MemoryLeases();
 
   constructor(options: InMemoryStorageOptions = {}) {
     const max = options.maxPipelines ?? 10_000;
@@ -94,24 +71,20 @@ export class InMemoryPipelineStorage implements TrackingStorage {
 
   /** Leases live on this process's clock: the store and every writer share it. */
   async renewLeases(pipelineIds: readonly string[], leaseMs: number, workerId: string): Promise<void> {
-    const expiresAtMs = Date.now() + leaseMs;
-    for (const id of pipelineIds) {
+    this.leases.renew(pipelineIds, Date.now() + leaseMs, workerId, (id) => {
       const entry = this.byId.get(id);
-      if (entry && !isFinished(entry.run.status)) this.leases.set(id, { expiresAtMs, workerId });
-    }
+      return entry !== undefined && !isFinished(entry.run.status);
+    });
   }
 
   /** Synchronous from the first check to the last write: two sweeps or a sweep and an end never interleave. */
   async sweepExpiredLeases(now: Date = new Date()): Promise<ExpiredLease[]> {
-    const nowMs = now.getTime();
     const ended: ExpiredLease[] = [];
-    for (const [id, lease] of this.leases) {
-      if (lease.expiresAtMs > nowMs) continue;
-      this.leases.delete(id);
-      const entry = this.byId.get(id);
+    for (const { pipelineId, workerId } of this.leases.takeExpired(now.getTime())) {
+      const entry = this.byId.get(pipelineId);
       if (!entry || isFinished(entry.run.status)) continue;
-      const outcome = this.finishNow(lostWorkerStatus(expand(entry.run), lease.workerId, nowMs), undefined);
-      if (outcome.applied && outcome.current) ended.push({ status: outcome.current, workerId: lease.workerId });
+      const outcome = this.finishNow(lostWorkerStatus(expand(entry.run), workerId, now.getTime()), undefined);
+      if (outcome.applied && outcome.current) ended.push({ status: outcome.current, workerId });
     }
     return ended;
   }
@@ -127,7 +100,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   private write(status: PipelineStatus, options: WriteOptions | undefined): void {
-    if (isFinished(status.status)) this.leases.delete(status.pipelineId);
+    if (isFinished(status.status)) this.leases.drop(status.pipelineId);
     const copy = this.hold(toStoredRun(status));
     const existing = this.byId.get(status.pipelineId);
     let entry: Entry;
@@ -247,7 +220,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
     this.ordered.splice(0, boundary, ...kept);
     for (const entry of deleted) {
       this.byId.delete(entry.pipelineId);
-      this.leases.delete(entry.pipelineId);
+      this.leases.drop(entry.pipelineId);
       this.counts[entry.run.status]--;
       entry.version++;
       this.announce(entry, undefined, true);
@@ -267,13 +240,13 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   /** `events` is accepted and unused: changes are delivered in-process, so there is no gap to lose. */
+  /** One process, no gaps: `events` has nothing to report. */
   subscribe(handler: (change: StorageChange) => void, _events?: FeedEvents): () => void {
-    this.handlers.add(handler);
-    return () => this.handlers.delete(handler);
+    return this.feed.subscribe(handler);
   }
 
   async close(): Promise<void> {
-    this.handlers.clear();
+    this.feed.clear();
   }
 
   /** How many runs are held (for tests and benchmarks). */
@@ -282,25 +255,11 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   }
 
   private announce(entry: Entry, options: WriteOptions | undefined, deleted: boolean): void {
-    if (this.handlers.size === 0) return;
-    const change: StorageChange = { pipelineId: entry.pipelineId, version: entry.version, origin: options?.origin ?? null, deleted };
-    if (!deleted) {
-      // Expanded only when read: the manager drops its own echoes unread, on every transition.
-      const snapshot = entry.run;
-      let expanded: PipelineStatus | undefined;
-      Object.defineProperty(change, "status", { enumerable: true, get: () => (expanded ??= expand(snapshot)) });
-    }
-    for (const handler of this.handlers) {
-      try {
-        handler(change);
-      } catch {
-        // A subscriber's failure is its own; the write already happened.
-      }
-    }
+    this.feed.announce(entry.pipelineId, entry.version, options?.origin ?? null, deleted ? null : entry.run);
   }
 
   private remove(entry: Entry, index: number): void {
-    this.leases.delete(entry.pipelineId);
+    this.leases.drop(entry.pipelineId);
     this.ordered.splice(index, 1);
     this.byId.delete(entry.pipelineId);
     this.counts[entry.run.status]--;
