@@ -9,28 +9,21 @@
 import { randomUUID } from "node:crypto";
 import type { Broker } from "../pipeline/broker";
 import { defaultLogger, type Logger } from "../logger";
+import { cancelStoredRun, type CancelOutcome } from "./cancel-stored";
 import { ChangeStream, type ChangeStreamEvents } from "./change-stream";
 import { DEFAULT_MAX_RESULT_BYTES } from "./json-safe";
 import { ListenerSet, type TrackingListener } from "./listeners";
 import type { PipelineMetrics } from "./metrics-types";
-import { cloneStatus, isFinished, type PipelineStatus, type Status } from "./models";
+import { cloneStatus, type PipelineStatus, type Status } from "./models";
 import { NO_STORAGE_MESSAGE, TrackingQueries } from "./queries";
 import { LeaseKeeper, DEFAULT_LEASE_MS } from "./leases";
-import {
-  CANCELLED_MESSAGE,
-  cancelStep,
-  finishRun,
-  RunRecorder,
-  SHUTDOWN_MESSAGE,
-  type EndOutcome,
-  type RecordedEnd,
-  type RunHandle,
-} from "./recorder";
+import { RunRecorder, SHUTDOWN_MESSAGE, type EndOutcome, type RecordedEnd, type RunHandle } from "./recorder";
 import { InMemoryPipelineStorage } from "./storage/memory";
 import { RedisPipelineStorage } from "./storage/redis/storage";
 import type { HistoryQuery, ListFilter, Page, PageQuery, TrackingStorage } from "./storage/types";
 
 export { NO_STORAGE_MESSAGE } from "./queries";
+export type { CancelOutcome } from "./cancel-stored";
 export { CANCELLED_MESSAGE, DELETED_MESSAGE, SHUTDOWN_MESSAGE } from "./recorder";
 export { DEFAULT_LEASE_MS } from "./leases";
 export type { EndOutcome, RecordedEnd, RunHandle } from "./recorder";
@@ -57,12 +50,6 @@ export interface ShutdownOptions {
 
 /** What a `kiq` (or `recordPipelineStart`) after `shutdown` began rejects with. */
 export const SHUTTING_DOWN_MESSAGE = "The tracking manager is shutting down: it accepts no new runs";
-
-export interface CancelOutcome {
-  /** False when the run had already finished; `status` is then its final state. */
-  cancelled: boolean;
-  status: PipelineStatus;
-}
 
 export class PipelineTrackingManager {
   /** Identifies this manager's writes in a shared storage's change feed. */
@@ -199,24 +186,9 @@ export class PipelineTrackingManager {
       const status = (await storage.getStatus(pipelineId)) ?? local!;
       return { cancelled: cancelledHere, status };
     }
-    const stored = await storage.getStatus(pipelineId);
-    if (!stored) return null;
-    if (isFinished(stored.status)) return { cancelled: false, status: stored };
-    const now = new Date();
-    const status: PipelineStatus = {
-      ...stored,
-      status: "CANCELLED",
-      completedAt: now,
-      durationMs: Math.max(0, now.getTime() - stored.startedAt.getTime()),
-      error: CANCELLED_MESSAGE,
-      steps: stored.steps.map((s) => (isFinished(s.status) ? s : cancelStep(s, now))),
-    };
-    const outcome = await finishRun(storage, status, this.instanceId);
-    if (!outcome.applied) return outcome.current ? { cancelled: false, status: outcome.current } : null;
-    // Read back: the store keeps steps the worker ended since our read.
-    const final = (await storage.getStatus(pipelineId)) ?? outcome.current ?? status;
-    this.stream.emitLocal(cloneStatus(final));
-    return { cancelled: true, status: final };
+    const outcome = await cancelStoredRun(storage, pipelineId, this.instanceId);
+    if (outcome?.cancelled) this.stream.emitLocal(cloneStatus(outcome.status));
+    return outcome;
   }
 
   // ---- recording (called by the executor of a run) ---------------------------------------------
