@@ -4,6 +4,7 @@
  * in one script (lua/claim-leases.lua, judged by Redis TIME) and ends each claimed run through
  * finishStatus, the compare-and-set every end goes through.
  */
+import type { Logger } from "../../../logger";
 import { isFinished, type PipelineStatus } from "../../models";
 import { lostWorkerStatus } from "../lease-end";
 import type { ExpiredLease, FinishOutcome, WriteOptions } from "../types";
@@ -16,6 +17,7 @@ const CLAIM_MS = 30_000;
 const UNKNOWN_WORKER = "unknown";
 
 export interface LeaseSweepDeps {
+  logger: Logger;
   claim(batch: number, claimMs: number): Promise<unknown>;
   readRun(pipelineId: string): Promise<PipelineStatus | null>;
   finish(status: PipelineStatus, options: WriteOptions): Promise<FinishOutcome>;
@@ -35,7 +37,14 @@ export async function sweepRedisLeases(deps: LeaseSweepDeps): Promise<ExpiredLea
     for (let i = 1; i + 1 < reply.length; i += 2) claimed.push({ id: String(reply[i]), workerId: String(reply[i + 1]) || UNKNOWN_WORKER });
     const outcomes = await Promise.all(
       claimed.map(async ({ id, workerId }): Promise<ExpiredLease | null> => {
-        const run = await deps.readRun(id);
+        let run: PipelineStatus | null;
+        try {
+          run = await deps.readRun(id);
+        } catch (err) {
+          // One unreadable record must not stop the sweep of the others; its claim expires and is retried.
+          deps.logger.error({ err, pipelineId: id }, "a lease sweep could not read a run");
+          return null;
+        }
         if (!run || isFinished(run.status)) return null;
         // Origin left empty: every manager, the sweeper's own included, hears it on the feed.
         const outcome = await deps.finish(lostWorkerStatus(run, workerId, nowMs), { origin: "" });

@@ -16,7 +16,10 @@ import type { MetricsQuery, PipelineMetrics } from "../../metrics-types";
 import { isFinished, isValidPipelineId, type PipelineStatus, type Status, type StepStatus } from "../../models";
 import { decodeCursor } from "../cursor";
 import { checkCleanupLimit } from "../cleanup-limit";
-import { DEFAULT_KEY_PREFIX, RedisKeys } from "./keys";
+import { RedisKeys } from "./keys";
+import { checkStorageOptions, type RedisStorageOptions } from "./options";
+
+export type { RedisStorageOptions } from "./options";
 import { changesSinceFetch, RedisChangeFeed } from "./feed/change-feed";
 import { FeedSubscribers } from "./feed/subscribers";
 import { RedisListReader } from "./read/lists";
@@ -42,18 +45,6 @@ import {
   type TrackingStorage,
   type WriteOptions,
 } from "../types";
-
-export interface RedisStorageOptions {
-  /** Default "pipewatch:". Printable ASCII without quotes or backslashes. */
-  keyPrefix?: string;
-  /** Finished runs (and their index entries) expire this long after they finish. Default: never. */
-  ttlSeconds?: number;
-  /** How long the per-day metrics rollups are kept. Default 90. */
-  metricsRetentionDays?: number;
-  /** Writes held while Redis is unreachable; past this the oldest are dropped (logged). Default 100 000. */
-  maxBufferedWrites?: number;
-  logger?: Logger;
-}
 
 const CLEANUP_BATCH = 100;
 /** How long a read waits for this process's earlier writes (read-your-writes) while Redis is up. */
@@ -81,19 +72,10 @@ export class RedisPipelineStorage implements TrackingStorage {
     readonly redis: Redis,
     options: RedisStorageOptions = {},
   ) {
-    const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
-    if (!/^[\x21-\x7e]{1,100}$/.test(prefix) || /["\\]/.test(prefix)) {
-      throw new TypeError("keyPrefix must be 1-100 printable ASCII characters without quotes or backslashes");
-    }
-    if ((redis as { isCluster?: boolean }).isCluster === true && !/\{[^}]+\}/.test(prefix)) {
-      // Every script touches the shared indexes and rollups: on Cluster they must share one slot.
-      throw new TypeError('On Redis Cluster the keyPrefix needs a hash tag, e.g. "{pipewatch}:" (see keys.ts)');
-    }
-    const ttl = options.ttlSeconds;
-    if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) throw new RangeError("ttlSeconds must be a positive number");
+    const { prefix, ttlSeconds, metricsRetentionDays } = checkStorageOptions(redis, options);
     this.keys = new RedisKeys(prefix);
-    this.ttlSeconds = ttl ?? null;
-    this.metricsRetentionDays = options.metricsRetentionDays ?? 90;
+    this.ttlSeconds = ttlSeconds;
+    this.metricsRetentionDays = metricsRetentionDays;
     this.logger = options.logger ?? defaultLogger();
     this.queue = new RedisWriteQueue(redis, this.logger, { maxBuffered: options.maxBufferedWrites ?? 100_000 });
     this.guard = new RedisReadGuard(redis, () => this.queue.inOutage);
@@ -261,15 +243,8 @@ export class RedisPipelineStorage implements TrackingStorage {
     return this.guard.read(async () => {
       return sweepRedisLeases({
         claim: (batch, claimMs) => this.call("claimLeases", [this.keys.allIndex, batch, claimMs]),
-        readRun: async (id) => {
-          try {
-            return decodeRun(id, await this.redis.hgetall(this.keys.run(id)));
-          } catch (err) {
-            // One unreadable record must not stop the sweep of the others; its claim expires and is retried.
-            this.logger.error({ err, pipelineId: id }, "a lease sweep could not read a run");
-            return null;
-          }
-        },
+        logger: this.logger,
+        readRun: async (id) => decodeRun(id, await this.redis.hgetall(this.keys.run(id))),
         finish: (status, options) => this.finishStatus(status, options),
       });
     });
