@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { InMemoryPipelineStorage, computeMetrics, summarize, type PipelineStatus, type Status, type StepStatus } from "../../lib";
-import { seeded } from "../../lib/tracking/storage/contract/helpers";
+import { makeStep, seeded } from "../../lib/tracking/storage/contract/helpers";
 
 const NOW = new Date("2026-06-10T15:30:00.000Z");
 const DAY_MS = 86_400_000;
@@ -98,19 +98,7 @@ describe("InMemoryPipelineStorage sealed runs", () => {
   it("applies a late step write to a finished run, never moving a step backwards", async () => {
     const storage = new InMemoryPipelineStorage();
     const t0 = new Date("2026-01-01T00:00:00.000Z");
-    const step = (stepName: string, fields: Partial<StepStatus>): StepStatus => ({
-      stepName,
-      status: "PENDING",
-      startedAt: null,
-      completedAt: null,
-      durationMs: null,
-      result: null,
-      error: null,
-      dependsOn: [],
-      attempts: 0,
-      workerId: null,
-      ...fields,
-    });
+    const step = makeStep;
     await storage.saveStatus({
       pipelineId: "late",
       pipelineName: "p",

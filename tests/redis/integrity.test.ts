@@ -1,16 +1,9 @@
 /** Concurrent step writers on several connections, metrics equal to computeMetrics, bad data. */
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Redis } from "ioredis";
-import {
-  InMemoryBroker,
-  Pipeline,
-  PipelineTrackingManager,
-  RedisPipelineStorage,
-  computeMetrics,
-  type PipelineStatus,
-  type StepStatus,
-} from "../../lib";
+import { InMemoryBroker, Pipeline, PipelineTrackingManager, RedisPipelineStorage, computeMetrics, type PipelineStatus } from "../../lib";
 import { expectMetricsMatch } from "../../lib/tracking/storage/contract";
+import { makeStep } from "../../lib/tracking/storage/contract/helpers";
 import { connect, deleteKeys, silentLogger, uniquePrefix } from "./helpers";
 
 let redis: Redis;
@@ -26,19 +19,7 @@ afterAll(async () => {
   for (const r of extra) r.disconnect();
 });
 
-const step = (stepName: string, fields: Partial<StepStatus> = {}): StepStatus => ({
-  stepName,
-  status: "PENDING",
-  startedAt: null,
-  completedAt: null,
-  durationMs: null,
-  result: null,
-  error: null,
-  dependsOn: [],
-  attempts: 0,
-  workerId: null,
-  ...fields,
-});
+const step = makeStep;
 
 describe("RedisPipelineStorage integrity", () => {
   it("keeps every step of one run written concurrently from several connections; finish is idempotent", async () => {

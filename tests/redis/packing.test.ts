@@ -10,6 +10,7 @@ import { RedisPipelineStorage, computeMetrics, type PipelineStatus, type StepSta
 import { expectMetricsMatch } from "../../lib/tracking/storage/contract";
 import { Redis as RedisClient } from "ioredis";
 import { connect, deleteKeys, silentLogger, uniquePrefix } from "./helpers";
+import { makeStep } from "../../lib/tracking/storage/contract/helpers";
 
 let redis: Redis;
 const base = uniquePrefix("packing");
@@ -25,19 +26,7 @@ afterAll(async () => {
 const NASTY = ["a|b", '"q"', "back\\slash", "sep\x1f\x1e\x1d", "nul\0x", "Ünï ÇödÉ", "tab\tnew\nline", "plain"];
 const PIPELINE_NAME = 'ÉTL "Nightly" \\ |x\x1fy\x1ez\x1d\0';
 
-const step = (stepName: string, fields: Partial<StepStatus> = {}): StepStatus => ({
-  stepName,
-  status: "PENDING",
-  startedAt: null,
-  completedAt: null,
-  durationMs: null,
-  result: null,
-  error: null,
-  dependsOn: [],
-  attempts: 0,
-  workerId: null,
-  ...fields,
-});
+const step = makeStep;
 
 function run(id: string, startedAt: Date): PipelineStatus {
   return {
