@@ -27,7 +27,12 @@ async function main(config: ServerConfig): Promise<void> {
   const broker = new InMemoryBroker(redis ? { redis } : {});
   const tracking = new PipelineTrackingManager({ logger: logger.child({ component: "tracking" }) }).withStorage(storage);
 
-  const server = await startServer({
+  // Signals are handled from here on, so a SIGTERM that arrives while the server is still starting
+  // (listening, but not done) also ends in a clean shutdown.
+  let demo: DemoWorkload | null = null;
+  let retention: ReturnType<typeof startRetention> | null = null;
+  let shuttingDown = false;
+  const started = startServer({
     port: config.port,
     host: config.host,
     tracking,
@@ -37,22 +42,6 @@ async function main(config: ServerConfig): Promise<void> {
     allowedOrigins: config.allowedOrigins,
     limits: config.limits,
   });
-
-  let demo: DemoWorkload | null = null;
-  if (config.demo) {
-    demo = startDemoWorkload(broker, tracking, logger.child({ component: "demo" }));
-    backfillHistory(storage, demo.pipelines)
-      .then((count) => logger.info({ count }, "demo history back-filled"))
-      .catch((err: unknown) => logger.warn({ err }, "demo history back-fill failed"));
-  }
-
-  const retention = startRetention({ tracking, days: config.retentionDays, logger: logger.child({ component: "retention" }) });
-  logger.info(
-    { retentionDays: config.retentionDays, everyMs: RETENTION_INTERVAL_MS, nextRun: retention.nextRun().toISOString() },
-    "retention cleanup scheduled",
-  );
-
-  let shuttingDown = false;
   const shutdown = (signal: string): void => {
     if (shuttingDown) return;
     shuttingDown = true;
@@ -63,12 +52,13 @@ async function main(config: ServerConfig): Promise<void> {
     }, SHUTDOWN_DEADLINE_MS);
     deadline.unref();
     void (async () => {
-      retention.stop();
+      retention?.stop();
       demo?.stop();
       // Demo runs still going get a grace period, then end CANCELLED "worker shut down"; clients
       // still connected hear it before the server closes.
       await tracking.shutdown({ graceMs: SHUTDOWN_GRACE_MS });
-      await server.close();
+      const server = await started.catch(() => null);
+      await server?.close();
       if (redis && redis.status !== "end") await redis.quit().catch(() => redis.disconnect());
       logger.info("stopped");
       logger.flush();
@@ -80,6 +70,21 @@ async function main(config: ServerConfig): Promise<void> {
   };
   process.on("SIGTERM", () => shutdown("SIGTERM"));
   process.on("SIGINT", () => shutdown("SIGINT"));
+
+  await started;
+  if (shuttingDown) return;
+  if (config.demo) {
+    demo = startDemoWorkload(broker, tracking, logger.child({ component: "demo" }));
+    backfillHistory(storage, demo.pipelines)
+      .then((count) => logger.info({ count }, "demo history back-filled"))
+      .catch((err: unknown) => logger.warn({ err }, "demo history back-fill failed"));
+  }
+
+  retention = startRetention({ tracking, days: config.retentionDays, logger: logger.child({ component: "retention" }) });
+  logger.info(
+    { retentionDays: config.retentionDays, everyMs: RETENTION_INTERVAL_MS, nextRun: retention.nextRun().toISOString() },
+    "retention cleanup scheduled",
+  );
 }
 
 let config: ServerConfig;
