@@ -2,6 +2,10 @@
  * Shared setup for the server tests: the real server (startServer, Next in production mode over
  * the committed build) on a random port, with a fresh in-memory tracking manager unless given one.
  */
+import { Redis } from "ioredis";
+import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
+import { deleteKeys } from "../redis/helpers";
+import { TEST_REDIS_URL } from "../test-redis-url";
 import { pino } from "pino";
 import { io as connect, type Socket } from "socket.io-client";
 import { Pipeline } from "../../lib/pipeline/pipeline";
@@ -104,4 +108,25 @@ export function waitForEvent<T>(
     };
     socket.on(event, handler as never);
   });
+}
+
+/**
+ * The server over a Redis storage under `keyPrefix` (on TEST_REDIS_URL); `stop` closes it and
+ * deletes the prefix's keys.
+ */
+export async function startRedisTestServer(keyPrefix: string): Promise<{ server: TestServer; stop: () => Promise<void> }> {
+  const redis = new Redis(TEST_REDIS_URL);
+  const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(new RedisPipelineStorage(redis, { keyPrefix }));
+  const server = await startTestServer({ tracking });
+  return {
+    server,
+    async stop() {
+      await server.close();
+      await server.tracking.close();
+      const cleaner = new Redis(TEST_REDIS_URL);
+      await deleteKeys(cleaner, keyPrefix);
+      await cleaner.quit();
+      if (redis.status !== "end") redis.disconnect();
+    },
+  };
 }

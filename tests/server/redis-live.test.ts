@@ -4,44 +4,24 @@
  */
 import { spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { PipelineTrackingManager } from "../../lib/tracking/manager";
 import type { PipelineSummary } from "../../lib/tracking/models";
-import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
 import { TEST_REDIS_URL as REDIS_URL } from "../test-redis-url";
-import { connectClient, silentLogger, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
+import { connectClient, startRedisTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
 
 const PREFIX = `pwtest:server:${randomBytes(4).toString("hex")}:`;
-let redis: Redis;
 let server: TestServer;
 let socket: ClientSocket | undefined;
 
-async function deleteKeys(client: Redis, prefix: string): Promise<void> {
-  let cursor = "0";
-  do {
-    const [next, keys] = await client.scan(cursor, "MATCH", `${prefix}*`, "COUNT", 1000);
-    cursor = next;
-    if (keys.length) await client.unlink(...keys);
-  } while (cursor !== "0");
-}
+let stopServer: (() => Promise<void>) | undefined;
 
 beforeAll(async () => {
-  redis = new Redis(REDIS_URL);
-  const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(
-    new RedisPipelineStorage(redis, { keyPrefix: PREFIX }),
-  );
-  server = await startTestServer({ tracking });
+  ({ server, stop: stopServer } = await startRedisTestServer(PREFIX));
 });
 
 afterAll(async () => {
   socket?.close();
-  await server?.close();
-  await server?.tracking.close();
-  const cleaner = new Redis(REDIS_URL);
-  await deleteKeys(cleaner, PREFIX);
-  await cleaner.quit();
-  if (redis && redis.status !== "end") redis.disconnect();
+  await stopServer?.();
 });
 
 function runRemoteWriter(pipelineId: string): Promise<number> {

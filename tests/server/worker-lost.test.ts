@@ -4,39 +4,25 @@
  * and the dashboard's socket clients hear the run FAILED "worker lost: …".
  */
 import { randomBytes } from "node:crypto";
-import { Redis } from "ioredis";
 import { afterAll, beforeAll, expect, it } from "vitest";
-import { PipelineTrackingManager } from "../../lib/tracking/manager";
 import type { PipelineSummary } from "../../lib/tracking/models";
-import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
-import { TEST_REDIS_URL as REDIS_URL } from "../test-redis-url";
 import { exited, startLeaseWorker } from "../redis/lease-worker-process";
-import { deleteKeys } from "../redis/helpers";
-import { connectClient, silentLogger, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
+import { connectClient, startRedisTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
 
 const PREFIX = `pwtest:server:lease:${randomBytes(4).toString("hex")}:`;
 const LEASE_MS = 3000;
-let redis: Redis;
 let server: TestServer;
 let socket: ClientSocket | undefined;
 
+let stopServer: (() => Promise<void>) | undefined;
+
 beforeAll(async () => {
-  redis = new Redis(REDIS_URL);
-  // The dashboard's manager keeps the default lease (30 s), so it sweeps every 5 s.
-  const tracking = new PipelineTrackingManager({ logger: silentLogger }).withStorage(
-    new RedisPipelineStorage(redis, { keyPrefix: PREFIX }),
-  );
-  server = await startTestServer({ tracking });
+  ({ server, stop: stopServer } = await startRedisTestServer(PREFIX));
 });
 
 afterAll(async () => {
   socket?.close();
-  await server?.close();
-  await server?.tracking.close();
-  const cleaner = new Redis(REDIS_URL);
-  await deleteKeys(cleaner, PREFIX);
-  await cleaner.quit();
-  if (redis && redis.status !== "end") redis.disconnect();
+  await stopServer?.();
 });
 
 it("a SIGKILLed worker's run stays RUNNING while it lives, then ends FAILED 'worker lost' on the dashboard's clients", async () => {
