@@ -1,6 +1,7 @@
 /** The Redis benchmark's data: bulk runs in a fixed status mix, step records, and deleting its keys afterwards. */
 import type { Redis } from "ioredis";
-import type { PipelineStatus, Status, StepStatus } from "../lib";
+import type { PipelineStatus, Status } from "../lib";
+import { makeStep } from "../lib/tracking/storage/contract/helpers";
 
 export const STATUS_MIX: Status[] = [
   "COMPLETED",
@@ -24,19 +25,8 @@ export async function deleteKeys(redis: Redis, prefix: string): Promise<void> {
   } while (cursor !== "0");
 }
 
-export const step = (stepName: string, fields: Partial<StepStatus> = {}): StepStatus => ({
-  stepName,
-  status: "PENDING",
-  startedAt: null,
-  completedAt: null,
-  durationMs: null,
-  result: null,
-  error: null,
-  dependsOn: [],
-  attempts: 0,
-  workerId: null,
-  ...fields,
-});
+/** A step as the executor records it (the storage battery's builder). */
+export const step = makeStep;
 
 export function bulkRun(i: number, now: number, spanMs: number): PipelineStatus {
   const status = STATUS_MIX[i % STATUS_MIX.length]!;

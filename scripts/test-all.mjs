@@ -5,6 +5,7 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, rmSync } from "node:fs";
 import net from "node:net";
+import { freePort, redisServedBy } from "./net-probes.mjs";
 
 const REPORTS = ".reports";
 rmSync(REPORTS, { recursive: true, force: true });
@@ -49,39 +50,6 @@ function ping(port, host = "127.0.0.1") {
   });
 }
 
-/** Whether the Redis on `port` answers and is the process `pid` (not another one that took the port). */
-function servedBy(port, pid) {
-  return new Promise((resolve) => {
-    const socket = net.connect({ port, host: "127.0.0.1" });
-    let reply = "";
-    const done = (ok) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on("error", () => done(false));
-    socket.on("connect", () => socket.write("INFO server\r\n"));
-    socket.on("data", (d) => {
-      reply += d.toString();
-      const match = /process_id:(\d+)\r\n/.exec(reply);
-      if (match) done(Number(match[1]) === pid);
-      else if (reply.startsWith("-")) done(false);
-    });
-  });
-}
-
-/** A port the OS just handed out (and that was closed again), for a server started next. */
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
 /** Starts a redis-server of our own on a free port; tries another port when one was taken meanwhile. */
 async function startOwnRedis() {
   for (let attempt = 0; attempt < 5; attempt++) {
@@ -92,7 +60,7 @@ async function startOwnRedis() {
     let exited = false;
     child.once("exit", () => (exited = true));
     for (let i = 0; i < 50 && !exited; i++) {
-      if (await servedBy(port, child.pid)) return { child, port };
+      if (await redisServedBy(port, child.pid)) return { child, port };
       await new Promise((r) => setTimeout(r, 100)); // poll interval while it starts
     }
     if (!exited) child.kill("SIGKILL");

@@ -1,6 +1,8 @@
 /** Ports from the OS, so test runs never collide with each other or with anything else on the host. */
 import { createServer, type AddressInfo, type Server } from "node:net";
 
+export { freePort } from "../scripts/net-probes.mjs";
+
 /** `count` different ports from the OS: all listened on at once, then all closed. */
 export async function freePorts(count: number): Promise<number[]> {
   const servers = await Promise.all(
@@ -17,24 +19,4 @@ export async function freePorts(count: number): Promise<number[]> {
   const ports = servers.map((s) => (s.address() as AddressInfo).port);
   await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
   return ports;
-}
-
-/**
- * A port the OS just handed out and that was closed again at once: free for a server the test
- * starts next, and (until one is started there) a port where nothing listens.
- */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      if (address === null || typeof address === "string") {
-        server.close();
-        reject(new Error("the OS gave no TCP port"));
-        return;
-      }
-      server.close(() => resolve(address.port));
-    });
-  });
 }

@@ -5,10 +5,9 @@
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { mkdtempSync } from "node:fs";
-import { connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { freePort } from "./free-port";
+import { freePort, redisServedBy } from "../scripts/net-probes.mjs";
 
 export interface OwnRedis {
   url: string;
@@ -69,7 +68,7 @@ export async function ownRedis(options: OwnRedisOptions = {}): Promise<OwnRedis>
       });
       for (let i = 0; i < 250 && !exited; i++) {
         // Asks for the process id, so another Redis that grabbed the port is never taken for ours.
-        if (await servedBy(port, started.pid)) return;
+        if (await redisServedBy(port, started.pid)) return;
         await new Promise((r) => setTimeout(r, 20)); // poll interval while redis-server starts up
       }
       if (spawnError) throw new Error(`could not run redis-server (apt-get install -y redis-server): ${(spawnError as Error).message}`);
@@ -93,25 +92,4 @@ export async function startOwnRedis(options: OwnRedisOptions = {}): Promise<OwnR
       if (!(err instanceof PortTakenError) || attempt >= 5) throw err;
     }
   }
-}
-
-/** Whether the Redis on `port` answers and is the process `pid`. */
-function servedBy(port: number, pid: number | undefined): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    let reply = "";
-    const done = (ok: boolean) => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(500, () => done(false));
-    socket.on("error", () => done(false));
-    socket.on("connect", () => socket.write("INFO server\r\n"));
-    socket.on("data", (d) => {
-      reply += d.toString();
-      const match = /process_id:(\d+)\r\n/.exec(reply);
-      if (match) done(Number(match[1]) === pid);
-      else if (reply.startsWith("-")) done(false);
-    });
-  });
 }
