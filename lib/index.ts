@@ -70,3 +70,14 @@ export { renderStatus, type RenderOptions } from "./tracking/console";
 export { HookManager, type HookEvents, type HookEventName, type HookHandler } from "./hooks/hook-manager";
 export { TrackingEventBroadcaster } from "./hooks/tracking-event-broadcaster";
 export type { ServerToClientEvents, ClientToServerEvents } from "./events";
+export {
+  WORKER_HEARTBEAT_MS,
+  WORKER_OFFLINE_AFTER_MS,
+  WORKER_LISTED_FOR_MS,
+  type WorkerInfo,
+  type WorkerRecord,
+  type WorkerRegistry,
+  type ActiveStep,
+  type HeartbeatOptions,
+  type PipelineDefinitionInfo,
+} from "./workers/types";

@@ -3,7 +3,7 @@
  * implements the same interface (and exposes its Redis connection, which `withAutoStorage` uses).
  */
 import { hostname } from "node:os";
-import type { Redis } from "ioredis";
+import type { Cluster, Redis } from "ioredis";
 
 export interface StepContext {
   pipelineId: string;
@@ -33,8 +33,10 @@ export interface StepInvocation {
 export interface Broker {
   /** Recorded as `workerId` on the steps this broker runs. */
   readonly workerId: string;
-  /** Present when the broker talks to Redis; tracking then shares it. */
-  readonly redis?: Redis;
+  /** Present when the broker talks to Redis (a node or a Cluster); tracking then shares it. */
+  readonly redis?: Redis | Cluster;
+  /** The tracking storage's key prefix on that Redis (`withAutoStorage` uses it). Default "pipewatch:". */
+  readonly keyPrefix?: string;
   /** Runs one step attempt and settles with its output or its error. */
   execute(invocation: StepInvocation): Promise<unknown>;
 }

@@ -19,6 +19,7 @@ import type { Broker, StepFunction } from "./broker";
 import { defineStep, isDataflow, PipelineDefinitionError, validateDefinition, type StepDefinition, type StepOptions } from "./definition";
 import { Execution, type TaskResult } from "./execution";
 import { PipelineTask } from "./task";
+import type { PipelineDefinitionInfo } from "../workers/types";
 
 export interface PipelineOptions {
   /** Shown in the dashboard and used to prefix generated run ids. */
@@ -83,6 +84,24 @@ export class Pipeline<In = unknown, Out = In> {
 
   get stepNames(): string[] {
     return this.steps.map((s) => s.name);
+  }
+
+  /** The declared steps, validated (a bad definition throws here as in `kiq`). */
+  get definition(): readonly StepDefinition[] {
+    if (!this.validated) {
+      validateDefinition(this.steps);
+      this.validated = true;
+    }
+    return this.steps.slice();
+  }
+
+  /** What a worker reports it can run (the workers page, /api/definitions). */
+  describe(): PipelineDefinitionInfo {
+    return {
+      name: this.name ?? "pipeline",
+      pipelineType: this.pipelineType,
+      steps: this.definition.map((s) => ({ name: s.name, dependsOn: s.dependsOn.slice() })),
+    };
   }
 
   /** The latest run's id; before the first run, the id the next run will get. */

@@ -6,6 +6,7 @@
  */
 import type { PipelineMetrics, MetricsQuery } from "../metrics-types";
 import type { PipelineStatus, PipelineSummary, Status, StepStatus } from "../models";
+import type { HeartbeatOptions, WorkerInfo, WorkerRecord } from "../../workers/types";
 
 export interface ListFilter {
   status?: Status;
@@ -154,6 +155,10 @@ export interface TrackingStorage {
    * never had a lease (an import) is never touched.
    */
   sweepExpiredLeases?(now?: Date): Promise<ExpiredLease[]>;
+  /** Optional: a worker's heartbeat (lib/workers/types.ts, WorkerRegistry). */
+  recordWorker?(info: WorkerInfo, options?: HeartbeatOptions): Promise<void>;
+  /** Optional, with `recordWorker`: the workers seen within the last hour. */
+  listWorkers?(): Promise<WorkerRecord[]>;
   /** Flush what is buffered and release connections. */
   close(): Promise<void>;
 }
