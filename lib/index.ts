@@ -12,7 +12,7 @@ export {
   type StepFunction,
   type StepInvocation,
 } from "./pipeline/broker";
-export { PipelineDefinitionError, type StepOptions } from "./pipeline/definition";
+export { PipelineDefinitionError, type StepOptions, type StepBackoff } from "./pipeline/definition";
 export { PipelineScheduler, type ScheduleHandle, type ScheduleOptions } from "./pipeline/scheduler";
 
 export {
@@ -81,3 +81,6 @@ export {
   type HeartbeatOptions,
   type PipelineDefinitionInfo,
 } from "./workers/types";
+export { BullMQBroker, type BullMQBrokerOptions } from "./broker/bullmq/broker";
+export { type StartWorkerOptions, type WorkerHandle, DEFAULT_WORKER_GRACE_MS } from "./broker/bullmq/worker";
+export { PayloadError, DEFAULT_MAX_PAYLOAD_BYTES } from "./broker/bullmq/payload";

@@ -4,12 +4,20 @@
  */
 import { hostname } from "node:os";
 import type { Cluster, Redis } from "ioredis";
+import type { HookManager } from "../hooks/hook-manager";
+import type { PipelineTrackingManager } from "../tracking/manager";
+import type { TaskResult } from "./execution";
+import type { Pipeline } from "./pipeline";
 
 export interface StepContext {
   pipelineId: string;
   stepName: string;
   /** Aborted when the run is cancelled, fails elsewhere, or the step times out. */
   signal: AbortSignal;
+  /** 1 for the first attempt; retries, and re-runs after a worker died, count up. */
+  attempt: number;
+  /** The worker running this attempt (`<hostname>:<pid>` unless configured). */
+  workerId: string;
 }
 
 /**
@@ -30,6 +38,27 @@ export interface StepInvocation {
   fn: StepFunction<never, unknown>;
 }
 
+/** A run handed to a broker that executes it elsewhere (`dispatch`). */
+export interface DispatchRequest {
+  pipeline: Pipeline<never, unknown>;
+  pipelineId: string;
+  input: unknown;
+  tracking: PipelineTrackingManager | null;
+  hooks: HookManager | null;
+}
+
+/** The producer's side of a dispatched run: its end (stored, read back) and a cancel. */
+export interface DispatchedRun {
+  done: Promise<TaskResult>;
+  control: RunControl;
+}
+
+export interface RunControl {
+  /** True when this cancel ended the run; false when it had already ended. */
+  cancel(): Promise<boolean>;
+  readonly finished: boolean;
+}
+
 export interface Broker {
   /** Recorded as `workerId` on the steps this broker runs. */
   readonly workerId: string;
@@ -39,6 +68,11 @@ export interface Broker {
   readonly keyPrefix?: string;
   /** Runs one step attempt and settles with its output or its error. */
   execute(invocation: StepInvocation): Promise<unknown>;
+  /**
+   * Present on a broker that runs whole runs elsewhere (BullMQBroker): `kiq` hands it the run, once
+   * the definition and id are checked, instead of executing the steps in this process.
+   */
+  dispatch?(request: DispatchRequest): Promise<DispatchedRun>;
 }
 
 export interface InMemoryBrokerOptions {
@@ -62,6 +96,8 @@ export class InMemoryBroker implements Broker {
       pipelineId: invocation.pipelineId,
       stepName: invocation.stepName,
       signal: invocation.signal,
+      attempt: invocation.attempt,
+      workerId: this.workerId,
     });
   }
 }

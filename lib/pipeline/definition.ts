@@ -11,6 +11,13 @@ export interface StepOptions {
   retries?: number;
   /** Fail the attempt (and abort its signal) after this long. */
   timeoutMs?: number;
+  /** The wait before a retry: `delayMs` each time ("fixed") or doubling from it ("exponential"). Default: none. */
+  backoff?: StepBackoff;
+}
+
+export interface StepBackoff {
+  type: "fixed" | "exponential";
+  delayMs: number;
 }
 
 export interface StepDefinition {
@@ -19,6 +26,7 @@ export interface StepDefinition {
   dependsOn: string[];
   retries: number;
   timeoutMs: number | null;
+  backoff: StepBackoff | null;
 }
 
 export class PipelineDefinitionError extends Error {
@@ -48,7 +56,25 @@ export function defineStep(existing: readonly StepDefinition[], name: string, fn
   if (timeoutMs !== null && !(typeof timeoutMs === "number" && timeoutMs > 0)) {
     throw new PipelineDefinitionError(`Step "${name}": timeoutMs must be a positive number`);
   }
-  return { name, fn: fn as StepFunction<never, unknown>, dependsOn: [...new Set(dependsOn)], retries, timeoutMs };
+  const backoff = options.backoff ?? null;
+  if (
+    backoff !== null &&
+    !(
+      typeof backoff === "object" &&
+      (backoff.type === "fixed" || backoff.type === "exponential") &&
+      Number.isFinite(backoff.delayMs) &&
+      backoff.delayMs >= 0
+    )
+  ) {
+    throw new PipelineDefinitionError(`Step "${name}": backoff must be { type: "fixed" | "exponential", delayMs: a non-negative number }`);
+  }
+  return { name, fn: fn as StepFunction<never, unknown>, dependsOn: [...new Set(dependsOn)], retries, timeoutMs, backoff };
+}
+
+/** The wait before the retry that follows failed attempt `attempt` (1-based), as BullMQ computes it. */
+export function backoffDelayMs(backoff: StepBackoff | null, attempt: number): number {
+  if (!backoff) return 0;
+  return backoff.type === "fixed" ? backoff.delayMs : backoff.delayMs * 2 ** (attempt - 1);
 }
 
 export function isDataflow(steps: readonly StepDefinition[]): boolean {

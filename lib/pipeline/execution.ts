@@ -9,7 +9,7 @@ import { errorMessage } from "../tracking/json-safe";
 import type { PipelineTrackingManager, RunHandle } from "../tracking/manager";
 import type { PipelineStatus } from "../tracking/models";
 import type { Broker, StepInvocation } from "./broker";
-import { dependentsOf, type StepDefinition } from "./definition";
+import { backoffDelayMs, dependentsOf, type StepDefinition } from "./definition";
 
 export interface TaskResult<T = unknown> {
   returnValue: T | null;
@@ -124,7 +124,10 @@ export class Execution implements RunHandle {
         const error = errorMessage(err);
         const willRetry = attempt <= step.retries;
         hooks?.emit("step:error", { pipelineId, stepName: step.name, error, attempt, willRetry });
-        if (willRetry) continue;
+        if (willRetry) {
+          await this.pause(backoffDelayMs(step.backoff, attempt));
+          continue;
+        }
         this.record("a step failure", (t) => t.recordStepFailure(pipelineId, step.name, err, performance.now() - firstStart));
         await this.end({ status: "FAILED", error, stepName: step.name });
         return;
@@ -136,6 +139,21 @@ export class Execution implements RunHandle {
       this.stepDone(step, value);
       return;
     }
+  }
+
+  /** Waits before a retry; cut short when the run ends meanwhile. */
+  private pause(ms: number): Promise<void> {
+    if (ms <= 0 || this.ended) return Promise.resolve();
+    const signal = this.controller.signal;
+    return new Promise((resolve) => {
+      const done = () => {
+        clearTimeout(timer);
+        signal.removeEventListener("abort", done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      signal.addEventListener("abort", done, { once: true });
+    });
   }
 
   private stepDone(step: StepDefinition, value: unknown): void {

@@ -126,6 +126,12 @@ export class Pipeline<In = unknown, Out = In> {
     if (pipelineId === this.nextId) this.nextId = this.generateId();
     this.lastId = pipelineId;
 
+    if (this.broker.dispatch) {
+      const request = { pipeline: this as Pipeline<never, unknown>, pipelineId, input, tracking: this.tracking, hooks: this.hooks };
+      const run = await this.broker.dispatch(request);
+      return new PipelineTask<Out>(pipelineId, run.control, run.done as Promise<TaskResult<Out>>);
+    }
+
     const dataflow = isDataflow(this.steps);
     const execution = new Execution({
       pipelineId,

@@ -1,10 +1,11 @@
 /** The handle `kiq` returns: wait for the result, or cancel the run. */
-import type { Execution, TaskResult } from "./execution";
+import type { RunControl } from "./broker";
+import type { TaskResult } from "./execution";
 
 export class PipelineTask<T = unknown> {
   constructor(
     readonly pipelineId: string,
-    private readonly execution: Execution,
+    private readonly execution: RunControl,
     private readonly done: Promise<TaskResult<T>>,
   ) {}
 

@@ -1,0 +1,39 @@
+/**
+ * Names on the Redis side of distributed execution: BullMQ's key prefix, one queue per pipeline,
+ * a job id per step of a run, and the keys of a run's execution state. Everything lives under the
+ * tracking storage's prefix, so on a Cluster (a hash-tagged prefix such as "{pipewatch}:") every key
+ * shares one slot and each script stays atomic.
+ */
+
+/** BullMQ's own keys: `<storage prefix>q:<queue>:…`. BullMQ adds the ":" after its prefix. */
+export function bullPrefix(storagePrefix: string): string {
+  return `${storagePrefix}q`;
+}
+
+/** A pipeline's queue. BullMQ refuses ":" in queue names; anything outside [A-Za-z0-9._-] is escaped. */
+export function queueName(pipelineName: string): string {
+  return "p." + pipelineName.replace(/[^A-Za-z0-9._-]/g, (c) => `~${c.codePointAt(0)!.toString(16)}~`);
+}
+
+/**
+ * The job of one step of one run. Unique per run generation (a run id reused after its run ended
+ * gets a new generation), so BullMQ's duplicate-id check makes a second enqueue of the same step a
+ * no-op. BullMQ refuses ":" in custom ids; run ids may hold it.
+ */
+export function stepJobId(pipelineId: string, generation: string, stepIndex: number): string {
+  return `${pipelineId.replace(/:/g, "~")}.${generation}.${stepIndex}`;
+}
+
+export class ExecutionKeys {
+  constructor(readonly prefix: string) {}
+
+  /** Hash: a run's distributed execution state (execution-state.ts describes its fields). */
+  run(pipelineId: string): string {
+    return `${this.prefix}x:{${pipelineId}}`;
+  }
+
+  /** Set of run ids with steps enqueued or running on a queue: live workers of that queue renew their leases. */
+  open(queue: string): string {
+    return `${this.prefix}x:open:${queue}`;
+  }
+}
