@@ -10,9 +10,7 @@ import { runCliCommand } from "../lib/cli/run";
 
 async function main(): Promise<number> {
   try {
-    const command = parseStatusScriptArgs(process.argv.slice(2));
-    if (command.kind === "help") throw new UsageError("no command given");
-    return await runCliCommand(command);
+    return await runCliCommand(parseStatusScriptArgs(process.argv.slice(2)));
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     process.stderr.write(`error: ${err.message}\n${STATUS_SCRIPT_USAGE}\n`);

@@ -4,8 +4,19 @@
  */
 import { STATUSES, isValidPipelineId, type Status } from "../tracking/models";
 
-export type CliCommand =
-  { kind: "help" } | { kind: "show"; id: string } | { kind: "list"; status?: Status; limit: number } | { kind: "cleanup"; days: number };
+/** The commands that read or clean the storage. */
+export type StorageCommand =
+  { kind: "show"; id: string } | { kind: "list"; status?: Status; limit: number } | { kind: "cleanup"; days: number };
+
+export type CliCommand = { kind: "help" } | StorageCommand | WorkerCommand;
+
+/** `pipewatch worker <module>`: options left out come from WORKER_CONCURRENCY / WORKER_GRACE_MS, then defaults. */
+export interface WorkerCommand {
+  kind: "worker";
+  module: string;
+  concurrency?: number;
+  graceMs?: number;
+}
 
 /** Bad arguments: the caller prints the message and the usage. */
 export class UsageError extends Error {}
@@ -15,17 +26,19 @@ const DEFAULT_LIST_LIMIT = 20;
 export const PIPEWATCH_USAGE = `usage: pipewatch status <pipeline-id>
        pipewatch status --list [--status ${STATUSES.join("|")}] [--limit N]
        pipewatch cleanup <days>
+       pipewatch worker <module> [--concurrency N] [--grace-ms MS]
        pipewatch --help
 
 REDIS_URL chooses the server (default redis://127.0.0.1:6379), REDIS_PREFIX the key prefix (default pipewatch:).
+A worker runs the steps of every Pipeline its module exports (WORKER_CONCURRENCY, WORKER_GRACE_MS).
 Exit codes: 0 ok, 1 unknown pipeline id or an error, 2 bad arguments.`;
 
 export const STATUS_SCRIPT_USAGE = `usage: npm run status -- <pipeline-id>
        npm run status -- --list [--status ${STATUSES.join("|")}] [--limit N]
        npm run status -- --cleanup <days>`;
 
-function parseList(options: string[]): CliCommand {
-  const command: CliCommand = { kind: "list", limit: DEFAULT_LIST_LIMIT };
+function parseList(options: string[]): StorageCommand {
+  const command: StorageCommand = { kind: "list", limit: DEFAULT_LIST_LIMIT };
   for (let i = 0; i < options.length; i += 2) {
     const [flag, value] = [options[i], options[i + 1]];
     if (value === undefined) throw new UsageError(`${flag} needs a value`);
@@ -44,14 +57,14 @@ function parseList(options: string[]): CliCommand {
   return command;
 }
 
-function parseCleanup(args: string[], name: string): CliCommand {
+function parseCleanup(args: string[], name: string): StorageCommand {
   const days = Number(args[0]);
   if (args.length !== 1 || args[0] === "" || !Number.isFinite(days) || days < 0)
     throw new UsageError(`${name} needs a number of days (>= 0)`);
   return { kind: "cleanup", days };
 }
 
-function parseShow(args: string[]): CliCommand {
+function parseShow(args: string[]): StorageCommand {
   const [id, ...rest] = args;
   if (id === undefined) throw new UsageError("give a pipeline id or --list");
   if (id.startsWith("-")) throw new UsageError(`unknown option ${id}`);
@@ -60,18 +73,40 @@ function parseShow(args: string[]): CliCommand {
   return { kind: "show", id };
 }
 
-/** `pipewatch status <id> | status --list … | cleanup <days> | --help`. */
+function parseWorker(args: string[]): CliCommand {
+  const [module, ...options] = args;
+  if (module === undefined || module.startsWith("-")) throw new UsageError("worker needs a module: pipewatch worker ./pipelines.js");
+  const command: WorkerCommand = { kind: "worker", module };
+  for (let i = 0; i < options.length; i += 2) {
+    const [flag, value] = [options[i], options[i + 1]];
+    if (value === undefined) throw new UsageError(`${flag} needs a value`);
+    const n = Number(value);
+    if (flag === "--concurrency") {
+      if (!Number.isInteger(n) || n < 1 || n > 10_000) throw new UsageError("--concurrency must be an integer from 1 to 10000");
+      command.concurrency = n;
+    } else if (flag === "--grace-ms") {
+      if (!Number.isFinite(n) || n < 0) throw new UsageError("--grace-ms must be a number of milliseconds (>= 0)");
+      command.graceMs = n;
+    } else {
+      throw new UsageError(`unknown option ${flag}`);
+    }
+  }
+  return command;
+}
+
+/** `pipewatch status <id> | status --list … | cleanup <days> | worker <module> … | --help`. */
 export function parsePipewatchArgs(argv: string[]): CliCommand {
   if (argv.includes("--help") || argv.includes("-h") || argv[0] === "help") return { kind: "help" };
   const [command, ...rest] = argv;
   if (command === undefined) throw new UsageError("no command given");
   if (command === "status") return rest[0] === "--list" ? parseList(rest.slice(1)) : parseShow(rest);
   if (command === "cleanup") return parseCleanup(rest, "cleanup");
+  if (command === "worker") return parseWorker(rest);
   throw new UsageError(`unknown command ${command}`);
 }
 
 /** `npm run status -- <id> | --list … | --cleanup <days>` (help is a usage error there, exit 1). */
-export function parseStatusScriptArgs(argv: string[]): CliCommand {
+export function parseStatusScriptArgs(argv: string[]): StorageCommand {
   if (argv.length === 0 || argv.includes("--help") || argv.includes("-h")) throw new UsageError("no command given");
   const [first, ...rest] = argv;
   if (first === "--list") return parseList(rest);

@@ -43,7 +43,7 @@ function table(rows: PipelineSummary[]): string {
     .join("\n");
 }
 
-export async function runCliCommand(command: Exclude<CliCommand, { kind: "help" }>, io: CliIO = processIO): Promise<number> {
+export async function runCliCommand(command: Exclude<CliCommand, { kind: "help" | "worker" }>, io: CliIO = processIO): Promise<number> {
   const url = io.env.REDIS_URL || "redis://127.0.0.1:6379";
   // Fail fast instead of retrying: a CLI must not hang on an unreachable server.
   const redis = new Redis(url, {

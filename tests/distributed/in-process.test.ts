@@ -25,7 +25,10 @@ function setup(options: { leaseMs?: number } = {}) {
   const logger = silentLogger();
   const producer = new BullMQBroker({ connection: REDIS_URL, prefix, workerId: "producer", logger });
   const tracking = new PipelineTrackingManager({ logger, leaseMs: options.leaseMs ?? 4000 }).withAutoStorage(producer);
-  closers.push(() => producer.close(), () => tracking.close());
+  closers.push(
+    () => producer.close(),
+    () => tracking.close(),
+  );
   const workerBroker = (workerId: string) => {
     const b = new BullMQBroker({ connection: REDIS_URL, prefix, workerId, logger });
     closers.push(() => b.close());
@@ -36,21 +39,40 @@ function setup(options: { leaseMs?: number } = {}) {
 
 /** The same module, imported by the producer and by each worker. */
 function definePipelines(broker: BullMQBroker, seen: { step: string; worker: string }[] = []) {
-  const gate = <T>(step: string, fn: (input: never) => T) => async (input: never, ctx: { workerId: string }) => {
-    seen.push({ step, worker: ctx.workerId });
-    await new Promise((r) => setTimeout(r, 30));
-    return fn(input);
-  };
+  const gate =
+    <T>(step: string, fn: (input: never) => T) =>
+    async (input: never, ctx: { workerId: string }) => {
+      seen.push({ step, worker: ctx.workerId });
+      await new Promise((r) => setTimeout(r, 30));
+      return fn(input);
+    };
   const report = new Pipeline<number>(broker, { name: "report" })
-    .step("load", gate("load", (n: number) => n))
-    .step("a", gate("a", ({ load }: { load: number }) => load + 1), { dependsOn: ["load"] })
-    .step("b", gate("b", ({ load }: { load: number }) => load + 2), { dependsOn: ["load"] })
-    .step("c", gate("c", ({ load }: { load: number }) => load + 3), { dependsOn: ["load"] })
-    .step("d", gate("d", ({ load }: { load: number }) => load + 4), { dependsOn: ["load"] })
-    .step("sum", ({ a, b, c, d }: Record<string, number>) => a + b + c + d, { dependsOn: ["a", "b", "c", "d"] });
-  const chain = new Pipeline<number>(broker, { name: "chain" })
-    .step("one", (n: number) => n * 2)
-    .step("two", (n: number) => n + 1);
+    .step(
+      "load",
+      gate("load", (n: number) => n),
+    )
+    .step(
+      "a",
+      gate("a", ({ load }: { load: number }) => load + 1),
+      { dependsOn: ["load"] },
+    )
+    .step(
+      "b",
+      gate("b", ({ load }: { load: number }) => load + 2),
+      { dependsOn: ["load"] },
+    )
+    .step(
+      "c",
+      gate("c", ({ load }: { load: number }) => load + 3),
+      { dependsOn: ["load"] },
+    )
+    .step(
+      "d",
+      gate("d", ({ load }: { load: number }) => load + 4),
+      { dependsOn: ["load"] },
+    )
+    .step("sum", ({ a, b, c, d }: Record<string, number>) => a! + b! + c! + d!, { dependsOn: ["a", "b", "c", "d"] });
+  const chain = new Pipeline<number>(broker, { name: "chain" }).step("one", (n: number) => n * 2).step("two", (n: number) => n + 1);
   return { report, chain };
 }
 
@@ -60,7 +82,11 @@ describe("BullMQBroker, in one process", () => {
     const seen: { step: string; worker: string }[] = [];
     for (const id of ["w1", "w2"]) {
       const b = workerBroker(id);
-      const handle: WorkerHandle = await b.startWorker({ pipelines: Object.values(definePipelines(b, seen)), concurrency: 2, leaseMs: 4000 });
+      const handle: WorkerHandle = await b.startWorker({
+        pipelines: Object.values(definePipelines(b, seen)),
+        concurrency: 2,
+        leaseMs: 4000,
+      });
       closers.push(() => handle.close());
     }
     const { report, chain } = definePipelines(producer);
@@ -155,7 +181,11 @@ describe("BullMQBroker, in one process", () => {
     closers.push(() => producer.close());
     const define = (broker: BullMQBroker) =>
       new Pipeline(broker, { name: "big" }).step("grow", (n: number) => (n > 0 ? "x".repeat(n) : { big: BigInt(1) })).step("next", () => 1);
-    await expect(define(producer).withTracking(tracking).kiq("y".repeat(2000) as never)).rejects.toThrow(/over maxPayloadBytes \(1000\)/);
+    await expect(
+      define(producer)
+        .withTracking(tracking)
+        .kiq("y".repeat(2000) as never),
+    ).rejects.toThrow(/over maxPayloadBytes \(1000\)/);
     const b = new BullMQBroker({ connection: REDIS_URL, prefix, maxPayloadBytes: 1000, workerId: "w1", logger });
     closers.push(() => b.close());
     const handle = await b.startWorker({ pipelines: [define(b)], leaseMs: 4000 });

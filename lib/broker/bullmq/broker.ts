@@ -20,6 +20,7 @@ import { defaultLogger, type Logger } from "../../logger";
 import type { Broker, DispatchRequest, DispatchedRun, StepContext, StepFunction, StepInvocation } from "../../pipeline/broker";
 import type { TaskResult } from "../../pipeline/execution";
 import type { Pipeline } from "../../pipeline/pipeline";
+import { DEFAULT_LEASE_MS } from "../../tracking/leases";
 import { PipelineTrackingManager } from "../../tracking/manager";
 import type { PipelineStatus } from "../../tracking/models";
 import { RedisKeys } from "../../tracking/storage/redis/keys";
@@ -40,6 +41,12 @@ export interface BullMQBrokerOptions {
   maxPayloadBytes?: number;
   /** This process's id in leases, step records and the workers list. Default `<hostname>:<pid>`. */
   workerId?: string;
+  /**
+   * Lease length of the runs this broker's workers hold (and of runs dispatched without a tracking
+   * manager of their own); also sets BullMQ's stalled-job check to hand a dead worker's step to
+   * another within leaseMs / 2. Default 30 000.
+   */
+  leaseMs?: number;
   logger?: Logger;
 }
 
@@ -51,6 +58,7 @@ export class BullMQBroker implements Broker {
   readonly redis: Redis | Cluster;
   readonly keyPrefix: string;
   readonly maxPayloadBytes: number;
+  readonly leaseMs: number;
   readonly logger: Logger;
   /** BullMQ's key prefix. */
   readonly bullPrefix: string;
@@ -72,7 +80,8 @@ export class BullMQBroker implements Broker {
     this.logger = options.logger ?? defaultLogger();
     this.ownsConnection = typeof options.connection === "string";
     // BullMQ's workers block on their connection: commands must wait through a reconnect, not fail.
-    this.redis = typeof options.connection === "string" ? new Redis(options.connection, { maxRetriesPerRequest: null }) : options.connection;
+    this.redis =
+      typeof options.connection === "string" ? new Redis(options.connection, { maxRetriesPerRequest: null }) : options.connection;
     const cluster = (this.redis as { isCluster?: boolean }).isCluster === true;
     this.keyPrefix = options.prefix ?? (cluster ? "{pipewatch}:" : "pipewatch:");
     this.bullPrefix = bullPrefix(this.keyPrefix);
@@ -82,6 +91,8 @@ export class BullMQBroker implements Broker {
     const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     if (!(Number.isInteger(max) && max > 0)) throw new RangeError("maxPayloadBytes must be a positive integer");
     this.maxPayloadBytes = max;
+    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    if (!(Number.isFinite(this.leaseMs) && this.leaseMs >= 1000)) throw new RangeError("leaseMs must be a number of at least 1000");
   }
 
   /** Runs a step in this process (a BullMQ broker's runs go through `dispatch`; this serves direct calls). */
@@ -206,7 +217,11 @@ export class BullMQBroker implements Broker {
 
   /** Tracking for pipelines that were given none: the Redis storage under this broker's prefix. */
   private trackingForProducers(): PipelineTrackingManager {
-    this.ownTracking ??= new PipelineTrackingManager({ logger: this.logger, workerId: this.workerId }).withAutoStorage(this);
+    this.ownTracking ??= new PipelineTrackingManager({
+      logger: this.logger,
+      workerId: this.workerId,
+      leaseMs: this.leaseMs,
+    }).withAutoStorage(this);
     return this.ownTracking;
   }
 

@@ -21,7 +21,6 @@ import { PipelineTrackingManager } from "../../tracking/manager";
 import { isFinished, type PipelineStatus, type StepStatus } from "../../tracking/models";
 import { cancelStep } from "../../tracking/recorder";
 import { RedisPipelineStorage } from "../../tracking/storage/redis/storage";
-import { DEFAULT_LEASE_MS } from "../../tracking/leases";
 import { WorkerHeartbeat } from "../../workers/heartbeat";
 import type { WorkerInfo } from "../../workers/types";
 import type { BullMQBroker } from "./broker";
@@ -37,7 +36,7 @@ export interface StartWorkerOptions {
   concurrency?: number;
   /** How long in-flight steps may finish at `close()` before going back to the queue. Default 10 000. */
   graceMs?: number;
-  /** Lease length of the runs this worker holds; also sets BullMQ's stalled-job check. Default 30 000. */
+  /** Lease length of the runs this worker holds; also sets BullMQ's stalled-job check. Default: the broker's. */
   leaseMs?: number;
   logger?: Logger;
 }
@@ -103,7 +102,7 @@ export class StepWorker implements WorkerHandle {
     }
     this.concurrency = positiveInteger(options.concurrency ?? 1, "concurrency");
     this.graceMs = nonNegative(options.graceMs ?? DEFAULT_WORKER_GRACE_MS, "graceMs");
-    this.leaseMs = options.leaseMs ?? DEFAULT_LEASE_MS;
+    this.leaseMs = options.leaseMs ?? broker.leaseMs;
     if (!(Number.isFinite(this.leaseMs) && this.leaseMs >= 1000)) throw new RangeError("leaseMs must be a number of at least 1000");
     this.closed = new Promise((resolve) => (this.resolveClosed = resolve));
     this.storage = new RedisPipelineStorage(broker.redis as never, { keyPrefix: broker.keyPrefix, logger: this.logger });
@@ -149,10 +148,7 @@ export class StepWorker implements WorkerHandle {
     this.leaseTimer = setInterval(() => void this.renewLeases(), this.leaseMs / 3);
     this.leaseTimer.unref();
     this.heartbeat.start();
-    this.logger.info(
-      { pipelines: [...this.plans.values()].map((p) => p.name), concurrency: this.concurrency },
-      "pipewatch worker started",
-    );
+    this.logger.info({ pipelines: [...this.plans.values()].map((p) => p.name), concurrency: this.concurrency }, "pipewatch worker started");
   }
 
   private info(): WorkerInfo {
@@ -223,14 +219,17 @@ export class StepWorker implements WorkerHandle {
   private async process(plan: RunPlan, job: Job, token: string | undefined): Promise<void> {
     const { p: pipelineId, g: generation, s: index } = job.data as { p: string; g: string; s: number };
     const step = plan.steps[index];
-    if (!step) throw new Error(`Pipeline "${plan.name}" has no step #${index} on worker ${this.workerId}: is it running an older definition?`);
+    if (!step)
+      throw new Error(`Pipeline "${plan.name}" has no step #${index} on worker ${this.workerId}: is it running an older definition?`);
     const keys = this.keys(plan, pipelineId);
     const name = step.def.name;
     const claim = parseClaim(await this.scripts.pwxClaim(...keys, generation, pipelineId, name, this.workerId, Date.now(), ...step.deps));
     if (claim.kind === "skip") return;
     if (claim.kind === "done") {
       // A finish that was recorded but not followed through (its worker died): pass it on again.
-      const again = parseComplete(await this.scripts.pwxComplete(...keys, generation, pipelineId, name, "", ...this.completeArgs(plan, step)));
+      const again = parseComplete(
+        await this.scripts.pwxComplete(...keys, generation, pipelineId, name, "", ...this.completeArgs(plan, step)),
+      );
       if (again.kind === "ok") await this.broker.enqueue(plan, pipelineId, generation, again.ready);
       return;
     }
@@ -273,7 +272,9 @@ export class StepWorker implements WorkerHandle {
     }
     if (attempt.kind === "error") return this.failAttempt(plan, step, job, { pipelineId, generation, base, durationMs }, attempt.error);
 
-    const done = parseComplete(await this.scripts.pwxComplete(...keys, generation, pipelineId, name, output, ...this.completeArgs(plan, step)));
+    const done = parseComplete(
+      await this.scripts.pwxComplete(...keys, generation, pipelineId, name, output, ...this.completeArgs(plan, step)),
+    );
     if (done.kind === "ended") return;
     this.processed++;
     const result = toJsonSafe(attempt.value, DEFAULT_MAX_RESULT_BYTES);
@@ -296,7 +297,12 @@ export class StepWorker implements WorkerHandle {
     plan: RunPlan,
     step: PlannedStep,
     job: Job,
-    at: { pipelineId: string; generation: string; base: Omit<StepStatus, "status" | "completedAt" | "durationMs" | "result" | "error">; durationMs: number },
+    at: {
+      pipelineId: string;
+      generation: string;
+      base: Omit<StepStatus, "status" | "completedAt" | "durationMs" | "result" | "error">;
+      durationMs: number;
+    },
     error: unknown,
   ): Promise<void> {
     const message = errorMessage(error);
@@ -317,7 +323,14 @@ export class StepWorker implements WorkerHandle {
     this.failed++;
     const won = Number(await this.scripts.pwxFail(...this.keys(plan, at.pipelineId), at.generation, at.pipelineId)) === 1;
     if (!won) return;
-    const failedStep: StepStatus = { ...at.base, status: "FAILED", completedAt: new Date(), durationMs: at.durationMs, result: null, error: message };
+    const failedStep: StepStatus = {
+      ...at.base,
+      status: "FAILED",
+      completedAt: new Date(),
+      durationMs: at.durationMs,
+      result: null,
+      error: message,
+    };
     this.record(at.pipelineId, failedStep);
     await this.endRun(at.pipelineId, failedStep, { status: "FAILED", error: message });
   }
