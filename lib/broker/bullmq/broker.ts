@@ -119,7 +119,7 @@ export class BullMQBroker implements Broker {
   }
 
   /** The pipeline's BullMQ queue (producers add to it; workers also re-add duplicates to it). */
-  queue(name: string): Promise<Queue> {
+  private queue(name: string): Promise<Queue> {
     let queue = this.queues.get(name);
     if (!queue) {
       queue = loadBullMQ().then(({ Queue }) => {
