@@ -7,7 +7,7 @@
  */
 import { execFile, spawn } from "node:child_process";
 import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import type { Redis } from "ioredis";
@@ -231,6 +231,40 @@ describe("the pipewatch bin", () => {
     expect(await storage.getStatus("pkg-old")).toBeNull();
     expect(await storage.getStatus(recorded)).not.toBeNull();
   }, 30_000);
+});
+
+describe("distributed execution from the installed package", () => {
+  it("BullMQBroker names its optional peer when bullmq is missing; once installed, `pipewatch worker` runs a producer's run", async () => {
+    const missing = await run(process.execPath, ["produce.mjs"], { cwd: project });
+    expect(missing.out).toContain('error BullMQBroker needs the "bullmq" package: npm install bullmq');
+
+    await npmInstall(project, ["bullmq"]);
+    const worker = spawn(join(project, "node_modules", ".bin", "pipewatch"), ["worker", "distributed.mjs", "--concurrency", "2"], {
+      cwd: project,
+      env: { ...process.env, REDIS_URL, REDIS_PREFIX: prefix },
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let out = "";
+    worker.stdout.on("data", (d: Buffer) => (out += d));
+    worker.stderr.on("data", (d: Buffer) => (out += d));
+    const exitedWorker = new Promise<number | null>((resolve) => worker.once("exit", resolve));
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const check = () => /registered totals \(dataflow, 3 steps\); concurrency 2/.test(out) && resolve();
+        worker.stdout.on("data", check);
+        void exitedWorker.then((code) => reject(new Error(`worker exited ${code}: ${out}`)));
+      });
+      const produced = await run(process.execPath, ["produce.mjs", "5"], { cwd: project });
+      const [id, result] = produced.out.trim().split(" ");
+      expect(result).toBe('{"sum":15,"max":5}');
+      const stored = (await storage.getStatus(id!)) as PipelineStatus;
+      expect(stored.status).toBe("COMPLETED");
+      expect(new Set(stored.steps.map((s) => s.workerId))).toEqual(new Set([`${hostname()}:${worker.pid}`]));
+    } finally {
+      worker.kill("SIGTERM");
+      expect(await exitedWorker).toBe(0);
+    }
+  }, 90_000);
 });
 
 describe("documented usage, executed", () => {
