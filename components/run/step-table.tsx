@@ -1,5 +1,5 @@
 "use client";
-/** Every step with its times, error and (on demand) result. */
+/** Every step with its times, attempts, the worker that ran it, its error and (on demand) result. */
 import { memo, useCallback, useState } from "react";
 import type { StepStatusJSON } from "@/lib/tracking/models";
 import { formatUtc } from "../ui/duration-format";
@@ -34,6 +34,7 @@ export function StepTable({ steps }: { steps: StepStatusJSON[] }) {
             <th className={TH}>Ended (UTC)</th>
             <th className={TH}>Duration</th>
             <th className={TH}>Attempts</th>
+            <th className={TH}>Worker</th>
             <th className={TH}>Error</th>
             <th className={TH}>
               <span className="sr-only">Result</span>
@@ -83,6 +84,9 @@ const StepRow = memo(function StepRow({
           <LiveDuration startedAt={step.startedAt} durationMs={step.durationMs} running={step.status === "RUNNING"} />
         </td>
         <td className={`${TD} tabular-nums`}>{step.attempts}</td>
+        <td className={`${TD} max-w-40 truncate text-xs text-muted`} title={step.workerId ?? undefined} data-testid="step-worker">
+          {step.workerId ?? "—"}
+        </td>
         <td className={`${TD} max-w-xs`}>
           {step.error && (
             <p className="line-clamp-3 break-words text-xs text-danger" title={step.error} data-testid="step-error">
@@ -100,7 +104,7 @@ const StepRow = memo(function StepRow({
       </tr>
       {expanded && hasResult && (
         <tr className="border-b border-zinc-100 dark:border-zinc-800">
-          <td colSpan={8} className="px-3 pb-3">
+          <td colSpan={9} className="px-3 pb-3">
             <ResultViewer result={step.result} />
           </td>
         </tr>
