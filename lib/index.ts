@@ -81,3 +81,4 @@ export {
   type HeartbeatOptions,
   type PipelineDefinitionInfo,
 } from "./workers/types";
+export { WorkerHeartbeat, TOUCH_MIN_INTERVAL_MS, type WorkerHeartbeatOptions } from "./workers/heartbeat";
