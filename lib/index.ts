@@ -81,4 +81,5 @@ export {
   type HeartbeatOptions,
   type PipelineDefinitionInfo,
 } from "./workers/types";
+export { serializeWorker, definitionsOf, listStoredWorkers, type WorkerJSON, type DefinitionJSON } from "./workers/json";
 export { WorkerHeartbeat, TOUCH_MIN_INTERVAL_MS, type WorkerHeartbeatOptions } from "./workers/heartbeat";
