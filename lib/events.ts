@@ -3,7 +3,7 @@
  * name is written as a bare string anywhere else.
  */
 import type { PipelineSummary, StepStatusJSON } from "./tracking/models";
-import type { WorkerJSON } from "./workers/json";
+import type { DefinitionJSON, WorkerJSON } from "./workers/json";
 
 export interface ServerToClientEvents {
   /** The latest summary of a pipeline, on every change of it or one of its steps. */
@@ -12,8 +12,11 @@ export interface ServerToClientEvents {
   "step:update": (payload: { pipelineId: string; step: StepStatusJSON }) => void;
   /** A pipeline was deleted (by the API or by retention). */
   "pipeline:delete": (payload: { pipelineId: string }) => void;
-  /** Every listed worker, to members of the workers room: on joining, then whenever the list changed. */
-  "workers:update": (payload: { items: WorkerJSON[] }) => void;
+  /**
+   * Every listed worker (as GET /api/workers) and what the online ones can run (as GET
+   * /api/definitions), to members of the workers room: on joining, then whenever either changed.
+   */
+  "workers:update": (payload: { items: WorkerJSON[]; definitions: DefinitionJSON[] }) => void;
 }
 
 export interface ClientToServerEvents {

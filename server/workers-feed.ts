@@ -1,14 +1,21 @@
 /**
  * The workers room's live list: while at least one socket is in the room, reads `listWorkers()`
- * once a second and sends `workers:update` to the room when the list differs from the last one
- * sent (a heartbeat moved `lastSeenAt`, a worker came, went offline or was dropped). Heartbeats
+ * once a second and sends `workers:update` (the workers and their definitions) to the room when it
+ * differs from the last one sent (a heartbeat moved `lastSeenAt`, a worker came, went offline or was dropped). Heartbeats
  * land in the storage from any process with no change feed of their own, hence the poll; with no
  * member it stops, so an idle dashboard costs the storage nothing. A new member gets the current
  * list at once, read after it joined.
  */
 import type { Logger } from "pino";
 import type { Server } from "socket.io";
-import { listStoredWorkers, serializeWorker, type PipelineTrackingManager, type WorkerJSON } from "pipewatch";
+import {
+  definitionsOf,
+  listStoredWorkers,
+  serializeWorker,
+  type DefinitionJSON,
+  type PipelineTrackingManager,
+  type WorkerJSON,
+} from "pipewatch";
 import type { ClientToServerEvents, ServerToClientEvents } from "../lib/events";
 
 /** The Socket.IO room of `workers:update` (a pipeline's room is `pipeline:<id>`, so no clash). */
@@ -35,11 +42,13 @@ export function createWorkersFeed(
 
   const members = (): number => io.sockets.adapter.rooms.get(WORKERS_ROOM)?.size ?? 0;
 
-  const read = async (): Promise<{ items: WorkerJSON[]; text: string } | null> => {
+  type Payload = { items: WorkerJSON[]; definitions: DefinitionJSON[] };
+  const read = async (): Promise<{ payload: Payload; text: string } | null> => {
     try {
-      const items = (await listStoredWorkers(tracking.storage)).map(serializeWorker);
+      const workers = await listStoredWorkers(tracking.storage);
+      const payload = { items: workers.map(serializeWorker), definitions: definitionsOf(workers) };
       failing = false;
-      return { items, text: JSON.stringify(items) };
+      return { payload, text: JSON.stringify(payload) };
     } catch (err) {
       // An outage would log once a second; the first failure of a streak says enough.
       logger[failing ? "debug" : "warn"]({ err }, "could not list workers for the workers room");
@@ -58,7 +67,7 @@ export function createWorkersFeed(
     if (list && list.text !== lastSent && members() > 0) {
       lastSent = list.text;
       beforeEmit();
-      io.to(WORKERS_ROOM).emit("workers:update", { items: list.items });
+      io.to(WORKERS_ROOM).emit("workers:update", list.payload);
     }
     schedule();
   };
@@ -76,7 +85,7 @@ export function createWorkersFeed(
         const socket = io.sockets.sockets.get(socketId);
         if (!list || closed || !socket?.rooms.has(WORKERS_ROOM)) return;
         beforeEmit();
-        socket.emit("workers:update", { items: list.items });
+        socket.emit("workers:update", list.payload);
       });
     },
     close() {

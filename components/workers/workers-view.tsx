@@ -31,7 +31,8 @@ export function WorkersView({
         {workers.length === 0 ? (
           <WorkersEmptyState />
         ) : (
-          <div className="overflow-x-auto">
+          // Focusable: the table scrolls sideways on narrow screens, and a keyboard must reach that too.
+          <div className="overflow-x-auto focus-ring" tabIndex={0} role="region" aria-label="Workers table">
             <table className="w-full text-sm" data-testid="workers-table">
               <thead className="border-b border-zinc-200 dark:border-zinc-800">
                 <tr>

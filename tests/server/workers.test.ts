@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { WorkerHeartbeat, type WorkerInfo } from "../../lib";
-import type { WorkerJSON } from "../../lib/workers/json";
+import type { DefinitionJSON, WorkerJSON } from "../../lib/workers/json";
 import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
 import { PipelineTrackingManager } from "../../lib/tracking/manager";
 import { deleteKeys } from "../redis/helpers";
@@ -140,10 +140,13 @@ describe("workers over HTTP and the socket (Redis)", () => {
     expect(joined).toBe(true);
     expect((await first).items.map((w) => w.workerId)).toContain("w-b");
 
-    const arrived = waitForEvent<{ items: WorkerJSON[] }>(socket, "workers:update", (p) => p.items.some((w) => w.workerId === "w-c"));
+    const arrived = waitForEvent<{ items: WorkerJSON[]; definitions: DefinitionJSON[] }>(socket, "workers:update", (p) =>
+      p.items.some((w) => w.workerId === "w-c"),
+    );
     await startHeartbeat(fakeWorker("w-c", [etl]));
     const update = await arrived;
     expect(update.items.find((w) => w.workerId === "w-c")).toMatchObject({ status: "online", hostname: "host-w-c" });
+    expect(update.definitions.find((d) => d.name === "etl")).toMatchObject({ workers: 1 });
 
     const left = await new Promise<boolean>((resolve) => socket.emit("workers:unsubscribe", resolve));
     expect(left).toBe(true);
