@@ -1,10 +1,10 @@
 /**
  * The workers room's live list: while at least one socket is in the room, reads `listWorkers()`
  * once a second and sends `workers:update` (the workers and their definitions) to the room when it
- * differs from the last one sent (a heartbeat moved `lastSeenAt`, a worker came, went offline or was dropped). Heartbeats
- * land in the storage from any process with no change feed of their own, hence the poll; with no
- * member it stops, so an idle dashboard costs the storage nothing. A new member gets the current
- * list at once, read after it joined.
+ * differs from the last one sent (a heartbeat moved `lastSeenAt`, a worker came, went offline or
+ * was dropped). Heartbeats land in the storage from any process with no change feed of their own,
+ * hence the poll; with no member it stops, so an idle dashboard costs the storage nothing. A new
+ * member gets the current list at once, read after it joined.
  */
 import type { Logger } from "pino";
 import type { Server } from "socket.io";
