@@ -37,6 +37,8 @@ test.beforeAll(async () => {
     ],
   });
   await control.waitRun(finishedId);
+  // An offline worker beside the harness's own online one: both badges get scanned.
+  await control.heartbeat({ workerId: `${prefix}_stopped-worker`, stopped: true });
 });
 
 const bars = (page: Page) => page.getByTestId("step-bar");
@@ -87,6 +89,19 @@ const PAGES: { name: string; path: string; ready: (page: Page) => Promise<void> 
       await expect(page.getByTestId("daily-volume-chart").locator(".recharts-bar-rectangle").first()).toBeVisible();
       await expect(page.getByTestId("busiest-hours-chart").locator(".recharts-bar-rectangle").first()).toBeVisible();
       await expect(page.getByTestId("failure-reasons")).toContainText("Upstream API timed out");
+    },
+  },
+  {
+    name: "workers",
+    path: "/workers",
+    ready: async (page) => {
+      await expectLive(page);
+      await expect(page.locator('[data-testid="worker-row"][data-worker-id="e2e-worker"]')).toHaveAttribute("data-status", "online");
+      await expect(page.locator(`[data-testid="worker-row"][data-worker-id="${prefix}_stopped-worker"]`)).toHaveAttribute(
+        "data-status",
+        "offline",
+      );
+      await expect(page.locator('[data-testid="definition"][data-definition-name="a11y-report"]')).toBeVisible();
     },
   },
 ];

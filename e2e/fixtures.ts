@@ -23,6 +23,12 @@ export interface Control {
   restoreSockets(): Promise<void>;
   /** List reads answer `ms` later (0: at once): the list page's rows then stream after its shell. */
   delayListReads(ms: number): Promise<void>;
+  /** One heartbeat of a made-up worker (`stopped`: its last). */
+  heartbeat(worker: {
+    workerId: string;
+    stopped?: boolean;
+    pipelines?: { name: string; pipelineType: string; steps: { name: string; dependsOn: string[] }[] }[];
+  }): Promise<void>;
 }
 
 export function controlClient(port = CONTROL_PORT): Control {
@@ -39,6 +45,7 @@ export function controlClient(port = CONTROL_PORT): Control {
     dropSockets: async () => void (await post("/sockets/drop")),
     restoreSockets: async () => void (await post("/sockets/restore")),
     delayListReads: async (ms) => void (await post("/reads/delay", { ms })),
+    heartbeat: async (worker) => void (await post("/workers/heartbeat", worker)),
   };
 }
 

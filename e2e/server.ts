@@ -12,6 +12,9 @@
  *                         page's first rows stream after its shell, as on a loaded server
  *   POST /bulk            { count, prefix } stores that many finished runs, all started before now
  *   POST /stream          { perSecond, seconds, prefix, bulkPrefix, bulkCount } emits live `pipeline:update`s (bench/ui-live.ts)
+ *   POST /workers/heartbeat { workerId, stopped?, pipelines? } records one heartbeat of a made-up worker
+ *
+ * The harness heartbeats itself as worker "e2e-worker" (server/process-worker.ts), like the demo server.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { pino } from "pino";
@@ -22,6 +25,8 @@ import { PipelineTrackingManager } from "../lib/tracking/manager";
 import type { PipelineStatus, StepStatus } from "../lib/tracking/models";
 import { InMemoryPipelineStorage } from "../lib/tracking/storage/memory";
 import { startServer } from "../server/app-server";
+import { startProcessWorker } from "../server/process-worker";
+import type { PipelineDefinitionInfo } from "../lib/workers/types";
 import { insertBulkRuns, streamUpdates } from "./bench-load";
 
 interface StepSpec {
@@ -54,6 +59,16 @@ const server = await startServer({
   dev: false,
   logger,
   processMetrics: false,
+});
+
+/** What the runs started here so far looked like, by name: what this process reports it can run. */
+const definitions = new Map<string, PipelineDefinitionInfo>();
+const processWorker = startProcessWorker({
+  broker,
+  tracking,
+  concurrency: 4,
+  pipelines: () => [...definitions.values()],
+  logger,
 });
 
 let socketsBlocked = false;
@@ -93,6 +108,7 @@ async function startRun(spec: RunSpec): Promise<string> {
     pipeline = step.dependsOn ? pipeline.step(step.name, fn, { dependsOn: step.dependsOn }) : pipeline.step(step.name, fn);
   }
   const task = await pipeline.withTracking(tracking).kiq({ spec: spec.id }, { pipelineId: spec.id });
+  definitions.set(spec.name, pipeline.describe());
   tasks.set(spec.id, task);
   return task.pipelineId;
 }
@@ -196,6 +212,22 @@ const control = createServer((req, res) => {
             bulkCount: Number(body.bulkCount ?? 0),
           }),
         );
+      case "POST /workers/heartbeat":
+        await storage.recordWorker(
+          {
+            workerId: String(body.workerId),
+            hostname: "e2e-host",
+            pid: 4242,
+            startedAt: new Date(Date.now() - 60_000),
+            concurrency: 8,
+            active: [],
+            processed: 3,
+            failed: 1,
+            pipelines: (body.pipelines as PipelineDefinitionInfo[] | undefined) ?? [],
+          },
+          { stopped: body.stopped === true },
+        );
+        return reply(res, 200, { ok: true });
       default:
         return reply(res, 404, { error: "no such control route" });
     }
@@ -206,7 +238,10 @@ console.log(`e2e harness: app ${server.url}, control http://127.0.0.1:${controlP
 
 const shutdown = () => {
   control.close();
-  void server.close().finally(() => process.exit(0));
+  void processWorker
+    .stop()
+    .then(() => server.close())
+    .finally(() => process.exit(0));
 };
 process.on("SIGTERM", shutdown);
 process.on("SIGINT", shutdown);

@@ -84,3 +84,5 @@ export {
 export { BullMQBroker, type BullMQBrokerOptions } from "./broker/bullmq/broker";
 export { type StartWorkerOptions, type WorkerHandle, DEFAULT_WORKER_GRACE_MS } from "./broker/bullmq/worker";
 export { PayloadError, DEFAULT_MAX_PAYLOAD_BYTES } from "./broker/bullmq/payload";
+export { serializeWorker, definitionsOf, listStoredWorkers, type WorkerJSON, type DefinitionJSON } from "./workers/json";
+export { WorkerHeartbeat, TOUCH_MIN_INTERVAL_MS, type WorkerHeartbeatOptions } from "./workers/heartbeat";

@@ -9,6 +9,7 @@ import { startServer } from "./app-server";
 import { ConfigError, readConfig, type ServerConfig } from "./config";
 import { backfillHistory } from "./demo/backfill";
 import { startDemoWorkload, type DemoWorkload } from "./demo/workload";
+import { startProcessWorker, type ProcessWorker } from "./process-worker";
 import { createServerRedis } from "./redis-client";
 import { RETENTION_INTERVAL_MS, startRetention } from "./retention";
 
@@ -30,6 +31,7 @@ async function main(config: ServerConfig): Promise<void> {
   // Signals are handled from here on, so a SIGTERM that arrives while the server is still starting
   // (listening, but not done) also ends in a clean shutdown.
   let demo: DemoWorkload | null = null;
+  let demoWorker: ProcessWorker | null = null;
   let retention: ReturnType<typeof startRetention> | null = null;
   let shuttingDown = false;
   const started = startServer({
@@ -57,6 +59,8 @@ async function main(config: ServerConfig): Promise<void> {
       // Demo runs still going get a grace period, then end CANCELLED "worker shut down"; clients
       // still connected hear it before the server closes.
       await tracking.shutdown({ graceMs: SHUTDOWN_GRACE_MS });
+      // After the runs ended, before Redis closes: the last heartbeat lists this process offline.
+      await demoWorker?.stop();
       const server = await started.catch(() => null);
       await server?.close();
       if (redis && redis.status !== "end") await redis.quit().catch(() => redis.disconnect());
@@ -75,6 +79,15 @@ async function main(config: ServerConfig): Promise<void> {
   if (shuttingDown) return;
   if (config.demo) {
     demo = startDemoWorkload(broker, tracking, logger.child({ component: "demo" }));
+    const definitions = demo.pipelines.map((p) => p.pipeline.describe());
+    demoWorker = startProcessWorker({
+      broker,
+      tracking,
+      // The demo starts at most this many runs at once (each pipeline's cap), whatever their steps.
+      concurrency: demo.pipelines.reduce((sum, p) => sum + p.maxConcurrent, 0),
+      pipelines: () => definitions,
+      logger: logger.child({ component: "worker" }),
+    });
     backfillHistory(storage, demo.pipelines)
       .then((count) => logger.info({ count }, "demo history back-filled"))
       .catch((err: unknown) => logger.warn({ err }, "demo history back-fill failed"));

@@ -4,7 +4,8 @@
  * storage's change feed, including what a feed replays after a gap) becomes a `pipeline:update` for
  * every client (coalesced per run over one frame at most; a run's end goes out at once); members of
  * a pipeline's room also get a `step:update` for each step that changed, and on joining every step
- * as it stands; a run deleted anywhere becomes `pipeline:delete`.
+ * as it stands; a run deleted anywhere becomes `pipeline:delete`. Members of the workers room get
+ * `workers:update` from workers-feed.ts.
  */
 import type { Server as HttpServer } from "node:http";
 import type { Logger } from "pino";
@@ -20,6 +21,7 @@ import { pipelineRoom, roomPayloadSchema, TokenBucket } from "./socket-guards";
 import { createSocketCap, type SocketCaps } from "./socket-limits";
 import { createTurnWrites } from "./turn-writes";
 import { UpdateCoalescer } from "./update-coalescer";
+import { createWorkersFeed, WORKERS_ROOM } from "./workers-feed";
 
 export type PipewatchIo = Server<ClientToServerEvents, ServerToClientEvents>;
 type PipewatchSocket = Socket<ClientToServerEvents, ServerToClientEvents>;
@@ -110,6 +112,7 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
   }
 
   const turnWrites = createTurnWrites(io.sockets);
+  const workersFeed = createWorkersFeed(io, { tracking, logger, beforeEmit: () => turnWrites.hold() });
   // Two changes announced together (a step finish and the next start) are each read back after
   // both were written, so they arrive as the same state twice; every client would get it twice.
   const lastSent = new Map<string, string>();
@@ -203,6 +206,25 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
         () => reply(false),
       );
     });
+    socket.on("workers:subscribe", (ack) => {
+      const reply = (ok: boolean) => void (typeof ack === "function" && ack(ok));
+      if (!admit()) return reply(false);
+      void Promise.resolve(socket.join(WORKERS_ROOM)).then(
+        () => {
+          reply(true);
+          workersFeed.joined(socket.id);
+        },
+        () => reply(false),
+      );
+    });
+    socket.on("workers:unsubscribe", (ack) => {
+      const reply = (ok: boolean) => void (typeof ack === "function" && ack(ok));
+      if (!admit()) return reply(false);
+      void Promise.resolve(socket.leave(WORKERS_ROOM)).then(
+        () => reply(true),
+        () => reply(false),
+      );
+    });
     socket.on("unsubscribe", (payload, ack) => {
       const reply = (ok: boolean) => void (typeof ack === "function" && ack(ok));
       if (!admit()) return reply(false);
@@ -219,6 +241,7 @@ export function createRealtimeServer(httpServer: HttpServer, options: RealtimeOp
     io,
     async close() {
       for (const stop of unsubscribe) stop();
+      workersFeed.close();
       coalescer.flush();
       turnWrites.release();
       io.disconnectSockets(true);

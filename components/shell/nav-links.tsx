@@ -5,6 +5,7 @@ import { usePathname } from "next/navigation";
 const LINKS = [
   { href: "/", label: "Pipelines", active: (p: string) => p === "/" || p.startsWith("/pipelines") },
   { href: "/metrics", label: "Metrics", active: (p: string) => p.startsWith("/metrics") },
+  { href: "/workers", label: "Workers", active: (p: string) => p.startsWith("/workers") },
 ];
 
 export function NavLinks() {

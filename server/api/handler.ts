@@ -5,7 +5,8 @@ import { healthRoute } from "./routes/health";
 import { historyRoute } from "./routes/history";
 import { metricsRoutes } from "./routes/metrics";
 import { pipelineRoutes } from "./routes/pipelines";
+import { workerRoutes } from "./routes/workers";
 
 export function createApiHandler(deps: ApiDeps): ApiDispatch {
-  return createApiRouter([...pipelineRoutes, historyRoute, ...metricsRoutes, healthRoute, ...authRoutes], deps);
+  return createApiRouter([...pipelineRoutes, historyRoute, ...metricsRoutes, healthRoute, ...workerRoutes, ...authRoutes], deps);
 }

@@ -9,7 +9,9 @@ import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { connect } from "node:net";
 import { createInterface } from "node:readline";
+import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
 import { startOwnRedis, type OwnRedis } from "../own-redis";
 
 const ENTRY = "dist/server/index.js";
@@ -148,7 +150,22 @@ describe("node dist/server/index.js", () => {
       found = (await items(demo.url)).length;
     }
     expect(found).toBeGreaterThan(0);
+    // The demo process heartbeats as a worker, offers the demo pipelines, and lists itself offline once stopped.
+    let own: { pid: number; status: string } | undefined;
+    for (let i = 0; i < 100 && !own; i++) {
+      const workers = (await (await fetch(`${demo.url}/api/workers`)).json()) as { items: { pid: number; status: string }[] };
+      own = workers.items.find((w) => w.pid === demo.child.pid);
+      if (!own) await new Promise((r) => setTimeout(r, 100));
+    }
+    expect(own).toMatchObject({ status: "online" });
+    const definitions = (await (await fetch(`${demo.url}/api/definitions`)).json()) as { items: { name: string; workers: number }[] };
+    expect(definitions.items).toContainEqual(expect.objectContaining({ name: "orders-etl", workers: 1 }));
     await stopGracefully(demo);
+    const redis = new Redis(redisServer.url);
+    const storage = new RedisPipelineStorage(redis, { keyPrefix: prefix });
+    expect((await storage.listWorkers()).find((w) => w.pid === demo.child.pid)).toMatchObject({ status: "offline" });
+    await storage.close();
+    redis.disconnect();
   }, 40_000);
 
   it("exits 1 on a non-loopback HOST without a token", async () => {

@@ -111,7 +111,7 @@ export class StepWorker implements WorkerHandle {
       this.storage,
     );
     this.scripts = executionScripts(broker.redis);
-    this.heartbeat = new WorkerHeartbeat({ storage: this.storage, info: () => this.info(), logger: this.logger });
+    this.heartbeat = new WorkerHeartbeat(this.storage, () => this.info(), { logger: this.logger });
   }
 
   async start(): Promise<void> {
@@ -147,7 +147,7 @@ export class StepWorker implements WorkerHandle {
     await Promise.all(this.bullWorkers.map((w) => w.waitUntilReady()));
     this.leaseTimer = setInterval(() => void this.renewLeases(), this.leaseMs / 3);
     this.leaseTimer.unref();
-    this.heartbeat.start();
+    await this.heartbeat.start();
     this.logger.info({ pipelines: [...this.plans.values()].map((p) => p.name), concurrency: this.concurrency }, "pipewatch worker started");
   }
 

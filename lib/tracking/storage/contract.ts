@@ -9,7 +9,7 @@
  * a fresh table); `cleanup` runs after the test. Each test also uses its own pipeline ids, so a
  * storage that leaks between tests shows up as a failure in the test that sees the leak, not as
  * silent cross-talk. Imports vitest, so only test files should import this module. The tests
- * themselves live by area in contract/ (runs, finish, lists, removal, metrics, change-feed, leases).
+ * themselves live by area in contract/ (runs, finish, lists, removal, metrics, change-feed, leases, workers).
  */
 import { afterEach, beforeEach, describe } from "vitest";
 import type { TrackingStorage } from "./types";
@@ -21,6 +21,7 @@ import { describeListsContract } from "./contract/lists";
 import { describeMetricsContract } from "./contract/metrics";
 import { describeRemovalContract } from "./contract/removal";
 import { describeRunsContract } from "./contract/runs";
+import { describeWorkersContract } from "./contract/workers";
 
 export { expectMetricsMatch, type StorageHarness } from "./contract/helpers";
 
@@ -45,5 +46,6 @@ export function runStorageContract(name: string, makeStorage: () => Promise<Stor
     describeMetricsContract(current);
     describeChangeFeedContract(current);
     describeLeasesContract(current);
+    describeWorkersContract(current);
   });
 }

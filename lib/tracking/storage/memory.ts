@@ -24,11 +24,13 @@ import {
   type TrackingStorage,
   type WriteOptions,
 } from "./types";
+import type { HeartbeatOptions, WorkerInfo, WorkerRecord } from "../../workers/types";
 import { stepRank } from "./step-order";
 import { checkCleanupLimit } from "./cleanup-limit";
 import { lostWorkerStatus } from "./lease-end";
 import { MemoryFeed } from "./memory-feed";
 import { MemoryLeases } from "./memory-leases";
+import { MemoryWorkers } from "./memory-workers";
 import { expand, summaryOf, withEndedSteps, type HeldRun } from "./memory-runs";
 
 export interface InMemoryStorageOptions {
@@ -53,6 +55,7 @@ export class InMemoryPipelineStorage implements TrackingStorage {
   private readonly feed = new MemoryFeed();
   private readonly shapes = new StepShapes();
   private readonly leases = new MemoryLeases();
+  private readonly workers = new MemoryWorkers();
 
   constructor(options: InMemoryStorageOptions = {}) {
     const max = options.maxPipelines ?? 10_000;
@@ -87,6 +90,15 @@ export class InMemoryPipelineStorage implements TrackingStorage {
       if (outcome.applied && outcome.current) ended.push({ status: outcome.current, workerId });
     }
     return ended;
+  }
+
+  /** Workers are judged on this process's clock, like leases. */
+  async recordWorker(info: WorkerInfo, options?: HeartbeatOptions): Promise<void> {
+    this.workers.record(info, options, Date.now());
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return this.workers.list(Date.now());
   }
 
   private finishNow(status: PipelineStatus, options: WriteOptions | undefined): FinishOutcome {

@@ -43,6 +43,9 @@
  *                              lease (lua/renew-leases.lua); the run hash holds its holder (lw) and length
  *                              (ll). A finished or deleted run leaves it; lua/claim-leases.lua picks the
  *                              expired ones for a sweep
+ *   <p>workers                 zset workerId → its last heartbeat ms (Redis TIME): who is online, and
+ *                              which workers to drop after WORKER_LISTED_FOR_MS (lua/record-worker.lua)
+ *   <p>workers:info            hash workerId → its last heartbeat's JSON (redis/workers.ts), "stopped" included
  *   <p>epoch                   string naming this dataset, made by the first write (TIME): a Redis
  *                              that lost its data makes a new one, so subscribers know versions (and
  *                              change seqs) restarted
@@ -109,6 +112,8 @@ function fixedKeysOf(prefix: string) {
     CHANGE_GONE_KEY: `${prefix}changes:gone`,
     EPOCH_KEY: `${prefix}epoch`,
     LEASES_KEY: `${prefix}leases`,
+    WORKERS_KEY: `${prefix}workers`,
+    WORKER_INFO_KEY: `${prefix}workers:info`,
   };
 }
 
@@ -172,6 +177,12 @@ export class RedisKeys {
   }
   get leases(): string {
     return this.fixed.LEASES_KEY;
+  }
+  get workers(): string {
+    return this.fixed.WORKERS_KEY;
+  }
+  get workerInfo(): string {
+    return this.fixed.WORKER_INFO_KEY;
   }
   get epoch(): string {
     return this.fixed.EPOCH_KEY;

@@ -31,6 +31,8 @@ import { defineScripts, type ScriptName } from "./scripts";
 import { RedisReadGuard } from "./read/guard";
 import { RedisWriteQueue } from "./write/queue";
 import { leaseRecord, sweepRedisLeases } from "./leases";
+import { decodeWorkerList, heartbeatRecord } from "./workers";
+import { WORKER_LISTED_FOR_MS, type HeartbeatOptions, type WorkerInfo, type WorkerRecord } from "../../../workers/types";
 import {
   DEFAULT_PAGE_LIMIT,
   type CleanupOptions,
@@ -248,6 +250,19 @@ export class RedisPipelineStorage implements TrackingStorage {
         finish: (status, options) => this.finishStatus(status, options),
       });
     });
+  }
+
+  /**
+   * Sent at once, not through the write queue: a heartbeat buffered through an outage would arrive
+   * stamped late and say nothing true. Fails fast during an outage (the heartbeat logs and retries).
+   */
+  async recordWorker(info: WorkerInfo, options?: HeartbeatOptions): Promise<void> {
+    const args = [this.keys.allIndex, info.workerId, heartbeatRecord(info, options), WORKER_LISTED_FOR_MS];
+    await this.guard.read(() => this.call("recordWorker", args));
+  }
+
+  async listWorkers(): Promise<WorkerRecord[]> {
+    return decodeWorkerList(await this.guard.read(() => this.call("listWorkers", [this.keys.allIndex, WORKER_LISTED_FOR_MS])));
   }
 
   /** Waits (up to `timeoutMs`) until every write issued so far has reached Redis. */
