@@ -7,7 +7,6 @@
  * Listeners are subscribers of the change stream like any other (the live server is one too).
  */
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import type { Broker } from "../pipeline/broker";
 import { defaultLogger, type Logger } from "../logger";
 import { cancelStoredRun, type CancelOutcome } from "./cancel-stored";
@@ -96,7 +95,7 @@ export class PipelineTrackingManager {
   /** Redis when the broker has a Redis connection, memory otherwise. */
   withAutoStorage(broker: Broker): this {
     if (!broker.redis) return this.withStorage(new InMemoryPipelineStorage());
-    return this.withStorage(new RedisPipelineStorage(broker.redis as Redis, { keyPrefix: broker.keyPrefix, logger: this.logger }));
+    return this.withStorage(new RedisPipelineStorage(broker.redis, { keyPrefix: broker.keyPrefix, logger: this.logger }));
   }
 
   get storage(): TrackingStorage {

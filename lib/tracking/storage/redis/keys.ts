@@ -179,8 +179,7 @@ export class RedisKeys {
 
   /**
    * The Lua every script starts with: each fixed key as a constant, each shaped key as a builder
-   * function, the run-key pattern SORT ... GET uses, and the lex-member builder. Generated here rather
-   * than passed in ARGV: the prefix is fixed for a storage's life, so embedding it costs nothing per
+   * function, and the lex-member builder. Generated here rather than passed in ARGV: the prefix is fixed for a storage's life, so embedding it costs nothing per
    * call (the wire carries only ids and values, and recording is bound by per-argument costs), and a
    * script can then derive keys from stored values (an old status, an old day) with the very
    * definitions the TS side uses. Two prefixes are two scripts (storage.ts names one command per text).
@@ -192,7 +191,6 @@ export class RedisKeys {
       const tail = s.tail ? ` .. ${luaString(s.tail)}` : "";
       lines.push(`local function ${name}(part) return ${luaString(s.head)} .. part${tail} end`);
     }
-    lines.push(`local RUN_KEY_PATTERN = ${luaString(this.run("*"))}`);
     // lexMember below, with the lowercasing done by the caller (Lua's string.lower is ASCII only)
     lines.push(`local function lexMember(lower, original) return lower .. ${luaString(LEX_SEPARATOR)} .. original end`);
     lines.push(`local CHANGE_LOG_LIMIT, CHANGE_LOG_TRIM_EVERY = ${CHANGE_LOG_LIMIT}, ${CHANGE_LOG_TRIM_EVERY}`);

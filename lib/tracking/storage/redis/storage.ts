@@ -9,7 +9,7 @@
  * The client is the caller's: `close()` releases only the subscriber connection this storage made.
  * The client's own `keyPrefix` option is not supported (use `keyPrefix` here).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client";
 import { defaultLogger, type Logger } from "../../../logger";
 import { assertMetricsDays } from "../../metrics";
 import type { MetricsQuery, PipelineMetrics } from "../../metrics-types";
@@ -69,7 +69,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly rollups: RollupReader;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     options: RedisStorageOptions = {},
   ) {
     const { prefix, ttlSeconds, metricsRetentionDays } = checkStorageOptions(redis, options);
