@@ -17,7 +17,8 @@ export const PIPEWATCH_USAGE = `usage: pipewatch status <pipeline-id>
        pipewatch cleanup <days>
        pipewatch --help
 
-REDIS_URL chooses the server (default redis://127.0.0.1:6379), REDIS_PREFIX the key prefix (default pipewatch:).
+REDIS_URL chooses the server (default redis://127.0.0.1:6379), REDIS_CLUSTER_NODES=host:port,… a Redis Cluster
+instead, REDIS_PREFIX the key prefix (default pipewatch:, on a Cluster {pipewatch}:).
 Exit codes: 0 ok, 1 unknown pipeline id or an error, 2 bad arguments.`;
 
 export const STATUS_SCRIPT_USAGE = `usage: npm run status -- <pipeline-id>
