@@ -6,7 +6,8 @@
  * subscriber missed). Writes are batched and survive outages through write/queue.ts; reads wait
  * for this process's earlier writes, so a process reads its own. Reads live in read/.
  *
- * The client is the caller's: `close()` releases only the subscriber connection this storage made.
+ * The client is the caller's, an ioredis Redis or Cluster (on a Cluster with a hash-tagged prefix,
+ * keys.ts): `close()` releases only the subscriber connection this storage made.
  * The client's own `keyPrefix` option is not supported (use `keyPrefix` here).
  */
 import type { RedisClient } from "./client";
