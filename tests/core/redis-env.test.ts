@@ -2,6 +2,8 @@
 import { Cluster, Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
 import { RedisEnvError, RedisPipelineStorage, readRedisEnv, redisFromEnv } from "../../lib";
+import { runCliCommand } from "../../lib/cli/run";
+import { freePort } from "../free-port";
 
 describe("readRedisEnv", () => {
   it("answers null when no Redis is named, unless a default URL is given", () => {
@@ -67,5 +69,29 @@ describe("redisFromEnv", () => {
     expect(() => new RedisPipelineStorage(cluster.redis, { keyPrefix: "pipewatch:" })).toThrow(/needs a hash tag/);
     single.redis.disconnect();
     cluster.redis.disconnect();
+  });
+});
+
+describe("the CLI's Redis", () => {
+  async function list(env: Record<string, string>): Promise<{ code: number; err: string }> {
+    let err = "";
+    const code = await runCliCommand(
+      { kind: "list", limit: 5 },
+      { env: { ...process.env, REDIS_PREFIX: "", ...env }, stdout: () => undefined, stderr: (t) => (err += t) },
+    );
+    return { code, err };
+  }
+
+  it("refuses a malformed REDIS_CLUSTER_NODES, naming it, and fails fast on an unreachable cluster", async () => {
+    expect(await list({ REDIS_CLUSTER_NODES: "localhost" })).toEqual({
+      code: 1,
+      err: 'error: REDIS_CLUSTER_NODES: "localhost" is not host:port (e.g. 10.0.0.5:6379 or [::1]:7000)\n',
+    });
+    const deadPort = await freePort(); // nothing listens there: just handed out by the OS and closed
+    const started = performance.now();
+    const down = await list({ REDIS_CLUSTER_NODES: `127.0.0.1:${deadPort}` });
+    expect(down.code).toBe(1);
+    expect(down.err).toMatch(new RegExp(`^error: cannot reach Redis at Redis Cluster 127\\.0\\.0\\.1:${deadPort}: `));
+    expect(performance.now() - started).toBeLessThan(5_000);
   });
 });
