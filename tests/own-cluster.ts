@@ -21,6 +21,8 @@ export interface OwnCluster {
   ports: number[];
   /** A new ioredis Cluster client on these nodes (the caller disconnects it). */
   connect(): Cluster;
+  /** SIGKILL of the node on `port`, as in a crash (no replica takes over: its slots stay down). */
+  kill(port: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -99,6 +101,13 @@ function handle(nodes: Node[]): OwnCluster {
     nodes: ports.map((p) => `127.0.0.1:${p}`).join(","),
     ports,
     connect: () => new Cluster(ports.map((port) => ({ host: "127.0.0.1", port }))),
+    async kill(port) {
+      const node = nodes.find((n) => n.port === port);
+      if (!node || node.child.exitCode !== null || node.child.signalCode !== null) return;
+      const exited = new Promise((r) => node.child.once("exit", r));
+      node.child.kill("SIGKILL");
+      await exited;
+    },
     stop: () => stopNodes(nodes),
   };
 }

@@ -1,7 +1,8 @@
 /**
  * The change feed on a Redis Cluster started for this file: a second process's storage (its own
  * cluster client) hears every write, and after its subscriber connection is killed on every node
- * (three times, while a writer keeps recording) it replays what it missed from the change log.
+ * (three times, while a writer keeps recording) it replays what it missed from the change log; when
+ * the node its subscriber connection is on dies, it moves to another node and replays the gap.
  */
 import type { Cluster } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -110,5 +111,42 @@ describe("the change feed on Redis Cluster", () => {
     // Some of it came from a replay (replayed changes carry no origin); nothing called for a reset.
     expect(heard.some((c) => c.origin === null)).toBe(true);
     expect(resets).toBe(0);
+  });
+
+  it("moves to another node when the node it listens on dies, and replays what it missed", async () => {
+    const own = client();
+    await own.ping();
+    const feedPort = Number(own.nodes("all")[0]!.options.port);
+    // A prefix whose slot another master serves, so the writes go on while the feed's node is dead.
+    const slots = await own.cluster("SLOTS");
+    const masterOf = (slot: number) => slots.find(([from, to]) => slot >= from && slot <= to)?.[2]?.[1];
+    let keyPrefix = "";
+    for (let i = 0; !keyPrefix; i++) {
+      const slot = Number(await own.cluster("KEYSLOT", `{pwmove${i}}:`));
+      if (masterOf(slot) !== feedPort) keyPrefix = `{pwmove${i}}:`;
+    }
+    const reader = new RedisPipelineStorage(own, { keyPrefix, logger: silentLogger() });
+    storages.push(reader);
+    const writer = storage(keyPrefix);
+    const feed = feedOf(reader);
+    const subscribed = feed.nextCatchUp();
+    const heard: StorageChange[] = [];
+    reader.subscribe((change) => heard.push(change));
+    await subscribed;
+    const listening = () => (feed as unknown as { sub: { options: { port: number } } | null }).sub?.options.port;
+    expect(listening()).toBe(feedPort);
+    await writer.saveStatus(makeRun("before-kill"), { origin: "writer" });
+    await eventually(() => expect(heard.some((c) => c.pipelineId === "before-kill" && c.origin === "writer")).toBe(true));
+
+    const caughtUp = feed.nextCatchUp();
+    await cluster.kill(feedPort);
+    await writer.saveStatus(makeRun("while-moving"), { origin: "writer" });
+    await caughtUp;
+    expect(listening()).not.toBe(feedPort);
+    expect(reader.changeFeedState).toBe("live");
+    // Replayed from the change log (a replayed change carries no origin): no live message reached it.
+    await eventually(() => expect(heard.filter((c) => c.pipelineId === "while-moving").map((c) => c.origin)).toEqual([null]));
+    await writer.saveStatus(makeRun("after-move"), { origin: "writer" });
+    await eventually(() => expect(heard.some((c) => c.pipelineId === "after-move" && c.origin === "writer")).toBe(true));
   });
 });

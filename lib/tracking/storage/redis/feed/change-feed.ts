@@ -98,7 +98,8 @@ export class RedisChangeFeed {
 
   /** Opens the subscriber connection; on a Cluster the n-th one goes to the n-th node (feedConnection). */
   private open(attempt: number): void {
-    if (!this.running) return;
+    // A wait for a Cluster's "ready" left over from before a close() and start() finds one open.
+    if (!this.running || this.sub) return;
     const sub = feedConnection(this.redis, attempt);
     if (!sub) {
       // A Cluster client that knows no node yet: once it is connected.
@@ -113,7 +114,10 @@ export class RedisChangeFeed {
     });
     // Only a Cluster's feed connection gives up (its node may be gone for good): try the next node.
     sub.on("end", () => {
-      if (this.sub === sub) this.open(attempt + 1);
+      if (this.sub !== sub) return;
+      this.sub = null;
+      this.live = false;
+      this.open(attempt + 1);
     });
     sub.on("ready", () => {
       this.outage.ready();
