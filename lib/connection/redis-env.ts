@@ -7,11 +7,10 @@
  * (`readRedisEnv`), then connect (`connectRedis`); `redisFromEnv` does both.
  */
 import { Cluster, Redis, type ClusterOptions, type RedisOptions } from "ioredis";
-import { DEFAULT_KEY_PREFIX } from "../tracking/storage/redis/keys";
+import { DEFAULT_CLUSTER_KEY_PREFIX, DEFAULT_KEY_PREFIX } from "../tracking/storage/redis/keys";
 import { hasHashTag } from "../tracking/storage/redis/options";
 
-/** The prefix on a Cluster when REDIS_PREFIX is unset: its tag puts every key in one slot. */
-export const DEFAULT_CLUSTER_KEY_PREFIX = "{pipewatch}:";
+export { DEFAULT_CLUSTER_KEY_PREFIX };
 
 /** A variable that cannot be used; the message names it. */
 export class RedisEnvError extends Error {}

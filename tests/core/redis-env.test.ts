@@ -1,7 +1,7 @@
 /** lib/connection/redis-env.ts: what REDIS_URL / REDIS_CLUSTER_NODES / REDIS_PREFIX ask for, checked before connecting. */
 import { Cluster, Redis } from "ioredis";
 import { describe, expect, it } from "vitest";
-import { RedisEnvError, RedisPipelineStorage, readRedisEnv, redisFromEnv } from "../../lib";
+import { PipelineTrackingManager, RedisEnvError, RedisPipelineStorage, readRedisEnv, redisFromEnv } from "../../lib";
 import { runCliCommand } from "../../lib/cli/run";
 import { freePort } from "../free-port";
 
@@ -67,6 +67,10 @@ describe("redisFromEnv", () => {
     expect(storage.keys.allIndex).toBe("{pipewatch}:idx:all");
     await storage.close();
     expect(() => new RedisPipelineStorage(cluster.redis, { keyPrefix: "pipewatch:" })).toThrow(/needs a hash tag/);
+    // A broker holding a Cluster without a prefix of its own: tracking takes the tagged default.
+    const tracking = new PipelineTrackingManager().withAutoStorage({ workerId: "w", redis: cluster.redis, execute: async () => null });
+    expect((tracking.storage as RedisPipelineStorage).keys.prefix).toBe("{pipewatch}:");
+    await tracking.close();
     single.redis.disconnect();
     cluster.redis.disconnect();
   });

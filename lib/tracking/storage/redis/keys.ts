@@ -65,6 +65,8 @@
  * tag so that existing single-node data keeps its key names (a tag changes every key).
  */
 export const DEFAULT_KEY_PREFIX = "pipewatch:";
+/** The prefix on a Cluster when none is named: its tag puts every key in one slot. */
+export const DEFAULT_CLUSTER_KEY_PREFIX = "{pipewatch}:";
 /** Between the lowercase and the original value in a lex-index member. */
 const LEX_SEPARATOR = "\0";
 
