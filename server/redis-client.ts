@@ -33,9 +33,11 @@ export function createServerRedis(url: string, logger: Logger): Redis {
 }
 
 /**
- * The server's connection to the Redis the environment names. On a Cluster the same choices apply:
- * each node's connection gives up a command after one failed reconnect and connects within 2 s, and
- * the cluster client itself reconnects with the same short back-off.
+ * The server's connection to the Redis the environment names. On a Cluster the same choices apply
+ * where they can: each node's connection connects within 2 s and retries a command once, and the
+ * cluster client reconnects with the same short back-off (ioredis never reconnects one node's
+ * connection of a Cluster: it fetches the slot map again). Reads still fail fast while the cluster
+ * client is not ready, by the storage's own check of its status.
  */
 export function createServerRedisFromEnv(settings: RedisEnvSettings, logger: Logger): Redis | Cluster {
   if (!settings.cluster) return createServerRedis(settings.url, logger);

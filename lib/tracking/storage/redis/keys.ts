@@ -62,7 +62,8 @@
  * (`keyPrefix: "{pipewatch}:"`): the first tag in a key wins, so every key then lives in one slot, the
  * scripts stay atomic, and each script declares the all-runs index so the client routes it to that
  * slot's node. The storage refuses a Cluster client with an untagged prefix. The default prefix has no
- * tag so that existing single-node data keeps its key names (a tag changes every key).
+ * tag so that existing single-node data keeps its key names (a tag changes every key); where the
+ * environment or a broker names a Cluster and no prefix, "{pipewatch}:" is the default instead.
  */
 export const DEFAULT_KEY_PREFIX = "pipewatch:";
 /** The prefix on a Cluster when none is named: its tag puts every key in one slot. */
