@@ -147,7 +147,7 @@ export async function run(): Promise<string> {
       "Node CPU per transition is the steadier figure (one process, one core).",
       "",
       "Reads (list + counts, getMetrics): a list request is one EVALSHA (storage/redis/lua/list-page.lua: it reaps due",
-      "expiry entries, reads the page's summary fields with one SORT BY nosort GET, packs them into one",
+      "expiry entries, ranges the index and reads each run's summary fields with an HMGET inside the script, packs them into one",
       "string and counts per status too when countByStatus was asked in the same tick); getMetrics is one",
       "EVALSHA that answers only the days whose rollups changed since this process parsed them (a per-day",
       "~v bumped by every rollup write), and histograms are dense arrays. Before (commit ce92bad): a list",

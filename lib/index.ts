@@ -29,6 +29,17 @@ export {
 } from "./tracking/manager";
 export { InMemoryPipelineStorage, type InMemoryStorageOptions } from "./tracking/storage/memory";
 export { RedisPipelineStorage, type RedisStorageOptions } from "./tracking/storage/redis/storage";
+export {
+  redisFromEnv,
+  readRedisEnv,
+  connectRedis,
+  RedisEnvError,
+  DEFAULT_CLUSTER_KEY_PREFIX,
+  type RedisFromEnv,
+  type RedisEnvOptions,
+  type RedisEnvSettings,
+  type ClusterNodeAddress,
+} from "./connection/redis-env";
 export type {
   TrackingStorage,
   ListFilter,

@@ -1,5 +1,6 @@
 /** The server's environment (docs/environment.md), read and checked once at startup. */
 import { z } from "zod";
+import { RedisEnvError, readRedisEnv, type RedisEnvSettings } from "pipewatch";
 import { DEFAULT_LIMITS, type ServerLimits } from "./limits";
 
 /** The shortest DASHBOARD_TOKEN accepted (after trimming) when the bind is not loopback. */
@@ -8,8 +9,8 @@ export const MIN_TOKEN_LENGTH = 16;
 export interface ServerConfig {
   port: number;
   host: string;
-  redisUrl: string | null;
-  redisPrefix: string;
+  /** REDIS_CLUSTER_NODES or REDIS_URL, with the key prefix (REDIS_PREFIX or its default); null: memory storage. */
+  redis: RedisEnvSettings | null;
   dashboardToken: string | null;
   authDisabled: boolean;
   demo: boolean;
@@ -30,7 +31,8 @@ const envSchema = z.object({
     .string()
     .regex(/^rediss?:\/\//, "must start with redis:// or rediss://")
     .optional(),
-  REDIS_PREFIX: z.string().min(1).max(100).default("pipewatch:"),
+  REDIS_CLUSTER_NODES: z.string().optional(),
+  REDIS_PREFIX: z.string().min(1).max(100).optional(),
   DASHBOARD_TOKEN: z.string().min(1).optional(),
   DASHBOARD_AUTH: z.enum(["none", "token"]).optional(),
   DEMO: flag.optional(),
@@ -56,15 +58,21 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     throw new ConfigError(`Invalid environment: ${String(issue?.path[0] ?? "")} ${issue?.message ?? ""}`.trim());
   }
   const e = parsed.data;
+  let redis: RedisEnvSettings | null;
+  try {
+    redis = readRedisEnv({ REDIS_URL: e.REDIS_URL, REDIS_CLUSTER_NODES: e.REDIS_CLUSTER_NODES, REDIS_PREFIX: e.REDIS_PREFIX });
+  } catch (err) {
+    if (err instanceof RedisEnvError) throw new ConfigError(`Invalid environment: ${err.message}`);
+    throw err;
+  }
   const config: ServerConfig = {
     port: e.PORT,
     host: e.HOST,
-    redisUrl: e.REDIS_URL ?? null,
-    redisPrefix: e.REDIS_PREFIX,
+    redis,
     // Surrounding whitespace (a token read from a file ends with a newline) is not part of the token.
     dashboardToken: e.DASHBOARD_TOKEN?.trim() ?? null,
     authDisabled: e.DASHBOARD_AUTH === "none",
-    demo: e.DEMO ?? !e.REDIS_URL,
+    demo: e.DEMO ?? !redis,
     retentionDays: e.RETENTION_DAYS,
     dev: e.NODE_ENV !== "production",
     allowedOrigins: (e.ALLOWED_ORIGINS ?? "")

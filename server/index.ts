@@ -10,7 +10,7 @@ import { ConfigError, readConfig, type ServerConfig } from "./config";
 import { backfillHistory } from "./demo/backfill";
 import { startDemoWorkload, type DemoWorkload } from "./demo/workload";
 import { startProcessWorker, type ProcessWorker } from "./process-worker";
-import { createServerRedis } from "./redis-client";
+import { createServerRedisFromEnv } from "./redis-client";
 import { RETENTION_INTERVAL_MS, startRetention } from "./retention";
 
 const SHUTDOWN_DEADLINE_MS = 5_000;
@@ -21,11 +21,14 @@ const MEMORY_MAX_PIPELINES = 20_000;
 const logger = pino({ name: "pipewatch", level: process.env.LOG_LEVEL ?? "info" });
 
 async function main(config: ServerConfig): Promise<void> {
-  const redis = config.redisUrl ? createServerRedis(config.redisUrl, logger) : null;
+  const redis = config.redis ? createServerRedisFromEnv(config.redis, logger) : null;
+  if (config.redis) logger.info({ redis: config.redis.describe, keyPrefix: config.redis.prefix }, "using Redis storage");
   const storage = redis
-    ? new RedisPipelineStorage(redis, { keyPrefix: config.redisPrefix, logger: logger.child({ component: "storage" }) })
+    ? new RedisPipelineStorage(redis, { keyPrefix: config.redis?.prefix, logger: logger.child({ component: "storage" }) })
     : new InMemoryPipelineStorage({ maxPipelines: MEMORY_MAX_PIPELINES });
-  const broker = new InMemoryBroker(redis ? { redis } : {});
+  // The demo's broker shares a single-node connection only (its options take no Cluster); the
+  // storage above is what the dashboard reads either way.
+  const broker = new InMemoryBroker(redis && config.redis ? { redis, keyPrefix: config.redis.prefix } : {});
   const tracking = new PipelineTrackingManager({ logger: logger.child({ component: "tracking" }) }).withStorage(storage);
 
   // Signals are handled from here on, so a SIGTERM that arrives while the server is still starting

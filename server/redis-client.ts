@@ -8,8 +8,9 @@
  * connection is still opening (startup) simply wait for it. The storage's change feed opens its
  * own subscriber connection that waits out any outage and resubscribes (redis-change-feed.ts).
  */
-import { Redis, type RedisOptions } from "ioredis";
+import { Redis, type Cluster, type RedisOptions } from "ioredis";
 import type { Logger } from "pino";
+import { connectRedis, type RedisEnvSettings } from "pipewatch";
 
 /** Reconnect attempts back off from 100 ms to this; a restarted Redis is found within it. */
 const MAX_RECONNECT_DELAY_MS = 500;
@@ -27,6 +28,26 @@ export const SERVER_REDIS_OPTIONS = {
 
 export function createServerRedis(url: string, logger: Logger): Redis {
   const redis = new Redis(url, SERVER_REDIS_OPTIONS);
+  logConnectionErrors(redis, logger);
+  return redis;
+}
+
+/**
+ * The server's connection to the Redis the environment names. On a Cluster the same choices apply
+ * where they can: each node's connection connects within 2 s and retries a command once, and the
+ * cluster client reconnects with the same short back-off (ioredis never reconnects one node's
+ * connection of a Cluster: it fetches the slot map again). Reads still fail fast while the cluster
+ * client is not ready, by the storage's own check of its status.
+ */
+export function createServerRedisFromEnv(settings: RedisEnvSettings, logger: Logger): Redis | Cluster {
+  if (!settings.cluster) return createServerRedis(settings.url, logger);
+  const { retryStrategy, ...nodeOptions } = SERVER_REDIS_OPTIONS;
+  const { redis } = connectRedis(settings, { redisOptions: nodeOptions, clusterOptions: { clusterRetryStrategy: retryStrategy } });
+  logConnectionErrors(redis, logger);
+  return redis;
+}
+
+function logConnectionErrors(redis: Redis | Cluster, logger: Logger): void {
   let lastLogged = 0;
   let suppressed = 0;
   redis.on("error", (err: Error) => {
@@ -40,5 +61,4 @@ export function createServerRedis(url: string, logger: Logger): Redis {
     if (lastLogged) logger.info("redis connection ready");
     lastLogged = 0;
   });
-  return redis;
 }

@@ -29,7 +29,8 @@ export const PIPEWATCH_USAGE = `usage: pipewatch status <pipeline-id>
        pipewatch worker <module> [--concurrency N] [--grace-ms MS]
        pipewatch --help
 
-REDIS_URL chooses the server (default redis://127.0.0.1:6379), REDIS_PREFIX the key prefix (default pipewatch:).
+REDIS_URL chooses the server (default redis://127.0.0.1:6379), REDIS_CLUSTER_NODES=host:port,… a Redis Cluster
+instead, REDIS_PREFIX the key prefix (default pipewatch:, on a Cluster {pipewatch}:).
 A worker runs the steps of every Pipeline its module exports (WORKER_CONCURRENCY, WORKER_GRACE_MS).
 Exit codes: 0 ok, 1 unknown pipeline id or an error, 2 bad arguments.`;
 

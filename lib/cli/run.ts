@@ -1,14 +1,17 @@
 /**
- * Runs one CLI command against the Redis storage named by REDIS_URL / REDIS_PREFIX and returns the
- * exit code: 0 done, 1 unknown pipeline id or an error (one line on stderr). Usage errors are the
- * callers' (their exit codes differ: 2 for the `pipewatch` bin, 1 for `npm run status`).
+ * Runs one CLI command against the Redis storage named by REDIS_URL or REDIS_CLUSTER_NODES and
+ * REDIS_PREFIX (lib/connection/redis-env.ts) and returns the exit code: 0 done, 1 unknown pipeline id
+ * or an error (one line on stderr). Usage errors are the callers' (their exit codes differ: 2 for the
+ * `pipewatch` bin, 1 for `npm run status`).
  */
-import { Redis } from "ioredis";
 import { pino } from "pino";
+import { RedisEnvError, redisFromEnv, type RedisFromEnv } from "../connection/redis-env";
 import { renderStatus } from "../tracking/console";
 import type { PipelineSummary } from "../tracking/models";
 import { RedisPipelineStorage } from "../tracking/storage/redis/storage";
 import type { CliCommand } from "./args";
+
+const DEFAULT_REDIS_URL = "redis://127.0.0.1:6379";
 
 export interface CliIO {
   env: NodeJS.ProcessEnv;
@@ -44,29 +47,37 @@ function table(rows: PipelineSummary[]): string {
 }
 
 export async function runCliCommand(command: Exclude<CliCommand, { kind: "help" | "worker" }>, io: CliIO = processIO): Promise<number> {
-  const url = io.env.REDIS_URL || "redis://127.0.0.1:6379";
-  // Fail fast instead of retrying: a CLI must not hang on an unreachable server.
-  const redis = new Redis(url, {
-    lazyConnect: true,
-    connectTimeout: 3000,
-    maxRetriesPerRequest: 0,
-    enableOfflineQueue: false,
-    retryStrategy: () => null,
-  });
+  let target: RedisFromEnv;
+  try {
+    // Fail fast instead of retrying: a CLI must not hang on an unreachable server.
+    target = redisFromEnv(io.env, {
+      defaultUrl: DEFAULT_REDIS_URL,
+      redisOptions: {
+        lazyConnect: true,
+        connectTimeout: 3000,
+        maxRetriesPerRequest: 0,
+        enableOfflineQueue: false,
+        retryStrategy: () => null,
+      },
+      clusterOptions: { lazyConnect: true, enableOfflineQueue: false, clusterRetryStrategy: () => null },
+    })!;
+  } catch (err) {
+    if (!(err instanceof RedisEnvError)) throw err;
+    io.stderr(`error: ${err.message}\n`);
+    return 1;
+  }
+  const { redis } = target;
   let lastError: Error | null = null;
   redis.on("error", (err: Error) => (lastError = err));
   try {
     await redis.connect();
   } catch (err) {
     const reason = (lastError ?? (err as Error)).message;
-    io.stderr(`error: cannot reach Redis at ${url.replace(/\/\/[^@]*@/, "//***@")}: ${reason}\n`);
+    io.stderr(`error: cannot reach Redis at ${target.describe}: ${reason}\n`);
     redis.disconnect();
     return 1;
   }
-  const storage = new RedisPipelineStorage(redis, {
-    keyPrefix: io.env.REDIS_PREFIX || undefined,
-    logger: pino({ level: "silent" }),
-  });
+  const storage = new RedisPipelineStorage(redis, { keyPrefix: target.prefix, logger: pino({ level: "silent" }) });
   try {
     if (command.kind === "show") {
       const status = await storage.getStatus(command.id);

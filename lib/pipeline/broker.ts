@@ -77,17 +77,21 @@ export interface Broker {
 
 export interface InMemoryBrokerOptions {
   workerId?: string;
-  /** Share this Redis connection with tracking (`withAutoStorage` then picks Redis). */
-  redis?: Redis;
+  /** Share this Redis connection (a node or a Cluster) with tracking (`withAutoStorage` then picks Redis). */
+  redis?: Redis | Cluster;
+  /** The storage key prefix `withAutoStorage` uses on that Redis. Default "pipewatch:", "{pipewatch}:" on a Cluster. */
+  keyPrefix?: string;
 }
 
 export class InMemoryBroker implements Broker {
   readonly workerId: string;
-  readonly redis?: Redis;
+  readonly redis?: Redis | Cluster;
+  readonly keyPrefix?: string;
 
   constructor(options: InMemoryBrokerOptions = {}) {
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
     if (options.redis) this.redis = options.redis;
+    if (options.keyPrefix) this.keyPrefix = options.keyPrefix;
   }
 
   async execute(invocation: StepInvocation): Promise<unknown> {

@@ -7,7 +7,6 @@
  * Listeners are subscribers of the change stream like any other (the live server is one too).
  */
 import { randomUUID } from "node:crypto";
-import type { Redis } from "ioredis";
 import type { Broker } from "../pipeline/broker";
 import { defaultLogger, type Logger } from "../logger";
 import { cancelStoredRun, type CancelOutcome } from "./cancel-stored";
@@ -20,6 +19,8 @@ import { NO_STORAGE_MESSAGE, TrackingQueries } from "./queries";
 import { LeaseKeeper, DEFAULT_LEASE_MS } from "./leases";
 import { RunRecorder, SHUTDOWN_MESSAGE, type EndOutcome, type RecordedEnd, type RunHandle } from "./recorder";
 import { InMemoryPipelineStorage } from "./storage/memory";
+import { isCluster } from "./storage/redis/client";
+import { DEFAULT_CLUSTER_KEY_PREFIX } from "./storage/redis/keys";
 import { RedisPipelineStorage } from "./storage/redis/storage";
 import type { HistoryQuery, ListFilter, Page, PageQuery, TrackingStorage } from "./storage/types";
 
@@ -93,10 +94,14 @@ export class PipelineTrackingManager {
     return this;
   }
 
-  /** Redis when the broker has a Redis connection, memory otherwise. */
+  /**
+   * Redis when the broker has a Redis connection, memory otherwise. The broker's key prefix, else
+   * the default one: "{pipewatch}:" on a Cluster (which needs a hash-tagged prefix), "pipewatch:" on one server.
+   */
   withAutoStorage(broker: Broker): this {
     if (!broker.redis) return this.withStorage(new InMemoryPipelineStorage());
-    return this.withStorage(new RedisPipelineStorage(broker.redis as Redis, { keyPrefix: broker.keyPrefix, logger: this.logger }));
+    const keyPrefix = broker.keyPrefix ?? (isCluster(broker.redis) ? DEFAULT_CLUSTER_KEY_PREFIX : undefined);
+    return this.withStorage(new RedisPipelineStorage(broker.redis, { keyPrefix, logger: this.logger }));
   }
 
   get storage(): TrackingStorage {

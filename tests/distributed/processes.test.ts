@@ -109,8 +109,23 @@ describe("distributed runs over worker processes and two dashboards", () => {
       if (name !== "sum") expect(seen, name).toContain("RUNNING");
       expect(seen.at(-1), name).toBe("COMPLETED");
     }
+    const workers = (await (await fetch(`${dashB.server.url}/api/workers`)).json()) as {
+      items: { workerId: string; status: string; pid: number; processed: number; concurrency: number }[];
+    };
+    const listed = workers.items.filter((w) => [w1.workerId, w2.workerId].includes(w.workerId));
+    expect(listed.map((w) => w.status)).toEqual(["online", "online"]);
+    expect(listed.map((w) => w.pid).sort()).toEqual([w1.child.pid, w2.child.pid].sort());
+    expect(listed.every((w) => w.concurrency === 1)).toBe(true);
+    const definitions = (await (await fetch(`${dashA.server.url}/api/definitions`)).json()) as {
+      items: { name: string; pipelineType: string; steps: { name: string; dependsOn: string[] }[]; workers: number }[];
+    };
+    expect(definitions.items.find((d) => d.name === "fanout")).toMatchObject({ pipelineType: "dataflow", workers: 2 });
+    expect(definitions.items.find((d) => d.name === "fanout")!.steps.at(-1)).toEqual({ name: "sum", dependsOn: ["a", "b", "c", "d"] });
+
     expect(await stop(w1, "SIGTERM")).toBe(0);
     expect(await stop(w2, "SIGTERM")).toBe(0);
+    const after = (await (await fetch(`${dashB.server.url}/api/workers`)).json()) as typeof workers;
+    expect(after.items.filter((w) => [w1.workerId, w2.workerId].includes(w.workerId)).map((w) => w.status)).toEqual(["offline", "offline"]);
   });
 
   it("a worker SIGKILLed mid-step: the step runs again on the other worker (attempt 2) and the run completes", async () => {

@@ -52,7 +52,7 @@ describe("the Redis storage's Lua scripts", () => {
     const keys = new RedisKeys('pwtest:lua:"odd\\prefix\x01:');
     const probe = `${keys.luaPrelude()}
 return { runKey(ARGV[1]), statusIndexKey('RUNNING'), nameIndexKey(ARGV[2]), metricsDayKey('2026-11-30'),
-  metricsReasonsKey('2026-11-30'), metricsStepsKey('2026-11-30'), RUN_KEY_PATTERN, lexMember(string.lower(ARGV[1]), ARGV[1]),
+  metricsReasonsKey('2026-11-30'), metricsStepsKey('2026-11-30'), lexMember(string.lower(ARGV[1]), ARGV[1]),
   ALL_INDEX_KEY, ID_LEX_KEY, NAME_LEX_KEY, EXPIRY_INDEX_KEY, METRICS_SEQ_KEY, CHANNEL_KEY, CHANGE_SEQ_KEY, CHANGE_LOG_KEY,
   CHANGE_FLOOR_KEY, CHANGE_GONE_KEY, EPOCH_KEY }`;
     const got = await redis.eval(probe, 0, "Run-1", "näme");
@@ -63,7 +63,6 @@ return { runKey(ARGV[1]), statusIndexKey('RUNNING'), nameIndexKey(ARGV[2]), metr
       keys.metricsDay("2026-11-30"),
       keys.metricsReasons("2026-11-30"),
       keys.metricsSteps("2026-11-30"),
-      keys.run("*"),
       lexMember("Run-1"),
       keys.allIndex,
       keys.idLex,

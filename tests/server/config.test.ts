@@ -7,8 +7,7 @@ describe("readConfig", () => {
     expect(readConfig({})).toMatchObject({
       port: 3000,
       host: "127.0.0.1",
-      redisUrl: null,
-      redisPrefix: "pipewatch:",
+      redis: null,
       dashboardToken: null,
       demo: true,
       retentionDays: 30,
@@ -46,6 +45,33 @@ describe("readConfig", () => {
     ] as const) {
       expect(() => readConfig({ [name]: value }), `${name}=${value}`).toThrow(new RegExp(`^Invalid environment: ${name}`));
     }
+  });
+
+  it("reads REDIS_URL or REDIS_CLUSTER_NODES (which wins), with the prefix's default for each", () => {
+    expect(readConfig({ REDIS_URL: "redis://127.0.0.1:6379/2" }).redis).toEqual({
+      cluster: false,
+      url: "redis://127.0.0.1:6379/2",
+      prefix: "pipewatch:",
+      describe: "redis://127.0.0.1:6379/2",
+    });
+    const cluster = readConfig({ REDIS_URL: "redis://127.0.0.1:6379", REDIS_CLUSTER_NODES: "10.0.0.5:7000, redis-b:7001" });
+    expect(cluster.redis).toMatchObject({
+      cluster: true,
+      nodes: [
+        { host: "10.0.0.5", port: 7000 },
+        { host: "redis-b", port: 7001 },
+      ],
+      prefix: "{pipewatch}:",
+    });
+    expect(cluster.demo).toBe(false);
+    expect(readConfig({ REDIS_CLUSTER_NODES: "10.0.0.5:7000", REDIS_PREFIX: "{acme}:pw:" }).redis?.prefix).toBe("{acme}:pw:");
+    expect(() => readConfig({ REDIS_CLUSTER_NODES: "10.0.0.5" })).toThrow(
+      /^Invalid environment: REDIS_CLUSTER_NODES: "10\.0\.0\.5" is not host:port/,
+    );
+    expect(() => readConfig({ REDIS_CLUSTER_NODES: "10.0.0.5:70000" })).toThrow(/REDIS_CLUSTER_NODES/);
+    expect(() => readConfig({ REDIS_CLUSTER_NODES: "10.0.0.5:7000", REDIS_PREFIX: "pipewatch:" })).toThrow(
+      /REDIS_PREFIX "pipewatch:" has no hash tag/,
+    );
   });
 
   it("rejects malformed values", () => {

@@ -1,29 +1,22 @@
 /**
  * The production entry (`node dist/server/index.js`, what `npm start` runs) end to end: the
  * environment's defaults (demo with memory storage, none with Redis), the hourly retention,
- * graceful SIGTERM, and the refusal to bind a non-loopback HOST without a token. The bundle is
- * rebuilt first (esbuild, about a second, under the shared build lock) so it is never stale; the
- * pages use the Next build in .next.
+ * graceful SIGTERM, and the refusal to bind a non-loopback HOST without a token. The entry is
+ * started through tests/server/entry.ts (which rebuilds the bundle first).
  */
-import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { connect } from "node:net";
-import { createInterface } from "node:readline";
 import { Redis } from "ioredis";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { RedisPipelineStorage } from "../../lib/tracking/storage/redis/storage";
 import { startOwnRedis, type OwnRedis } from "../own-redis";
+import { ENTRY, buildServerEntry, startEntry as spawnEntry, stopGracefully, waitForLog, type StartedEntry } from "./entry";
 
-const ENTRY = "dist/server/index.js";
 let redisServer: OwnRedis;
 const children: ChildProcess[] = [];
 
 beforeAll(async () => {
-  const build = spawnSync("flock", ["/tmp/pipewatch-build.lock", process.execPath, "scripts/build-server.mjs"], {
-    encoding: "utf8",
-    timeout: 60_000,
-  });
-  if (build.status !== 0) throw new Error(`server bundle build failed: ${build.stderr}`);
+  buildServerEntry();
   redisServer = await startOwnRedis();
 }, 60_000);
 
@@ -32,74 +25,10 @@ afterAll(async () => {
   await redisServer?.kill(); // its own server: nothing to clean up
 });
 
-interface Started {
-  child: ChildProcess;
-  url: string;
-  port: number;
-  logs: Record<string, unknown>[];
-  exited: Promise<number | null>;
-}
-
-/** Spawns the entry with `env`; resolves once it logs that it listens (PORT=0: a free port). */
-async function startEntry(env: Record<string, string>): Promise<Started> {
-  const child = spawn(process.execPath, [ENTRY], {
-    env: { PATH: process.env.PATH ?? "", NODE_ENV: "production", NEXT_TELEMETRY_DISABLED: "1", LOG_LEVEL: "info", PORT: "0", ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-  });
-  children.push(child);
-  const logs: Record<string, unknown>[] = [];
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no "listening" log in 20 s: ${JSON.stringify(logs.slice(-3))}`)), 20_000);
-    createInterface({ input: child.stdout! }).on("line", (line) => {
-      let entry: Record<string, unknown>;
-      try {
-        entry = JSON.parse(line) as Record<string, unknown>;
-      } catch {
-        return; // Next's own output
-      }
-      logs.push(entry);
-      if (entry.msg === "pipewatch server listening") {
-        clearTimeout(timer);
-        resolve(String(entry.url));
-      }
-    });
-    void exited.then((code) => reject(new Error(`server exited ${code} before listening`)));
-  });
-  return { child, url, port: Number(new URL(url).port), logs, exited };
-}
-
-async function waitForLog(server: Started, msg: string): Promise<Record<string, unknown>> {
-  for (let i = 0; i < 100; i++) {
-    const entry = server.logs.find((l) => l.msg === msg);
-    if (entry) return entry;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no "${msg}" log within 10 s`);
-}
+const startEntry = (env: Record<string, string>): Promise<StartedEntry> => spawnEntry(env, children);
 
 async function items(url: string): Promise<{ pipelineId: string }[]> {
   return ((await (await fetch(`${url}/api/pipelines?limit=500`)).json()) as { items: { pipelineId: string }[] }).items;
-}
-
-function portAcceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ port, host: "127.0.0.1" });
-    socket.once("connect", () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once("error", () => resolve(false));
-  });
-}
-
-async function stopGracefully(server: Started): Promise<void> {
-  const started = performance.now();
-  server.child.kill("SIGTERM");
-  expect(await server.exited).toBe(0);
-  expect(performance.now() - started).toBeLessThan(5_000);
-  expect(await portAcceptsConnections(server.port)).toBe(false);
-  expect(server.logs.some((l) => l.msg === "stopped")).toBe(true);
 }
 
 describe("node dist/server/index.js", () => {

@@ -65,9 +65,12 @@
  * (`keyPrefix: "{pipewatch}:"`): the first tag in a key wins, so every key then lives in one slot, the
  * scripts stay atomic, and each script declares the all-runs index so the client routes it to that
  * slot's node. The storage refuses a Cluster client with an untagged prefix. The default prefix has no
- * tag so that existing single-node data keeps its key names (a tag changes every key).
+ * tag so that existing single-node data keeps its key names (a tag changes every key); where the
+ * environment or a broker names a Cluster and no prefix, "{pipewatch}:" is the default instead.
  */
 export const DEFAULT_KEY_PREFIX = "pipewatch:";
+/** The prefix on a Cluster when none is named: its tag puts every key in one slot. */
+export const DEFAULT_CLUSTER_KEY_PREFIX = "{pipewatch}:";
 /** Between the lowercase and the original value in a lex-index member. */
 const LEX_SEPARATOR = "\0";
 
@@ -190,8 +193,7 @@ export class RedisKeys {
 
   /**
    * The Lua every script starts with: each fixed key as a constant, each shaped key as a builder
-   * function, the run-key pattern SORT ... GET uses, and the lex-member builder. Generated here rather
-   * than passed in ARGV: the prefix is fixed for a storage's life, so embedding it costs nothing per
+   * function, and the lex-member builder. Generated here rather than passed in ARGV: the prefix is fixed for a storage's life, so embedding it costs nothing per
    * call (the wire carries only ids and values, and recording is bound by per-argument costs), and a
    * script can then derive keys from stored values (an old status, an old day) with the very
    * definitions the TS side uses. Two prefixes are two scripts (storage.ts names one command per text).
@@ -203,7 +205,6 @@ export class RedisKeys {
       const tail = s.tail ? ` .. ${luaString(s.tail)}` : "";
       lines.push(`local function ${name}(part) return ${luaString(s.head)} .. part${tail} end`);
     }
-    lines.push(`local RUN_KEY_PATTERN = ${luaString(this.run("*"))}`);
     // lexMember below, with the lowercasing done by the caller (Lua's string.lower is ASCII only)
     lines.push(`local function lexMember(lower, original) return lower .. ${luaString(LEX_SEPARATOR)} .. original end`);
     lines.push(`local CHANGE_LOG_LIMIT, CHANGE_LOG_TRIM_EVERY = ${CHANGE_LOG_LIMIT}, ${CHANGE_LOG_TRIM_EVERY}`);

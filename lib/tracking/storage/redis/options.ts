@@ -1,5 +1,5 @@
 /** The Redis storage's options, checked once when it is built: a bad one throws, never half-works. */
-import type { Redis } from "ioredis";
+import { isCluster, type RedisClient } from "./client";
 import type { Logger } from "../../../logger";
 import { DEFAULT_KEY_PREFIX } from "./keys";
 
@@ -16,18 +16,28 @@ export interface RedisStorageOptions {
 }
 
 export function checkStorageOptions(
-  redis: Redis,
+  redis: RedisClient,
   options: RedisStorageOptions,
 ): { prefix: string; ttlSeconds: number | null; metricsRetentionDays: number } {
   const prefix = options.keyPrefix ?? DEFAULT_KEY_PREFIX;
   if (!/^[\x21-\x7e]{1,100}$/.test(prefix) || /["\\]/.test(prefix)) {
     throw new TypeError("keyPrefix must be 1-100 printable ASCII characters without quotes or backslashes");
   }
-  if ((redis as { isCluster?: boolean }).isCluster === true && !/\{[^}]+\}/.test(prefix)) {
+  if (isCluster(redis) && !hasHashTag(prefix)) {
     // Every script touches the shared indexes and rollups: on Cluster they must share one slot.
-    throw new TypeError('On Redis Cluster the keyPrefix needs a hash tag, e.g. "{pipewatch}:" (see keys.ts)');
+    throw new TypeError(
+      `On Redis Cluster the keyPrefix needs a hash tag so that all of its keys share one slot, e.g. "{pipewatch}:"; got ${JSON.stringify(prefix)}`,
+    );
   }
   const ttl = options.ttlSeconds;
   if (ttl !== undefined && !(Number.isFinite(ttl) && ttl > 0)) throw new RangeError("ttlSeconds must be a positive number");
   return { prefix, ttlSeconds: ttl ?? null, metricsRetentionDays: options.metricsRetentionDays ?? 90 };
+}
+
+/**
+ * Whether every key under `prefix` hashes by a tag inside the prefix: Redis hashes the part between
+ * the first "{" and the first "}" after it, when that part is not empty ("a{}b{c}" has no tag).
+ */
+export function hasHashTag(prefix: string): boolean {
+  return /^[^{]*\{[^}]+\}/.test(prefix);
 }

@@ -12,7 +12,7 @@
  * never sees a run whose indexes disagree with it. Keys derived from stored values (an old status, an
  * old day) cannot be declared up front, hence the Cluster note in keys.ts.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client";
 import { STATUSES, isFinished } from "../../models";
 import type { RedisKeys } from "./keys";
 import { luaString } from "./keys";
@@ -54,7 +54,7 @@ export function buildScripts(keys: RedisKeys): Record<ScriptName, ScriptDefiniti
  * when Redis answers NOSCRIPT) and answers the command name of each. One command per script text:
  * the scripts embed the key layout, so two prefixes on one client are two sets of commands.
  */
-export function defineScripts(redis: Redis, keys: RedisKeys): Record<ScriptName, string> {
+export function defineScripts(redis: RedisClient, keys: RedisKeys): Record<ScriptName, string> {
   const commands = {} as Record<ScriptName, string>;
   for (const [name, def] of Object.entries(buildScripts(keys)) as [ScriptName, ScriptDefinition][]) {
     const command = `pipewatch_${name}_${hash(def.lua)}`;

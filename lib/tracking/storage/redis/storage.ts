@@ -6,10 +6,11 @@
  * subscriber missed). Writes are batched and survive outages through write/queue.ts; reads wait
  * for this process's earlier writes, so a process reads its own. Reads live in read/.
  *
- * The client is the caller's: `close()` releases only the subscriber connection this storage made.
+ * The client is the caller's, an ioredis Redis or Cluster (on a Cluster with a hash-tagged prefix,
+ * keys.ts): `close()` releases only the subscriber connection this storage made.
  * The client's own `keyPrefix` option is not supported (use `keyPrefix` here).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "./client";
 import { defaultLogger, type Logger } from "../../../logger";
 import { assertMetricsDays } from "../../metrics";
 import type { MetricsQuery, PipelineMetrics } from "../../metrics-types";
@@ -71,7 +72,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly rollups: RollupReader;
 
   constructor(
-    readonly redis: Redis,
+    readonly redis: RedisClient,
     options: RedisStorageOptions = {},
   ) {
     const { prefix, ttlSeconds, metricsRetentionDays } = checkStorageOptions(redis, options);

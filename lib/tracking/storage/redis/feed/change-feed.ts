@@ -14,7 +14,8 @@
  * flushed) or the log was trimmed past the gap, it also calls `onReset`: the subscriber may have
  * missed changes nobody can replay.
  */
-import type { Redis, RedisOptions } from "ioredis";
+import { Redis, type RedisOptions } from "ioredis";
+import { isCluster, type RedisClient } from "../client";
 import type { Logger } from "../../../../logger";
 import type { StorageChange } from "../../types";
 import { parseChangeLine, parseChangeMessage } from "./messages";
@@ -52,6 +53,7 @@ export interface ChangeFeedHandlers {
 
 export class RedisChangeFeed {
   private sub: Redis | null = null;
+  private running = false;
   /** Subscribed on the current connection (health reports it). */
   private live = false;
   private readonly outage: FeedOutageLog;
@@ -62,10 +64,12 @@ export class RedisChangeFeed {
   /** Subscribed at least once: the next subscribe follows a gap. */
   private subscribed = false;
   private catchUp: Promise<void> = Promise.resolve();
+  /** The log's head when start() was called: the first subscribe replays what changed since. */
+  private startHead: Promise<ReplayPage | null> = Promise.resolve(null);
   private readonly caughtUpWaiters: (() => void)[] = [];
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly channel: string,
     private readonly logger: Logger,
     private readonly handlers: ChangeFeedHandlers,
@@ -75,7 +79,7 @@ export class RedisChangeFeed {
   }
 
   get started(): boolean {
-    return this.sub !== null;
+    return this.running;
   }
 
   /** "live" while the subscriber connection is up and subscribed; "reconnecting" otherwise (health reports it). */
@@ -84,12 +88,36 @@ export class RedisChangeFeed {
   }
 
   start(): void {
-    if (this.sub) return;
-    const sub = duplicateForFeed(this.redis);
+    if (this.running) return;
+    this.running = true;
+    // A subscriber hears every change made after it subscribed, also those made while the
+    // subscriber connection was still opening (a Cluster client needs its slot map first).
+    this.startHead = this.fetchSince(null, 0).catch(() => null);
+    this.open(0);
+  }
+
+  /** Opens the subscriber connection; on a Cluster the n-th one goes to the n-th node (feedConnection). */
+  private open(attempt: number): void {
+    // A wait for a Cluster's "ready" left over from before a close() and start() finds one open.
+    if (!this.running || this.sub) return;
+    const sub = feedConnection(this.redis, attempt);
+    if (!sub) {
+      // A Cluster client that knows no node yet: once it is connected.
+      this.redis.once("ready", () => this.open(attempt));
+      if (this.redis.status === "wait") this.redis.connect().catch(() => undefined);
+      return;
+    }
     this.sub = sub;
     sub.on("error", (err: Error) => this.outage.error(err));
     sub.on("close", () => {
       if (this.sub === sub) this.live = false;
+    });
+    // Only a Cluster's feed connection gives up (its node may be gone for good): try the next node.
+    sub.on("end", () => {
+      if (this.sub !== sub) return;
+      this.sub = null;
+      this.live = false;
+      this.open(attempt + 1);
     });
     sub.on("ready", () => {
       this.outage.ready();
@@ -114,8 +142,10 @@ export class RedisChangeFeed {
   }
 
   close(): void {
-    this.sub?.disconnect();
+    this.running = false;
+    const sub = this.sub;
     this.sub = null;
+    sub?.disconnect();
     this.live = false;
     // A feed started again later begins at the log's head: its new subscribers never asked for the
     // changes made while it was closed (replaying them re-read every run recorded meanwhile).
@@ -153,12 +183,15 @@ export class RedisChangeFeed {
     return true;
   }
 
-  /** After a subscribe: the first one learns where the log stands, a later one replays the gap. */
+  /**
+   * After a subscribe: the first one replays what changed since start() (or, when the log's head
+   * could not be read then, learns where the log stands), a later one replays the gap.
+   */
   private async followUp(sub: Redis, gap: { seq: number; epoch: string | null } | null): Promise<void> {
     for (let attempt = 1; this.sub === sub; attempt++) {
       try {
         if (gap) await this.replay(gap.seq, gap.epoch);
-        else await this.baseline();
+        else await this.sinceStart();
         break;
       } catch (err) {
         // The storage's own connection may still be reconnecting: try again while the feed is open.
@@ -167,6 +200,15 @@ export class RedisChangeFeed {
       }
     }
     for (const resolve of this.caughtUpWaiters.splice(0)) resolve();
+  }
+
+  private async sinceStart(): Promise<void> {
+    const start = await this.startHead;
+    this.startHead = Promise.resolve(null); // a retry after a failed replay falls back to the baseline
+    if (!start) return this.baseline();
+    if (this.epoch === null) this.epoch = start.epoch;
+    if (start.epoch === this.epoch && start.head > this.lastSeq) this.lastSeq = start.head;
+    await this.replay(start.head, start.epoch);
   }
 
   private async baseline(): Promise<void> {
@@ -206,12 +248,33 @@ export class RedisChangeFeed {
   }
 }
 
+/** Attempts to reconnect a Cluster node's feed connection before it moves to the next node. */
+const CLUSTER_NODE_ATTEMPTS = 3;
+
 /**
  * The feed's own connection: it waits for Redis however long it takes (no per-command retry limit,
  * an offline queue), connects now (not lazily), and subscribes itself on "ready" (no auto-resubscribe).
+ *
+ * On a Cluster it is a plain connection to one node (the `attempt`-th the cluster client knows; null
+ * while it knows none): a PUBLISH reaches every node's subscribers, and the cluster client's own
+ * subscriber moves between nodes without an event, so a gap would go unnoticed and unreplayed. It
+ * gives up after a few failed reconnects ("end"), and the feed opens one to the next node.
  */
-function duplicateForFeed(redis: Redis): Redis {
-  if ((redis as { isCluster?: boolean }).isCluster === true) return redis.duplicate();
+function feedConnection(redis: RedisClient, attempt: number): Redis | null {
+  if (isCluster(redis)) {
+    const nodes = redis.nodes("all");
+    const node = nodes[attempt % Math.max(1, nodes.length)];
+    if (!node) return null;
+    return new Redis({
+      ...node.options,
+      readOnly: false,
+      autoResubscribe: false,
+      lazyConnect: false,
+      enableOfflineQueue: true,
+      maxRetriesPerRequest: null,
+      retryStrategy: (times: number) => (times > CLUSTER_NODE_ATTEMPTS ? null : Math.min(100 * times, MAX_RECONNECT_DELAY_MS)),
+    });
+  }
   const own = redis.options.retryStrategy;
   const overrides: Partial<RedisOptions> = {
     autoResubscribe: false,

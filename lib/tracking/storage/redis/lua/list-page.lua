@@ -15,10 +15,13 @@
 
   Why one script: a page used to cost a reap, an index range and one HMGET per run, ~55 commands
   whose per-command client cost was most of the time. It first reaps runs Redis expired, then reads
-  the index newest first from just after the cursor with one SORT ... BY nosort GET (the summary
-  fields of every run in one command), drops index entries of records gone behind the storage's back
-  (as cleanup.lua does), and with the counts flag counts the runs per status after that, so a page
-  and its counts agree (one call per list request, not two).
+  the index newest first from just after the cursor (ZREVRANGE by rank) and each run's summary
+  fields with an HMGET inside the script, drops index entries of records gone behind the storage's
+  back (as cleanup.lua does), and with the counts flag counts the runs per status after that, so a
+  page and its counts agree (one call per list request, not two).
+  Not SORT ... BY nosort GET <run key pattern>, which read the fields in one command: Redis Cluster
+  refuses SORT's GET option (even for keys of one slot), and HMGETs inside a script cost about the
+  same, since they never leave Redis.
 ]]
 --- @include "includes/transport"
 --- @include "includes/changes"
@@ -42,45 +45,36 @@ if afterScore ~= '' then
     end
   end
 end
-local RUN = RUN_KEY_PATTERN
 local pieces, ids, rows, bad, gone = {}, {}, {}, {}, {}
 local n = 0
 while n < want do
   local need = want - n
-  local r = redis.call('SORT', key, 'BY', 'nosort', 'LIMIT', pos, need, 'DESC',
-    'GET', '#', 'GET', RUN .. '->doc', 'GET', RUN .. '->ss', 'GET', RUN .. '->names')
-  local got = #r / 4
-  pos = pos + got
-  local whole = not raw
-  if whole then
-    for i = 2, #r, 4 do
-      if not (r[i] and r[i + 1] and r[i + 2]) then whole = false; break end
-    end
-  end
-  if whole then
-    if got > 0 then table.insert(pieces, table.concat(r, US)) end
-    for i = 1, #r, 4 do table.insert(ids, r[i]) end
-    n = n + got
-  else
-    for i = 1, #r, 4 do
-      local id = r[i]
-      if not (r[i + 1] or r[i + 2] or r[i + 3]) then
-        local t = redis.call('TYPE', runKey(id)).ok
-        if t == 'none' then table.insert(gone, id)
-        else table.insert(bad, id); table.insert(bad, t == 'hash' and 'no summary fields' or 'not a hash') end
+  local page = redis.call('ZREVRANGE', key, pos, pos + need - 1)
+  pos = pos + #page
+  for _, id in ipairs(page) do
+    local K = runKey(id)
+    -- pcall: a foreign key under a run's name (not a hash) is reported below, not an error of the page
+    local f = redis.pcall('HMGET', K, 'doc', 'ss', 'names')
+    local doc, ss, names = false, false, false
+    if not f.err then doc, ss, names = f[1], f[2], f[3] end
+    if not (doc or ss or names) then
+      local t = redis.call('TYPE', K).ok
+      if t == 'none' then table.insert(gone, id)
+      else table.insert(bad, id); table.insert(bad, t == 'hash' and 'no summary fields' or 'not a hash') end
+    else
+      table.insert(ids, id)
+      n = n + 1
+      if raw then
+        -- false, not nil, for a missing field: it answers as a nil reply and keeps the array whole
+        local k = #rows
+        rows[k + 1] = id; rows[k + 2] = doc; rows[k + 3] = ss; rows[k + 4] = names
       else
-        table.insert(ids, id)
-        n = n + 1
-        if raw then
-          local k = #rows
-          rows[k + 1] = id; rows[k + 2] = r[i + 1]; rows[k + 3] = r[i + 2]; rows[k + 4] = r[i + 3]
-        else
-          table.insert(pieces, id .. US .. (r[i + 1] or NAK) .. US .. (r[i + 2] or NAK) .. US .. (r[i + 3] or NAK))
-        end
+        local k = #pieces
+        pieces[k + 1] = id; pieces[k + 2] = doc or NAK; pieces[k + 3] = ss or NAK; pieces[k + 4] = names or NAK
       end
     end
   end
-  if got < need then break end
+  if #page < need then break end
 end
 local scores = {}
 if #ids > 0 then scores = redis.call('ZMSCORE', key, unpack(ids)) end

@@ -2,7 +2,7 @@
  * Reads of the Redis storage fail fast while Redis is unreachable, so a server answers 503 at once
  * instead of after ioredis' offline queue gives up (seconds, then a 500).
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../client";
 import { StorageUnavailableError } from "../../errors";
 
 /** How long a read waits for a client still making its first connection. */
@@ -15,7 +15,7 @@ export class RedisReadGuard {
 
   /** `inOutage`: the write queue knows of an outage the client's status may not show yet. */
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly inOutage: () => boolean,
   ) {
     redis.on("close", this.failReads);

@@ -3,7 +3,7 @@
  * is ZREVRANGEBYSCORE's own order), resumable from a cursor position, fetched in chunks. Several walks
  * merge into one stream (a name search reads every matching name's index), duplicates dropped.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../client";
 import { compareNewestFirst, type CursorPosition } from "../../cursor";
 
 export interface IndexEntry {
@@ -24,7 +24,7 @@ export class IndexWalker implements EntrySource {
   private tiesSeen = 0;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly key: string,
     private readonly after: CursorPosition | null,
     private readonly chunk = 100,

@@ -5,7 +5,7 @@
  * merges the matching name indexes and id prefixes here (index-walk.ts) and reads the runs in
  * pipelines. Anything that does not decode is skipped and logged, and the page still fills up.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../client";
 import type { Logger } from "../../../../logger";
 import { STATUSES, type PipelineStatus, type PipelineSummary, type Status } from "../../../models";
 import { encodeCursor } from "../../cursor";
@@ -63,7 +63,7 @@ export class RedisListReader {
   private readonly tickets = new Set<CountTicket>();
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: RedisKeys,
     private readonly logger: Logger,
     private readonly call: ScriptCall,

@@ -4,7 +4,7 @@
  * (up to MAX_MERGED of them), the calls go out as one pipeline, and each write is settled with its own
  * reply; writes that failed for a connection reason come back to be resent.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../client";
 import type { Logger } from "../../../../logger";
 
 /** One merged call stays short in Redis (a script blocks the server while it runs). */
@@ -28,7 +28,7 @@ export const CONNECTION_ERROR =
   /Connection is closed|max retries|ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|Stream isn't writeable|LOADING|Socket closed/i;
 
 /** One pipeline for the batch; settles each write with its reply; answers the writes to resend. */
-export async function sendBatch(redis: Redis, batch: Pending[], logger: Logger): Promise<Pending[]> {
+export async function sendBatch(redis: RedisClient, batch: Pending[], logger: Logger): Promise<Pending[]> {
   const pipeline = redis.pipeline();
   const calls = pipeline as unknown as Record<string, (...args: (string | number)[]) => unknown>;
   const groups: Pending[][] = [];

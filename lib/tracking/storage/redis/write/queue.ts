@@ -13,7 +13,7 @@
  * and is resent; the scripts are idempotent (contribution diffs, monotonic steps), so a write Redis
  * executed but whose reply was lost is harmless.
  */
-import type { Redis } from "ioredis";
+import type { RedisClient } from "../client";
 import type { Logger } from "../../../../logger";
 import { CONNECTION_ERROR, errorText, mergeBySeq, sendBatch, settle, settleError, type Pending } from "./batch";
 import { WriteBarriers } from "./barriers";
@@ -62,7 +62,7 @@ export class RedisWriteQueue {
   private readonly settleTimeoutMs: number;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly logger: Logger,
     private readonly options: WriteQueueOptions,
   ) {
