@@ -23,7 +23,8 @@ import type { Pipeline } from "../../pipeline/pipeline";
 import { DEFAULT_LEASE_MS } from "../../tracking/leases";
 import { PipelineTrackingManager } from "../../tracking/manager";
 import type { PipelineStatus } from "../../tracking/models";
-import { RedisKeys } from "../../tracking/storage/redis/keys";
+import { DEFAULT_CLUSTER_KEY_PREFIX, redisFromEnv } from "../../connection/redis-env";
+import { DEFAULT_KEY_PREFIX, RedisKeys } from "../../tracking/storage/redis/keys";
 import { executionScripts } from "./execution-state";
 import { loadBullMQ } from "./load";
 import { bullPrefix, ExecutionKeys, stepJobId } from "./names";
@@ -33,8 +34,11 @@ import { RunWaiter } from "./run-waiter";
 import { StepWorker, type StartWorkerOptions, type WorkerHandle } from "./worker";
 
 export interface BullMQBrokerOptions {
-  /** A Redis URL (the broker opens and owns the connection), or an ioredis `Redis` / `Cluster` of yours. */
-  connection: string | Redis | Cluster;
+  /**
+   * A Redis URL (the broker opens and owns the connection), or an ioredis `Redis` / `Cluster` of yours.
+   * Default: from the environment, REDIS_URL or REDIS_CLUSTER_NODES (and REDIS_PREFIX).
+   */
+  connection?: string | Redis | Cluster;
   /** The tracking storage's key prefix; BullMQ's keys go under `<prefix>q:`. Default "pipewatch:", "{pipewatch}:" on a Cluster. */
   prefix?: string;
   /** Largest JSON input or output a step may pass on. Default 1 MiB. */
@@ -52,6 +56,8 @@ export interface BullMQBrokerOptions {
 
 /** How long a run's execution state outlives a run nobody ends (a backstop; every end removes it). */
 const EXECUTION_STATE_TTL_MS = 7 * 24 * 3_600_000;
+/** BullMQ's workers block on their connection: commands must wait through a reconnect, not fail. */
+const WORKER_REDIS_OPTIONS = { maxRetriesPerRequest: null };
 
 export class BullMQBroker implements Broker {
   readonly workerId: string;
@@ -73,17 +79,30 @@ export class BullMQBroker implements Broker {
   private readonly waiters = new WeakMap<object, RunWaiter>();
   private readonly workers = new Set<StepWorker>();
 
-  constructor(options: BullMQBrokerOptions) {
-    if (!options || (typeof options.connection !== "string" && typeof options.connection !== "object")) {
-      throw new TypeError("BullMQBroker needs { connection }: a Redis URL or an ioredis client");
-    }
+  constructor(options: BullMQBrokerOptions = {}) {
+    if (typeof options !== "object" || options === null) throw new TypeError("BullMQBroker takes an options object");
     this.logger = options.logger ?? defaultLogger();
-    this.ownsConnection = typeof options.connection === "string";
-    // BullMQ's workers block on their connection: commands must wait through a reconnect, not fail.
-    this.redis =
-      typeof options.connection === "string" ? new Redis(options.connection, { maxRetriesPerRequest: null }) : options.connection;
+    const { connection } = options;
+    if (connection !== undefined && typeof connection !== "string" && typeof connection !== "object") {
+      throw new TypeError("BullMQBroker's connection is a Redis URL or an ioredis client");
+    }
+    this.ownsConnection = typeof connection !== "object";
+    let envPrefix: string | undefined;
+    if (typeof connection === "object") {
+      this.redis = connection;
+    } else if (typeof connection === "string") {
+      this.redis = new Redis(connection, WORKER_REDIS_OPTIONS);
+    } else {
+      // No connection given: REDIS_URL, or REDIS_CLUSTER_NODES for a Cluster, and REDIS_PREFIX.
+      const fromEnv = redisFromEnv(process.env, {
+        defaultUrl: "redis://127.0.0.1:6379",
+        redisOptions: WORKER_REDIS_OPTIONS,
+      })!;
+      this.redis = fromEnv.redis;
+      envPrefix = fromEnv.prefix;
+    }
     const cluster = (this.redis as { isCluster?: boolean }).isCluster === true;
-    this.keyPrefix = options.prefix ?? (cluster ? "{pipewatch}:" : "pipewatch:");
+    this.keyPrefix = options.prefix ?? envPrefix ?? (cluster ? DEFAULT_CLUSTER_KEY_PREFIX : DEFAULT_KEY_PREFIX);
     this.bullPrefix = bullPrefix(this.keyPrefix);
     this.executionKeys = new ExecutionKeys(this.keyPrefix);
     this.runKeys = new RedisKeys(this.keyPrefix);
