@@ -14,6 +14,13 @@ describe("pipewatch arguments", () => {
     expect(parsePipewatchArgs(["cleanup", "0.5"])).toEqual({ kind: "cleanup", days: 0.5 });
     expect(parsePipewatchArgs(["--help"])).toEqual({ kind: "help" });
     expect(parsePipewatchArgs(["status", "-h"])).toEqual({ kind: "help" });
+    expect(parsePipewatchArgs(["worker", "./pipelines.js"])).toEqual({ kind: "worker", module: "./pipelines.js" });
+    expect(parsePipewatchArgs(["worker", "p.js", "--concurrency", "8", "--grace-ms", "2500"])).toEqual({
+      kind: "worker",
+      module: "p.js",
+      concurrency: 8,
+      graceMs: 2500,
+    });
   });
 
   it.each([
@@ -28,6 +35,11 @@ describe("pipewatch arguments", () => {
     [["cleanup"], /cleanup needs a number of days/],
     [["cleanup", "-1"], /cleanup needs a number of days/],
     [["cleanup", "30", "40"], /cleanup needs a number of days/],
+    [["worker"], /worker needs a module/],
+    [["worker", "--concurrency", "2"], /worker needs a module/],
+    [["worker", "p.js", "--concurrency", "0"], /--concurrency must be an integer from 1 to 10000/],
+    [["worker", "p.js", "--grace-ms", "soon"], /--grace-ms must be a number of milliseconds/],
+    [["worker", "p.js", "--threads", "2"], /unknown option --threads/],
   ])("refuses %j", (argv, message) => {
     expect(() => parsePipewatchArgs(argv)).toThrow(UsageError);
     expect(() => parsePipewatchArgs(argv)).toThrow(message);
