@@ -29,6 +29,7 @@ export {
 } from "./tracking/manager";
 export { InMemoryPipelineStorage, type InMemoryStorageOptions } from "./tracking/storage/memory";
 export { RedisPipelineStorage, type RedisStorageOptions } from "./tracking/storage/redis/storage";
+export { SqlitePipelineStorage, SqliteStorageError, type SqliteStorageOptions } from "./tracking/storage/sqlite/storage";
 export type {
   TrackingStorage,
   ListFilter,
