@@ -30,6 +30,7 @@ export class SqliteWriteQueue {
   private readonly statements: BatchStatements;
   private closed = false;
   private dropped = 0;
+  private lastFailure: Error | null = null;
 
   constructor(
     private readonly db: Database,
@@ -62,7 +63,7 @@ export class SqliteWriteQueue {
       if (this.ops.length > this.options.maxBuffered) this.dropOldest();
       if (this.failing) {
         // Answered now; written when the database takes writes again.
-        this.answerBuffered(this.ops[this.ops.length - 1]!, new Error("SQLite writes are failing"));
+        this.answerBuffered(this.ops[this.ops.length - 1]!, this.lastFailure ?? new Error("SQLite writes are failing"));
       } else this.scheduled ??= setImmediate(() => this.flush());
     });
   }
@@ -132,6 +133,7 @@ export class SqliteWriteQueue {
   private failed(err: unknown): void {
     this.retryMs = Math.min(MAX_RETRY_MS, this.retryMs === 0 ? FIRST_RETRY_MS : this.retryMs * 2);
     const reason = isBusyError(err) ? "the database stayed locked past the busy timeout" : (err as Error).message;
+    this.lastFailure = new Error(`SQLite writes are failing: ${reason}`, { cause: err });
     if (!isTransientSqliteError(err)) {
       // Not the disk's fault: retrying would fail the same way; drop the batch's writes with the error.
       this.logger.error({ err }, "a SQLite write batch failed");
@@ -141,7 +143,7 @@ export class SqliteWriteQueue {
       return;
     }
     this.logger.warn({ err, pending: this.ops.length, retryInMs: this.retryMs }, `SQLite writes failed (${reason}); retrying`);
-    for (const op of this.ops) this.answerBuffered(op, err);
+    for (const op of this.ops) this.answerBuffered(op, this.lastFailure);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
       this.flush();
