@@ -11,7 +11,7 @@ import { keepsStoredStep, stepRank } from "../step-order";
 import { lostWorkerStatus } from "../lease-end";
 import type { ExpiredLease, FinishOutcome } from "../types";
 import type { Database, Statement } from "./driver";
-import { CorruptRecordError, decodeRow, rowParams, RUN_COLUMNS, type RunRow, type RunState } from "./records";
+import { CorruptRecordError, decodeRow, rowParams, RUN_COLUMNS, stepParams, type RunRow, type RunState } from "./records";
 import { prepareRollupStatements, RollupDeltas, runDay, type RollupStatements } from "./rollups";
 
 /** A change this batch wrote, announced to this process's subscribers once it committed. */
@@ -19,11 +19,17 @@ export interface WrittenChange {
   pipelineId: string;
   version: number;
   origin: string | null;
-  /** The run after the write; null when it was deleted. */
-  state: RunState | null;
+  /** The run after the write (an immutable snapshot); null when it was deleted. */
+  run: StoredRun | null;
 }
 
+/** What a run's row needs written: all of it, only its steps (and summary), only its lease. */
+const FULL = 1;
+const STEPS = 2;
+const LEASE = 4;
+
 interface Dirty {
+  write: number;
   /** False for a lease renewal alone: nobody needs to hear of it. */
   announce: boolean;
   /** The origin of the writes, or null when writers of different origins touched the run. */
@@ -35,6 +41,8 @@ const FINISHED_SQL = "('COMPLETED', 'FAILED', 'CANCELLED')";
 export class BatchStatements {
   readonly select: Statement;
   readonly upsert: Statement;
+  readonly updateSteps: Statement;
+  readonly updateLease: Statement;
   readonly remove: Statement;
   readonly dropChanges: Statement;
   readonly insertChange: Statement;
@@ -73,6 +81,12 @@ export class BatchStatements {
           .map((c) => `${c} = excluded.${c}`)
           .join(", ")}`,
     );
+    // Narrow updates leave the indexes on start time and status alone.
+    this.updateSteps = db.prepare(
+      "UPDATE runs SET steps = @steps, steps_total = @steps_total, steps_completed = @steps_completed, " +
+        "steps_failed = @steps_failed, current_step = @current_step WHERE id = @id",
+    );
+    this.updateLease = db.prepare("UPDATE runs SET lease_worker = ?, lease_until = ? WHERE id = ?");
     this.remove = db.prepare("DELETE FROM runs WHERE id = ?");
     this.dropChanges = db.prepare("DELETE FROM changes WHERE pipeline_id = ?");
     this.insertChange = db.prepare("INSERT INTO changes (pipeline_id, deleted, origin, writer) VALUES (?, ?, ?, ?)");
@@ -88,7 +102,6 @@ export class BatchStatements {
 }
 
 export class WriteBatch {
-  private readonly runs = new Map<string, RunState | null>();
   private readonly dirty = new Map<string, Dirty>();
   private readonly rollups = new RollupDeltas();
   private readonly counts = new Map<string, number>();
@@ -97,6 +110,12 @@ export class WriteBatch {
 
   constructor(
     private readonly st: BatchStatements,
+    /**
+     * Runs as this process last read or wrote them, kept across batches while no other process
+     * wrote (write-queue.ts checks); states in it are changed in place by a batch, so a failed
+     * batch must drop it.
+     */
+    private readonly runs: Map<string, RunState | null>,
     /** This storage instance's id in the changes table: its poller skips what it announced itself. */
     private readonly writer: string,
     private readonly ttlMs: number | null,
@@ -116,7 +135,7 @@ export class WriteBatch {
       leaseUntil: finished ? null : (old?.leaseUntil ?? null),
       expireAt: finished && this.ttlMs !== null ? Date.now() + this.ttlMs : null,
     });
-    this.touch(run.pipelineId, origin, true);
+    this.touch(run.pipelineId, origin, true, FULL);
   }
 
   step(pipelineId: string, stored: StoredStep, origin: string | undefined): void {
@@ -133,7 +152,7 @@ export class WriteBatch {
     } else next.push(stored);
     this.rollups.step(day, stored, 1);
     state.run = { ...state.run, steps: next };
-    this.touch(pipelineId, origin, true);
+    this.touch(pipelineId, origin, true, STEPS);
   }
 
   /** The compare-and-set of a run's end: only a stored run still PENDING or RUNNING takes it. */
@@ -169,7 +188,7 @@ export class WriteBatch {
       if (!state || isFinished(state.run.status)) continue;
       state.leaseWorker = workerId;
       state.leaseUntil = this.now() + leaseMs;
-      this.touch(id, undefined, false);
+      this.touch(id, undefined, false, LEASE);
     }
   }
 
@@ -185,7 +204,7 @@ export class WriteBatch {
       if (isFinished(state.run.status)) {
         state.leaseWorker = null;
         state.leaseUntil = null;
-        this.touch(id, undefined, false);
+        this.touch(id, undefined, false, LEASE);
         continue;
       }
       // Origin empty: every manager, the sweeper's own included, hears of it.
@@ -221,9 +240,13 @@ export class WriteBatch {
         this.st.dropChanges.run(id);
         version = Number(this.st.insertChange.run(id, state ? 0 : 1, dirty.origin ?? null, this.writer).lastInsertRowid);
       }
-      if (state) this.st.upsert.run(rowParams(state));
-      else this.st.remove.run(id);
-      if (dirty.announce) this.written.push({ pipelineId: id, version, origin: dirty.origin ?? null, state });
+      if (!state) this.st.remove.run(id);
+      else if (dirty.write & FULL) this.st.upsert.run(rowParams(state));
+      else {
+        if (dirty.write & STEPS) this.st.updateSteps.run(stepParams(state));
+        if (dirty.write & LEASE) this.st.updateLease.run(state.leaseWorker, state.leaseUntil, id);
+      }
+      if (dirty.announce) this.written.push({ pipelineId: id, version, origin: dirty.origin ?? null, run: state?.run ?? null });
     }
     this.dirty.clear();
     for (const [status, n] of this.counts) if (n !== 0) this.st.count.run(status, n);
@@ -271,15 +294,16 @@ export class WriteBatch {
     if (!old) return;
     this.counts.set(old.run.status, (this.counts.get(old.run.status) ?? 0) - 1);
     this.runs.set(id, null);
-    this.touch(id, origin, true);
+    this.touch(id, origin, true, FULL);
   }
 
-  private touch(id: string, origin: string | undefined, announce: boolean): void {
+  private touch(id: string, origin: string | undefined, announce: boolean, write: number): void {
     const held = this.dirty.get(id);
     if (!held) {
-      this.dirty.set(id, { announce, origin: announce ? (origin ?? null) : undefined });
+      this.dirty.set(id, { write, announce, origin: announce ? (origin ?? null) : undefined });
       return;
     }
+    held.write |= write;
     if (!announce) return;
     if (!held.announce) {
       held.announce = true;

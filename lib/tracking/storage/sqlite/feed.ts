@@ -67,12 +67,12 @@ export class SqliteChangeFeed {
         pipelineId: written.pipelineId,
         version: written.version,
         origin: written.origin,
-        deleted: written.state === null,
+        deleted: written.run === null,
       };
-      const state = written.state;
-      if (state) {
+      const run = written.run;
+      if (run) {
         let status: StorageChange["status"];
-        Object.defineProperty(change, "status", { enumerable: true, get: () => (status ??= fromStoredRun(state.run)) });
+        Object.defineProperty(change, "status", { enumerable: true, get: () => (status ??= fromStoredRun(run)) });
       }
       this.deliver(change);
     }

@@ -67,9 +67,13 @@ export interface SummaryRow {
 
 const VALID_STATUS = new Set<string>(STATUSES);
 
-export function encodeSteps(steps: readonly StoredStep[]): string {
-  return JSON.stringify(
-    steps.map((s) => [
+/** Each step's JSON, kept while the (immutable) step object lives: a write re-encodes only the step that changed. */
+const stepJson = new WeakMap<StoredStep, string>();
+
+function encodeStep(s: StoredStep): string {
+  let json = stepJson.get(s);
+  if (json === undefined) {
+    json = JSON.stringify([
       s.stepName,
       STATUS_LETTER[s.status],
       s.startedAt,
@@ -80,8 +84,14 @@ export function encodeSteps(steps: readonly StoredStep[]): string {
       s.dependsOn,
       s.attempts,
       s.workerId,
-    ]),
-  );
+    ]);
+    stepJson.set(s, json);
+  }
+  return json;
+}
+
+export function encodeSteps(steps: readonly StoredStep[]): string {
+  return `[${steps.map(encodeStep).join(",")}]`;
 }
 
 type StepTuple = [string, string, number | null, number | null, number | null, unknown, string | null, string[], number, string | null];
@@ -144,8 +154,8 @@ export function decodeRow(row: RunRow): RunState {
 
 export const statusOfRow = (row: RunRow): PipelineStatus => fromStoredRun(decodeRow(row).run);
 
-/** The row's column values, summary columns computed from the steps. */
-export function rowParams(state: RunState): Record<string, string | number | null> {
+/** The steps column and the summary columns computed from the steps. */
+export function stepParams(state: RunState): Record<string, string | number | null> {
   const { run } = state;
   let completed = 0;
   let failed = 0;
@@ -157,6 +167,20 @@ export function rowParams(state: RunState): Record<string, string | number | nul
   }
   return {
     id: run.pipelineId,
+    steps: encodeSteps(run.steps),
+    steps_total: run.steps.length,
+    steps_completed: completed,
+    steps_failed: failed,
+    current_step: current,
+  };
+}
+
+/** Every column's value. */
+export function rowParams(state: RunState): Record<string, string | number | null> {
+  const { run } = state;
+  return {
+    ...stepParams(state),
+    id: run.pipelineId,
     name: run.pipelineName,
     status: run.status,
     type: run.pipelineType,
@@ -165,11 +189,6 @@ export function rowParams(state: RunState): Record<string, string | number | nul
     duration_ms: run.durationMs,
     error: run.error,
     result: JSON.stringify(run.result ?? null),
-    steps: encodeSteps(run.steps),
-    steps_total: run.steps.length,
-    steps_completed: completed,
-    steps_failed: failed,
-    current_step: current,
     lease_worker: state.leaseWorker,
     lease_until: state.leaseUntil,
     expire_at: state.expireAt,

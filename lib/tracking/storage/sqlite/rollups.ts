@@ -17,8 +17,19 @@ const REASONS = 1;
 const STEPS = 2;
 const SEP = "\x1f";
 
-/** The day (UTC) a run's rollups go to. */
-export const runDay = (run: StoredRun): string => utcDate(new Date(run.startedAt));
+const DAY_MS = 86_400_000;
+const dayNames = new Map<number, string>();
+
+/** The day (UTC) a run's rollups go to ("YYYY-MM-DD", computed once per day number: every step write asks). */
+export function runDay(run: StoredRun): string {
+  const dayNumber = Math.floor(run.startedAt / DAY_MS);
+  let name = dayNames.get(dayNumber);
+  if (name === undefined) {
+    if (dayNames.size > 10_000) dayNames.clear();
+    dayNames.set(dayNumber, (name = utcDate(new Date(dayNumber * DAY_MS))));
+  }
+  return name;
+}
 
 export class RollupDeltas {
   private readonly adds = new Map<string, number>();
@@ -31,6 +42,7 @@ export class RollupDeltas {
   /** Adds (sign 1) or takes back (sign -1) a run's own contribution and every step's. */
   run(run: StoredRun, sign: 1 | -1): void {
     const day = runDay(run);
+    // runContribution takes a PipelineStatus; these four fields are all it reads.
     const view = {
       status: run.status,
       durationMs: run.durationMs,
@@ -82,9 +94,11 @@ export class RollupDeltas {
    */
   write(statements: RollupStatements): void {
     const gone: [string, string][] = [];
+    const days = new Set<string>();
     for (const [key, n] of this.adds) {
       if (n === 0) continue;
       const [day, kind, field] = key.split(SEP) as [string, string, string];
+      days.add(day);
       statements.add.run(day, Number(kind), field, n);
       if (n < 0 && Number(kind) === REASONS) statements.dropEmpty.run(day, REASONS, field);
       if (n < 0 && Number(kind) === STEPS && field.startsWith("c|")) gone.push([day, field.slice(2)]);
@@ -97,7 +111,12 @@ export class RollupDeltas {
     }
     for (const [key, d] of this.maxes) {
       const [day, kind, field] = key.split(SEP) as [string, string, string];
+      days.add(day);
       statements.max.run(day, Number(kind), field, d);
+    }
+    if (days.size > 0) {
+      const version = Number(statements.nextVersion.get());
+      for (const day of days) statements.bumpDay.run(day, version);
     }
     this.adds.clear();
     this.maxes.clear();
@@ -110,8 +129,12 @@ export interface RollupStatements {
   value: Statement;
   drop: Statement;
   dropEmpty: Statement;
-  read: Statement;
+  readDay: Statement;
+  dayVersions: Statement;
+  nextVersion: Statement;
+  bumpDay: Statement;
   expire: Statement;
+  expireDays: Statement;
 }
 
 export function prepareRollupStatements(db: Database): RollupStatements {
@@ -125,24 +148,49 @@ export function prepareRollupStatements(db: Database): RollupStatements {
     value: db.prepare("SELECT value FROM rollups WHERE day = ? AND kind = ? AND field = ?"),
     drop: db.prepare("DELETE FROM rollups WHERE day = ? AND kind = ? AND field = ?"),
     dropEmpty: db.prepare("DELETE FROM rollups WHERE day = ? AND kind = ? AND field = ? AND value <= 0"),
-    read: db.prepare("SELECT day, kind, field, value FROM rollups WHERE day >= ? AND day <= ?"),
+    readDay: db.prepare("SELECT kind, field, value FROM rollups WHERE day = ?").raw(),
+    dayVersions: db.prepare("SELECT day, version FROM rollup_days WHERE day >= ? AND day <= ?").raw(),
+    nextVersion: db
+      .prepare(
+        "INSERT INTO meta (key, value) VALUES ('rollup_version', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1 RETURNING value",
+      )
+      .pluck(),
+    bumpDay: db.prepare("INSERT INTO rollup_days (day, version) VALUES (?, ?) ON CONFLICT (day) DO UPDATE SET version = excluded.version"),
     expire: db.prepare("DELETE FROM rollups WHERE day < ?"),
+    expireDays: db.prepare("DELETE FROM rollup_days WHERE day < ?"),
   };
 }
 
-/** `PipelineMetrics` from the window's rollup rows: O(days), however many runs are stored. */
-export function readMetrics(statements: RollupStatements, query: MetricsQuery): PipelineMetrics {
-  const { days } = windowDays(query);
-  const hashes = new Map<string, [Record<string, string>, Record<string, string>, Record<string, string>]>();
-  for (const day of days) hashes.set(day, [{}, {}, {}]);
-  const rows = statements.read.raw().all(days[0], days[days.length - 1]) as [string, number, string, number][];
-  for (const [day, kind, field, value] of rows) {
-    const hash = hashes.get(day)?.[kind];
-    if (hash) hash[field] = String(value);
+const EMPTY_DAY = parseDay({}, {}, {});
+const MAX_CACHED_DAYS = 400;
+
+/**
+ * `PipelineMetrics` from the window's rollups: O(days), however many runs are stored. Each day is
+ * parsed once per version (rollup_days) and kept: a week's metrics under live load re-read today only.
+ */
+export class MetricsReader {
+  private readonly days = new Map<string, { version: number; parsed: DayRollup }>();
+
+  constructor(private readonly statements: RollupStatements) {}
+
+  read(query: MetricsQuery): PipelineMetrics {
+    const { days } = windowDays(query);
+    const versions = new Map(this.statements.dayVersions.all(days[0], days[days.length - 1]) as [string, number][]);
+    const perDay = days.map((day) => {
+      const version = versions.get(day);
+      if (version === undefined) return EMPTY_DAY;
+      const held = this.days.get(day);
+      if (held && held.version === version) return held.parsed;
+      const hashes: [Record<string, string>, Record<string, string>, Record<string, string>] = [{}, {}, {}];
+      for (const [kind, field, value] of this.statements.readDay.all(day) as [number, string, number][]) {
+        const hash = hashes[kind];
+        if (hash) hash[field] = String(value);
+      }
+      const parsed = parseDay(...hashes);
+      if (this.days.size >= MAX_CACHED_DAYS) this.days.clear();
+      this.days.set(day, { version, parsed });
+      return parsed;
+    });
+    return assembleMetrics(query, perDay);
   }
-  const perDay: DayRollup[] = days.map((day) => {
-    const [c, reasons, steps] = hashes.get(day)!;
-    return parseDay(c, reasons, steps);
-  });
-  return assembleMetrics(query, perDay);
 }

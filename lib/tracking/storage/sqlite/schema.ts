@@ -12,7 +12,9 @@ import { isBusyError, loadBetterSqlite3, type Database } from "./driver";
  * Runs hold their steps as one JSON array (one row per run: a step write rewrites a few hundred
  * bytes, and a list page never reads it, thanks to the summary columns). Rollups are the same
  * counters the Redis storage keeps per day (kind 0 counters incl. per-hour "h<hour>" fields, 1
- * failure reasons, 2 steps), so both assemble metrics with the same code.
+ * failure reasons, 2 steps), so both assemble metrics with the same code. `rollup_days` gives each day
+ * a version that grows with every write to it (from one counter that never repeats), so a reader
+ * keeps the days it parsed until they change.
  */
 const MIGRATIONS: readonly string[] = [
   `
@@ -47,6 +49,7 @@ const MIGRATIONS: readonly string[] = [
     value REAL NOT NULL,
     PRIMARY KEY (day, kind, field)
   ) WITHOUT ROWID;
+  CREATE TABLE rollup_days (day TEXT PRIMARY KEY, version INTEGER NOT NULL) WITHOUT ROWID;
   CREATE TABLE changes (
     seq INTEGER PRIMARY KEY AUTOINCREMENT,
     pipeline_id TEXT NOT NULL,

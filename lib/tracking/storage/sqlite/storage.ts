@@ -33,7 +33,7 @@ import {
 import { isBusyError, type Database, type Statement } from "./driver";
 import { SqliteChangeFeed } from "./feed";
 import { RUN_COLUMNS, SUMMARY_COLUMNS, statusOfRow, summaryOfRow, type RunRow, type SummaryRow } from "./records";
-import { prepareRollupStatements, readMetrics, type RollupStatements } from "./rollups";
+import { MetricsReader, prepareRollupStatements, type RollupStatements } from "./rollups";
 import { openDatabase } from "./schema";
 import { SqliteWriteQueue } from "./write-queue";
 import { SqliteWorkerRegistry } from "./workers";
@@ -76,6 +76,7 @@ export class SqlitePipelineStorage implements TrackingStorage {
   private readonly feed: SqliteChangeFeed;
   private readonly workers: SqliteWorkerRegistry;
   private readonly rollups: RollupStatements;
+  private readonly metrics: MetricsReader;
   private readonly statements = new Map<string, Statement>();
   private lastReap = 0;
   private lastRollupExpiry = 0;
@@ -107,6 +108,7 @@ export class SqlitePipelineStorage implements TrackingStorage {
     });
     this.workers = new SqliteWorkerRegistry(this.db, this.logger);
     this.rollups = prepareRollupStatements(this.db);
+    this.metrics = new MetricsReader(this.rollups);
   }
 
   async saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void> {
@@ -229,7 +231,7 @@ export class SqlitePipelineStorage implements TrackingStorage {
 
   async getMetrics(query: MetricsQuery): Promise<PipelineMetrics> {
     assertMetricsDays(query.days);
-    return this.read(() => readMetrics(this.rollups, query));
+    return this.read(() => this.metrics.read(query));
   }
 
   /** Own writes are announced as they commit; other processes' within `pollMs` (feed.ts). */
@@ -348,6 +350,7 @@ export class SqlitePipelineStorage implements TrackingStorage {
         this.lastRollupExpiry = Date.now();
         const oldest = new Date(Date.now() - (this.metricsRetentionDays + 1) * 86_400_000).toISOString().slice(0, 10);
         this.rollups.expire.run(oldest);
+        this.rollups.expireDays.run(oldest);
       }
     } catch (err) {
       this.logger.warn({ err }, "SQLite housekeeping failed; it is retried after a later write");

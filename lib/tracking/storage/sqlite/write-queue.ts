@@ -7,7 +7,9 @@
  * with the disk. The queue is bounded: past `maxBuffered` the oldest writes are dropped (logged).
  */
 import type { Logger } from "../../../logger";
-import { isBusyError, isTransientSqliteError, type Database } from "./driver";
+import { isFinished } from "../../models";
+import { isBusyError, isTransientSqliteError, type Database, type Statement } from "./driver";
+import type { RunState } from "./records";
 import { BatchStatements, WriteBatch, type WrittenChange } from "./batch";
 
 export interface WriteOp<T = unknown> {
@@ -20,6 +22,7 @@ export interface WriteOp<T = unknown> {
 }
 
 const FIRST_RETRY_MS = 100;
+const MAX_HELD = 20_000;
 const MAX_RETRY_MS = 5000;
 
 export class SqliteWriteQueue {
@@ -31,6 +34,10 @@ export class SqliteWriteQueue {
   private closed = false;
   private dropped = 0;
   private lastFailure: Error | null = null;
+  /** Runs in progress as this process holds them; valid while `data_version` says no one else wrote. */
+  private readonly runs = new Map<string, RunState | null>();
+  private cacheVersion = -1;
+  private readonly dataVersion: Statement;
 
   constructor(
     private readonly db: Database,
@@ -44,6 +51,7 @@ export class SqliteWriteQueue {
     },
   ) {
     this.statements = new BatchStatements(db);
+    this.dataVersion = db.prepare("PRAGMA data_version").pluck();
   }
 
   /** Writes waiting (not flushed yet, or buffered after a failure). */
@@ -76,11 +84,15 @@ export class SqliteWriteQueue {
     if (this.failing) return false;
     const ops = this.ops;
     this.ops = [];
-    const batch = new WriteBatch(this.statements, this.options.writer, this.options.ttlMs);
+    const batch = new WriteBatch(this.statements, this.runs, this.options.writer, this.options.ttlMs);
     const results: { op: WriteOp; ok: boolean; value: unknown }[] = [];
     try {
       this.db
         .transaction(() => {
+          // Under the write lock: if another connection committed since our last batch, what we hold may be stale.
+          const version = Number(this.dataVersion.get());
+          if (version !== this.cacheVersion) this.runs.clear();
+          this.cacheVersion = version;
           for (const op of ops) {
             try {
               results.push({ op, ok: true, value: op.apply(batch) });
@@ -94,11 +106,14 @@ export class SqliteWriteQueue {
         })
         .immediate();
     } catch (err) {
+      // The batch changed held states in place before it failed.
+      this.runs.clear();
       this.ops = ops.concat(this.ops);
       this.failed(err);
       return false;
     }
     this.retryMs = 0;
+    this.forgetFinished();
     for (const { op, ok, value } of results) {
       if (op.settled) continue;
       op.settled = true;
@@ -128,6 +143,15 @@ export class SqliteWriteQueue {
     if (this.ops.length > 0) this.logger.error({ lost: this.ops.length }, "SQLite storage closed with writes it could not write");
     for (const op of this.ops) this.answerBuffered(op, new Error("The SQLite storage closed before this write was written"));
     this.ops = [];
+  }
+
+  /** Keeps runs in progress only, and at most MAX_HELD of them (the oldest held go first). */
+  private forgetFinished(): void {
+    for (const [id, state] of this.runs) if (!state || isFinished(state.run.status)) this.runs.delete(id);
+    for (const id of this.runs.keys()) {
+      if (this.runs.size <= MAX_HELD) break;
+      this.runs.delete(id);
+    }
   }
 
   private failed(err: unknown): void {
