@@ -4,6 +4,7 @@ import { SqlitePipelineStorage, type StorageChange } from "../../lib";
 import { startChild } from "./child";
 import { silentLogger, tempDir, until } from "./helpers";
 import { loadBetterSqlite3 } from "../../lib/tracking/storage/sqlite/driver";
+import { makeRun, makeStep } from "../../lib/tracking/storage/contract/helpers";
 
 const temp = tempDir("xproc");
 afterAll(() => temp.remove());
@@ -47,6 +48,28 @@ describe("SqlitePipelineStorage across processes", () => {
     console.log(`cross-process change lag over ${lags.length} runs: p50 ${at(50)} ms, p99 ${at(99)} ms, max ${lags.at(-1)} ms`);
     expect(lags.at(-1)!).toBeLessThan(250);
     stop();
+    await storage.close();
+  });
+
+  it("two processes sweeping the same expired leases end each run exactly once", async () => {
+    const path = temp.file("sweep.db");
+    const storage = new SqlitePipelineStorage({ path, logger: silentLogger() });
+    const ids = Array.from({ length: 40 }, (_, i) => `sweep-${i}`);
+    for (const id of ids) await storage.saveStatus(makeRun(id, { status: "RUNNING", steps: [makeStep("a")] }));
+    const child = startChild(["sweep", path, "1500"]);
+    await child.line("ready");
+    // Leases run out one after another over 800 ms, while both processes sweep.
+    await Promise.all(ids.map((id, i) => storage.renewLeases([id], 1 + i * 20, "gone:1")));
+    const mine: string[] = [];
+    const deadline = Date.now() + 1500;
+    while (Date.now() < deadline) {
+      for (const e of await storage.sweepExpiredLeases()) mine.push(e.status.pipelineId);
+      await new Promise((r) => setTimeout(r, 2));
+    }
+    const theirs = (await child.line("ended")).slice(6).trim().split(" ").filter(Boolean);
+    console.log(`lease sweep race: this process ended ${mine.length}, the other ${theirs.length}`);
+    expect([...mine, ...theirs].sort()).toEqual(ids.slice().sort());
+    for (const id of ids) expect((await storage.getStatus(id))!.error).toMatch(/^worker lost: gone:1/);
     await storage.close();
   });
 });
