@@ -1,7 +1,7 @@
 /**
- * The SQLite storage's writes: queued and written together, one transaction per flush, on the next
- * turn of the event loop (setImmediate), or at once when a read needs them (read-your-writes: every
- * read flushes first, synchronously). A write that fails for a reason that may pass (the database
+ * The SQLite storage's writes: queued and written together, one transaction per flush (at most
+ * MAX_BATCH_OPS writes each), on the next turn of the event loop (setImmediate), or at once when a
+ * read needs them (read-your-writes: every read flushes first, synchronously). A write that fails for a reason that may pass (the database
  * locked past the busy timeout, a full disk, an I/O error) stays queued and is retried with
  * back-off; its caller is answered at once as buffered, so a pipeline run never waits on or fails
  * with the disk. The queue is bounded: past `maxBuffered` the oldest writes are dropped (logged).
@@ -23,6 +23,8 @@ export interface WriteOp<T = unknown> {
 
 const FIRST_RETRY_MS = 100;
 const MAX_HELD = 20_000;
+/** Writes per transaction: bounds how long one holds the event loop and the database's write lock. */
+const MAX_BATCH_OPS = 5000;
 const MAX_RETRY_MS = 5000;
 
 export class SqliteWriteQueue {
@@ -72,7 +74,7 @@ export class SqliteWriteQueue {
       if (this.failing) {
         // Answered now; written when the database takes writes again.
         this.answerBuffered(this.ops[this.ops.length - 1]!, this.lastFailure ?? new Error("SQLite writes are failing"));
-      } else this.scheduled ??= setImmediate(() => this.flush());
+      } else this.scheduled ??= setImmediate(() => this.flushSome());
     });
   }
 
@@ -80,10 +82,22 @@ export class SqliteWriteQueue {
   flush(): boolean {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
+    while (this.ops.length > 0) if (!this.writeBatch()) return false;
+    return true;
+  }
+
+  /** The next turn's flush: one transaction, the rest on the turn after, so the event loop breathes. */
+  private flushSome(): void {
+    this.scheduled = null;
+    if (this.writeBatch() && this.ops.length > 0) this.scheduled = setImmediate(() => this.flushSome());
+  }
+
+  /** Writes up to MAX_BATCH_OPS queued writes in one transaction. */
+  private writeBatch(): boolean {
     if (this.ops.length === 0) return true;
     if (this.failing) return false;
-    const ops = this.ops;
-    this.ops = [];
+    const ops = this.ops.length <= MAX_BATCH_OPS ? this.ops : this.ops.slice(0, MAX_BATCH_OPS);
+    this.ops = ops === this.ops ? [] : this.ops.slice(MAX_BATCH_OPS);
     const batch = new WriteBatch(this.statements, this.runs, this.options.writer, this.options.ttlMs);
     const results: { op: WriteOp; ok: boolean; value: unknown }[] = [];
     try {
@@ -170,7 +184,7 @@ export class SqliteWriteQueue {
     for (const op of this.ops) this.answerBuffered(op, this.lastFailure);
     this.retryTimer = setTimeout(() => {
       this.retryTimer = null;
-      this.flush();
+      this.flushSome();
     }, this.retryMs);
     this.retryTimer.unref();
   }
