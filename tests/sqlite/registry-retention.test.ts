@@ -81,6 +81,23 @@ describe("SqlitePipelineStorage retention", () => {
     await storage.close();
   });
 
+  it("trimming a subscriber's own changes is no gap: it hears no onReset, and still hears others", async () => {
+    const path = temp.file("own-trim.db");
+    const storage = new SqlitePipelineStorage({ path, logger, keepChanges: 10 });
+    const other = new SqlitePipelineStorage({ path, logger });
+    let resets = 0;
+    const heard = new Set<string>();
+    const stop = storage.subscribe((c) => heard.add(c.pipelineId), { onReset: () => resets++ });
+    for (let i = 0; i < 300; i++) await storage.saveStatus(makeRun(`own-${i}`, { status: "RUNNING" }));
+    await other.saveStatus(makeRun("from-other"));
+    await until(() => heard.has("from-other"), 3000, "the other connection's change");
+    expect(resets).toBe(0);
+    expect(heard.size).toBe(301);
+    stop();
+    await other.close();
+    await storage.close();
+  });
+
   it("ttlSeconds deletes finished runs after their time; a subscriber behind a trim hears onReset", async () => {
     const path = temp.file("ttl.db");
     const storage = new SqlitePipelineStorage({ path, logger, ttlSeconds: 0.05, keepChanges: 10 });

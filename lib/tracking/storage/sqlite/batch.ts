@@ -107,6 +107,8 @@ export class WriteBatch {
   private readonly counts = new Map<string, number>();
   private dbNow: number | undefined;
   readonly written: WrittenChange[] = [];
+  /** Every run this batch read or wrote: the queue forgets those that ended. */
+  readonly seen = new Set<string>();
 
   constructor(
     private readonly st: BatchStatements,
@@ -255,6 +257,7 @@ export class WriteBatch {
   }
 
   private load(id: string): RunState | null {
+    this.seen.add(id);
     let state = this.runs.get(id);
     if (state === undefined) {
       const row = this.st.select.get(id) as RunRow | undefined;
@@ -288,6 +291,7 @@ export class WriteBatch {
     this.rollups.run(next.run, 1);
     this.counts.set(next.run.status, (this.counts.get(next.run.status) ?? 0) + 1);
     this.runs.set(id, next);
+    this.seen.add(id);
   }
 
   private drop(id: string, old: RunState | null, origin: string | undefined): void {

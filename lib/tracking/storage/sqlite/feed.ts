@@ -62,6 +62,11 @@ export class SqliteChangeFeed {
   announce(changes: WrittenChange[]): void {
     this.insertedSinceTrim += changes.length;
     if (this.subscribers.size === 0) return;
+    // No other connection committed since the last poll: nothing below our own newest change is
+    // unread, so the poller may skip past it (and a later trim of our own rows is no gap).
+    if (Number(this.dataVersionStmt.get()) === this.dataVersion) {
+      for (const written of changes) if (written.version > this.lastSeq) this.lastSeq = written.version;
+    }
     for (const written of changes) {
       const change: StorageChange = {
         pipelineId: written.pipelineId,

@@ -127,7 +127,7 @@ export class SqliteWriteQueue {
       return false;
     }
     this.retryMs = 0;
-    this.forgetFinished();
+    this.forgetFinished(batch.seen);
     for (const { op, ok, value } of results) {
       if (op.settled) continue;
       op.settled = true;
@@ -160,8 +160,11 @@ export class SqliteWriteQueue {
   }
 
   /** Keeps runs in progress only, and at most MAX_HELD of them (the oldest held go first). */
-  private forgetFinished(): void {
-    for (const [id, state] of this.runs) if (!state || isFinished(state.run.status)) this.runs.delete(id);
+  private forgetFinished(seen: Set<string>): void {
+    for (const id of seen) {
+      const state = this.runs.get(id);
+      if (!state || isFinished(state.run.status)) this.runs.delete(id);
+    }
     for (const id of this.runs.keys()) {
       if (this.runs.size <= MAX_HELD) break;
       this.runs.delete(id);
