@@ -11,7 +11,7 @@ import { keepsStoredStep, stepRank } from "../step-order";
 import { lostWorkerStatus } from "../lease-end";
 import type { ExpiredLease, FinishOutcome } from "../types";
 import type { Database, Statement } from "./driver";
-import { CorruptRecordError, decodeRow, rowParams, RUN_COLUMNS, stepParams, type RunRow, type RunState } from "./records";
+import { CorruptRecordError, decodeRow, rowParams, RUN_COLUMNS, stepValues, type RunRow, type RunState } from "./records";
 import { prepareRollupStatements, RollupDeltas, runDay, type RollupStatements } from "./rollups";
 
 /** A change this batch wrote, announced to this process's subscribers once it committed. */
@@ -83,8 +83,7 @@ export class BatchStatements {
     );
     // Narrow updates leave the indexes on start time and status alone.
     this.updateSteps = db.prepare(
-      "UPDATE runs SET steps = @steps, steps_total = @steps_total, steps_completed = @steps_completed, " +
-        "steps_failed = @steps_failed, current_step = @current_step WHERE id = @id",
+      "UPDATE runs SET steps = ?, steps_total = ?, steps_completed = ?, steps_failed = ?, current_step = ? WHERE id = ?",
     );
     this.updateLease = db.prepare("UPDATE runs SET lease_worker = ?, lease_until = ? WHERE id = ?");
     this.remove = db.prepare("DELETE FROM runs WHERE id = ?");
@@ -245,7 +244,7 @@ export class WriteBatch {
       if (!state) this.st.remove.run(id);
       else if (dirty.write & FULL) this.st.upsert.run(rowParams(state));
       else {
-        if (dirty.write & STEPS) this.st.updateSteps.run(stepParams(state));
+        if (dirty.write & STEPS) this.st.updateSteps.run(stepValues(state.run));
         if (dirty.write & LEASE) this.st.updateLease.run(state.leaseWorker, state.leaseUntil, id);
       }
       if (dirty.announce) this.written.push({ pipelineId: id, version, origin: dirty.origin ?? null, run: state?.run ?? null });

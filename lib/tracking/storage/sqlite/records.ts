@@ -154,9 +154,8 @@ export function decodeRow(row: RunRow): RunState {
 
 export const statusOfRow = (row: RunRow): PipelineStatus => fromStoredRun(decodeRow(row).run);
 
-/** The steps column and the summary columns computed from the steps. */
-export function stepParams(state: RunState): Record<string, string | number | null> {
-  const { run } = state;
+/** The steps column and the summary columns computed from the steps, in `updateSteps`' order (batch.ts). */
+export function stepValues(run: StoredRun): [string, number, number, number, string | null, string] {
   let completed = 0;
   let failed = 0;
   let current: string | null = null;
@@ -165,21 +164,19 @@ export function stepParams(state: RunState): Record<string, string | number | nu
     else if (step.status === "FAILED") failed++;
     else if (step.status === "RUNNING" && current === null) current = step.stepName;
   }
-  return {
-    id: run.pipelineId,
-    steps: encodeSteps(run.steps),
-    steps_total: run.steps.length,
-    steps_completed: completed,
-    steps_failed: failed,
-    current_step: current,
-  };
+  return [encodeSteps(run.steps), run.steps.length, completed, failed, current, run.pipelineId];
 }
 
 /** Every column's value. */
 export function rowParams(state: RunState): Record<string, string | number | null> {
   const { run } = state;
+  const [steps, total, completed, failed, current] = stepValues(run);
   return {
-    ...stepParams(state),
+    steps,
+    steps_total: total,
+    steps_completed: completed,
+    steps_failed: failed,
+    current_step: current,
     id: run.pipelineId,
     name: run.pipelineName,
     status: run.status,
