@@ -24,7 +24,7 @@ export interface WriteOp<T = unknown> {
 const FIRST_RETRY_MS = 100;
 const MAX_HELD = 20_000;
 /** Writes per transaction: bounds how long one holds the event loop and the database's write lock. */
-const MAX_BATCH_OPS = 5000;
+const MAX_BATCH_OPS = 10_000;
 const MAX_RETRY_MS = 5000;
 
 export class SqliteWriteQueue {
