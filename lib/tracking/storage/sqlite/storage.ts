@@ -32,31 +32,16 @@ import {
 } from "../types";
 import { isBusyError, type Database, type Statement } from "./driver";
 import { SqliteChangeFeed } from "./feed";
-import { RUN_COLUMNS, SUMMARY_COLUMNS, statusOfRow, summaryOfRow, type RunRow, type SummaryRow } from "./records";
+import { pageQuery } from "./page-query";
+import { RUN_COLUMNS, statusOfRow, summaryOfRow, type RunRow, type SummaryRow } from "./records";
 import { MetricsReader, prepareRollupStatements, type RollupStatements } from "./rollups";
 import { openDatabase } from "./schema";
 import { SqliteWriteQueue } from "./write-queue";
 import { SqliteWorkerRegistry } from "./workers";
 
 export { SqliteStorageError } from "./schema";
-
-export interface SqliteStorageOptions {
-  /** The database file; its folder is created when missing. */
-  path: string;
-  /** Finished runs are deleted this long after they finish. Default: never. */
-  ttlSeconds?: number;
-  /** How long the per-day metrics rollups are kept. Default 90. */
-  metricsRetentionDays?: number;
-  /** How long a write waits for another process's transaction before it counts as failed. Default 2000. */
-  busyTimeoutMs?: number;
-  /** Writes held while the database refuses them; past this the oldest are dropped (logged). Default 100 000. */
-  maxBufferedWrites?: number;
-  /** How often subscribers look for other processes' changes. Default 50 ms. */
-  pollMs?: number;
-  /** Changes kept for subscribers of other processes (one per run at most). Default 100 000. */
-  keepChanges?: number;
-  logger?: Logger;
-}
+export type { SqliteStorageOptions } from "./options";
+import type { SqliteStorageOptions } from "./options";
 
 const SWEEP_BATCH = 500;
 const CLEANUP_BATCH = 1000;
@@ -170,25 +155,7 @@ export class SqlitePipelineStorage implements TrackingStorage {
     const limit = query.limit ?? DEFAULT_PAGE_LIMIT;
     const after = query.cursor ? decodeCursor(query.cursor) : null;
     return this.read(() => {
-      const where: string[] = [];
-      const args: (string | number)[] = [];
-      if (query.status) {
-        where.push("status = ?");
-        args.push(query.status);
-      }
-      if (after) {
-        where.push("(started_at, id) < (?, ?)");
-        args.push(after.startedAtMs, after.pipelineId);
-      }
-      if (query.q) {
-        // LIKE is case-insensitive for ASCII; the pattern's own wildcards are escaped.
-        const pattern = `${query.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        where.push("(id LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')");
-        args.push(pattern, pattern);
-      }
-      const sql =
-        `SELECT ${SUMMARY_COLUMNS} FROM runs ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ` +
-        "ORDER BY started_at DESC, id DESC LIMIT ?";
+      const { sql, args } = pageQuery(query, after);
       const rows = this.statement(sql).all(...args, limit + 1) as SummaryRow[];
       const more = rows.length > limit;
       const items = rows.slice(0, limit);

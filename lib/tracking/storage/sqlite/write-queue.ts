@@ -10,7 +10,8 @@ import type { Logger } from "../../../logger";
 import { isFinished } from "../../models";
 import { isBusyError, isTransientSqliteError, type Database, type Statement } from "./driver";
 import type { RunState } from "./records";
-import { BatchStatements, WriteBatch, type WrittenChange } from "./batch";
+import { WriteBatch, type WrittenChange } from "./batch";
+import { BatchStatements } from "./statements";
 
 export interface WriteOp<T = unknown> {
   apply(batch: WriteBatch): T;
