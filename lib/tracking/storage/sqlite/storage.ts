@@ -227,7 +227,8 @@ export class SqlitePipelineStorage implements TrackingStorage {
     }
   }
 
-  recordWorker(info: WorkerInfo, options?: HeartbeatOptions): Promise<void> {
+  /** Queued like a step write; `last_seen` is the database's clock when it is written. */
+  async recordWorker(info: WorkerInfo, options?: HeartbeatOptions): Promise<void> {
     const copy = structuredClone(info);
     return this.queue.push(
       () => this.workers.record(copy, options),
