@@ -178,9 +178,16 @@ export class WriteBatch {
         version = Number(this.st.insertChange.run(id, state ? 0 : 1, dirty.origin ?? null, this.writer).lastInsertRowid);
       }
       if (!state) this.st.remove.run(id);
-      else if (dirty.write & FULL) this.st.upsert.run(rowParams(state));
-      else {
-        if (dirty.write & STEPS) this.st.updateSteps.run(stepValues(state.run));
+      else if (dirty.write & FULL) {
+        const params = rowParams(state);
+        state.bytes = (params.steps as string).length;
+        this.st.upsert.run(params);
+      } else {
+        if (dirty.write & STEPS) {
+          const values = stepValues(state.run);
+          state.bytes = values[0].length;
+          this.st.updateSteps.run(values);
+        }
         if (dirty.write & LEASE) this.st.updateLease.run(state.leaseWorker, state.leaseUntil, id);
       }
       if (dirty.announce) this.written.push({ pipelineId: id, version, origin: dirty.origin ?? null, run: state?.run ?? null });

@@ -25,6 +25,8 @@ export interface RunState {
   /** Epoch ms by the database's clock. */
   leaseUntil: number | null;
   expireAt: number | null;
+  /** Length of the steps column as last read or written: the write queue holds only small runs. */
+  bytes?: number;
 }
 
 /** The columns every full read selects. */
@@ -149,6 +151,7 @@ export function decodeRow(row: RunRow): RunState {
     leaseWorker: row.lease_worker,
     leaseUntil: row.lease_until,
     expireAt: row.expire_at,
+    bytes: row.steps.length,
   };
 }
 

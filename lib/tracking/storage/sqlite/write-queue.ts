@@ -23,7 +23,9 @@ export interface WriteOp<T = unknown> {
 }
 
 const FIRST_RETRY_MS = 100;
-const MAX_HELD = 20_000;
+const MAX_HELD = 10_000;
+/** A run whose steps take more than this (large results) is read again rather than held. */
+const MAX_HELD_BYTES = 16_384;
 /** Writes per transaction: bounds how long one holds the event loop and the database's write lock. */
 const MAX_BATCH_OPS = 10_000;
 const MAX_RETRY_MS = 5000;
@@ -160,11 +162,11 @@ export class SqliteWriteQueue {
     this.ops = [];
   }
 
-  /** Keeps runs in progress only, and at most MAX_HELD of them (the oldest held go first). */
+  /** Keeps small runs in progress only, and at most MAX_HELD of them (the oldest held go first): memory stays bounded. */
   private forgetFinished(seen: Set<string>): void {
     for (const id of seen) {
       const state = this.runs.get(id);
-      if (!state || isFinished(state.run.status)) this.runs.delete(id);
+      if (!state || isFinished(state.run.status) || (state.bytes ?? 0) > MAX_HELD_BYTES) this.runs.delete(id);
     }
     for (const id of this.runs.keys()) {
       if (this.runs.size <= MAX_HELD) break;
