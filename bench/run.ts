@@ -10,6 +10,7 @@ import { cpus, totalmem } from "node:os";
 const SUITES: Record<string, string> = {
   core: "./tracking-core.ts",
   redis: "./redis-storage.ts",
+  sqlite: "./sqlite-storage.ts",
   leases: "./leases.ts",
   server: "./server-api.ts",
   "bull-board": "./bull-board-baseline.ts",

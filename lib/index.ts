@@ -40,6 +40,7 @@ export {
   type RedisEnvSettings,
   type ClusterNodeAddress,
 } from "./connection/redis-env";
+export { SqlitePipelineStorage, SqliteStorageError, type SqliteStorageOptions } from "./tracking/storage/sqlite/storage";
 export type {
   TrackingStorage,
   ListFilter,

@@ -95,7 +95,7 @@ export interface ExpiredLease {
 }
 
 export interface TrackingStorage {
-  /** "memory", "redis" or a custom backend's name; shown by /api/health. */
+  /** "memory", "sqlite", "redis" or a custom backend's name; shown by /api/health. */
   readonly kind: string;
   /** Insert or replace a whole run. A status with past timestamps (an import) is stored as given. */
   saveStatus(status: PipelineStatus, options?: WriteOptions): Promise<void>;
