@@ -12,7 +12,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
-import { loadavg } from "node:os";
+import { cpus, loadavg } from "node:os";
 import { Redis } from "ioredis";
 import { Queue } from "bullmq";
 import { pino } from "pino";
@@ -26,10 +26,49 @@ const PREFIX = `pwbench:dist:${randomBytes(3).toString("hex")}:`;
 const RUNS = Number(process.env.DBENCH_RUNS ?? 600);
 const IN_FLIGHT = 64;
 const CONCURRENCY = 32;
-const ROUNDS = Number(process.env.DBENCH_ROUNDS ?? 2);
+const ROUNDS = Number(process.env.DBENCH_ROUNDS ?? 3);
 const LATENCY_RUNS = 300;
 const LATENCY_IN_FLIGHT = 8;
 const logger = pino({ level: "warn" });
+
+/** Method and history, kept with the generated numbers. */
+const NOTES = [
+  "How it is measured: steps/s is runs × 10 over the time from the first start to the last end, as the",
+  "producer sees it (raw: the first job added → the last job's PUBLISH heard; Pipewatch: `kiq` → `waitResult`),",
+  "with a new run started as each one ends. Raw BullMQ runs in the same child processes, with the same",
+  "connection sharing (one ioredis client for the queue and the worker) and concurrency. The worker, producer",
+  "and Redis CPU figures are per step over the whole measurement; Redis's are the server's totals (INFO cpu,",
+  "commandstats, commands run inside scripts included), so anything else using this Redis meanwhile counts in",
+  "them. Rates on this shared machine move by ±50 % between minutes (raw BullMQ alone gave 2 600–8 200",
+  "steps/s in this session); the per-round ratio and CPU per step are the steadier readings.",
+  "",
+  "Before/after the change to the broker (2026-11-30, commit after this suite's): before, every watcher of a",
+  "run (the producer's `waitResult`, each worker listening for cancels) read the whole run back (HGETALL and",
+  "decoding every step) on each change of it, two per step, and each enqueue of one step went through",
+  "`addBulk` (a MULTI). Now watchers read two fields, only on changes that may end a run (a cancel, a sweep,",
+  "a delete, a worker's end of the run, a replay; broker step writes are skipped by their origin), batched per",
+  "tick, and one ready step is one `Queue.add`. Alternated on a redis-server of our own, 1 round each × 2,",
+  "load average 6.5–8.2:",
+  "",
+  "| | before | after |",
+  "|---|---|---|",
+  "| Pipewatch vs raw, 1 worker process | 18 % / 15 % | 45 % / 34 % |",
+  "| Pipewatch vs raw, 2 worker processes | 22 % / 20 % | 51 % / 34 % |",
+  "| CPU µs/step, 1 worker: workers + producer + Redis | 410–430 + 358–394 + 241–252 | 308–331 + 134–144 + 207–229 |",
+  "| CPU µs/step, 2 workers | 492–527 + 328 + 245–269 | 352–400 + 102–106 + 214–223 |",
+  "| Redis commands/step | 63.0–64.6 | 61.0–62.1 |",
+  "| dispatch latency p50 / p99 (8 runs in flight) | 6.5 / 31.6 and 6.9 / 41.4 ms | 3.2 / 10.4 and 4.1 / 28.4 ms |",
+  "",
+  "Where Pipewatch's time still goes, per step (CPU profiles of the workers, `DBENCH_PROFILE=<dir>`, and",
+  "commandstats on a Redis of our own): a raw chain step costs 2 BullMQ scripts (move to finished and fetch",
+  "the next, add) and ~32 Redis commands; a Pipewatch step adds the claim and complete scripts, two tracked",
+  "step writes (RUNNING, COMPLETED: the storage's save-steps script with rollups and the change log, batched",
+  "per tick) and their change-feed messages to every subscriber, ~62 commands and 2.5–3× raw's Redis CPU. In",
+  "the workers about a quarter of the CPU is socket writes (one per Redis call), an eighth the storage's write",
+  "queue; the producer's per-run cost is `kiq` (run record, lease, execution state, first job) and reading the",
+  "finished run back.",
+  "",
+];
 
 interface Child {
   process: ChildProcess;
@@ -58,6 +97,7 @@ function spawnWorker(n: number): Promise<Child> {
   return next("booted").then(() => ({
     process: child,
     ask: (command, answer) => {
+      if (!child.connected) return Promise.reject(new Error(`bench worker ${n} is gone`));
       const reply = next(answer);
       child.send(command);
       return reply;
@@ -193,10 +233,15 @@ export async function run(): Promise<string> {
     }
     latencies.sort((a, b) => a - b);
 
-    const median = (xs: number[]) => xs.slice().sort((a, b) => a - b)[xs.length >> 1]!;
+    const median = (xs: number[]) => {
+      const sorted = xs.slice().sort((a, b) => a - b);
+      const mid = sorted.length >> 1;
+      return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+    };
     const of = (kind: Phase["kind"], workers: number) => phases.filter((p) => p.kind === kind && p.workers === workers);
-    const rateOf = (kind: Phase["kind"], workers: number) => median(of(kind, workers).map((p) => p.rate));
+    const cpuOfPhase = (p: Phase) => p.workerCpuUs + p.producerCpuUs + p.redisCpuUs;
     const n = (v: number) => Math.round(v).toLocaleString("en");
+    const percent = (v: number) => `${(v * 100).toFixed(0)} %`;
     const lines = [
       "## distributed",
       "",
@@ -204,28 +249,34 @@ export async function run(): Promise<string> {
         .map((l) => l.toFixed(1))
         .join(
           " / ",
-        )} on ${(await import("node:os")).cpus().length} shared cores; Redis ${/redis_version:(\S+)/.exec(await admin.info("server"))?.[1] ?? "?"} at ${URL.replace(/\/\/[^@]*@/, "//")}, keys under a unique prefix.`,
+        )} on ${cpus().length} shared cores; Redis ${/redis_version:(\S+)/.exec(await admin.info("server"))?.[1] ?? "?"} at ${URL.replace(/\/\/[^@]*@/, "//")}, keys under a unique prefix.`,
       `${RUNS} runs × ${STEPS} no-op steps per measurement, ${IN_FLIGHT} runs in flight, worker concurrency ${CONCURRENCY} per process, ${ROUNDS} rounds alternated (each round starting one configuration further on), after a warm-up. The producer (this process), the workers and Redis share the 2 cores.`,
       "",
-      "| configuration | steps/s (median) | rounds | vs raw BullMQ, same worker count | worker CPU µs/step | producer CPU µs/step | Redis CPU µs/step | Redis commands/step |",
-      "|---|---|---|---|---|---|---|---|",
+      "| configuration | steps/s (median) | per round | vs raw BullMQ in the same round (median; per round) | CPU µs/step: workers + producer + Redis | Redis commands/step |",
+      "|---|---|---|---|---|---|",
     ];
     for (const [kind, workers] of order) {
       const ps = of(kind, workers);
-      const rate = rateOf(kind, workers);
-      const vs = kind === "raw" ? "—" : `**${((rate / rateOf("raw", workers)) * 100).toFixed(0)} %**`;
+      let vs = "—";
+      if (kind === "pipewatch") {
+        const ratios = ps.map((p, r) => p.rate / of("raw", workers)[r]!.rate);
+        vs = `**${percent(median(ratios))}**; ${ratios.map(percent).join(" / ")}`;
+      }
+      const cpu = `${median(ps.map(cpuOfPhase)).toFixed(0)} = ${median(ps.map((p) => p.workerCpuUs)).toFixed(0)} + ${median(ps.map((p) => p.producerCpuUs)).toFixed(0)} + ${median(ps.map((p) => p.redisCpuUs)).toFixed(0)}`;
       lines.push(
-        `| ${kind === "raw" ? "raw BullMQ chain" : "Pipewatch + tracking"}, ${workers} worker process${workers > 1 ? "es" : ""} | ${n(rate)} | ${ps.map((p) => n(p.rate)).join(" / ")} | ${vs} | ${median(ps.map((p) => p.workerCpuUs)).toFixed(0)} | ${median(ps.map((p) => p.producerCpuUs)).toFixed(0)} | ${median(ps.map((p) => p.redisCpuUs)).toFixed(0)} | ${median(ps.map((p) => p.redisCalls)).toFixed(1)} |`,
+        `| ${kind === "raw" ? "raw BullMQ chain" : "Pipewatch + tracking"}, ${workers} worker process${workers > 1 ? "es" : ""} | ${n(median(ps.map((p) => p.rate)))} | ${ps.map((p) => n(p.rate)).join(" / ")} | ${vs} | ${cpu} | ${median(ps.map((p) => p.redisCalls)).toFixed(1)} |`,
       );
     }
+    const cpuRatio = (workers: number) => median(of("raw", workers).map(cpuOfPhase)) / median(of("pipewatch", workers).map(cpuOfPhase));
     lines.push(
+      "",
+      `CPU per step, raw BullMQ's over Pipewatch's (what the steps/s ratio tends to when the 2 cores are the limit): ${percent(cpuRatio(1))} with 1 worker process, ${percent(cpuRatio(2))} with 2.`,
       "",
       `Dispatch latency, Pipewatch, 2 worker processes, ${LATENCY_IN_FLIGHT} runs in flight (${n((LATENCY_RUNS * STEPS) / latencySeconds)} steps/s): a step's complete script answered → its dependent's claim script answered, ${latencies.length} hand-offs: **p50 ${pct(latencies, 50).toFixed(2)} ms, p99 ${pct(latencies, 99).toFixed(2)} ms** (p90 ${pct(latencies, 90).toFixed(2)}, max ${(latencies.at(-1) ?? NaN).toFixed(2)}).`,
       "",
       failures ? `**${failures} Pipewatch runs did not complete.**` : "Every Pipewatch run completed.",
       "",
-      "CPU and command counts are per step over the whole measurement; Redis's are the server's totals (INFO), so anything else using this Redis meanwhile counts in them.",
-      "",
+      ...NOTES,
     );
     const markdown = lines.join("\n");
     mkdirSync("bench/results", { recursive: true });
