@@ -18,6 +18,7 @@ const SUITES: Record<string, string> = {
   "ui-live": "./ui-live.ts",
   "ui-paint": "./ui-paint.ts",
   ops: "./server-ops.ts",
+  distributed: "./distributed.ts",
 };
 
 const wanted = process.argv.slice(2).filter((a) => a in SUITES);

@@ -27,7 +27,7 @@ import { DEFAULT_CLUSTER_KEY_PREFIX, redisFromEnv } from "../../connection/redis
 import { DEFAULT_KEY_PREFIX, RedisKeys } from "../../tracking/storage/redis/keys";
 import { executionScripts } from "./execution-state";
 import { loadBullMQ } from "./load";
-import { bullPrefix, ExecutionKeys, stepJobId } from "./names";
+import { BROKER_ORIGIN_HEAD, bullPrefix, ExecutionKeys, stepJobId } from "./names";
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from "./payload";
 import { jobOptions, planOf, type RunPlan } from "./plan";
 import { RunWaiter } from "./run-waiter";
@@ -71,7 +71,7 @@ export class BullMQBroker implements Broker {
   readonly executionKeys: ExecutionKeys;
   readonly runKeys: RedisKeys;
   /** Marks this broker's writes in the change feed (they are other processes' news to every manager). */
-  readonly origin = `broker:${randomUUID()}`;
+  readonly origin = `${BROKER_ORIGIN_HEAD}${randomUUID()}`;
   private readonly ownsConnection: boolean;
   private readonly queues = new Map<string, Promise<Queue>>();
   private readonly plans = new WeakMap<object, RunPlan>();
@@ -156,16 +156,18 @@ export class BullMQBroker implements Broker {
   async enqueue(plan: RunPlan, pipelineId: string, generation: string, stepNames: readonly string[]): Promise<void> {
     if (stepNames.length === 0) return;
     const queue = await this.queue(plan.queue);
-    await queue.addBulk(
-      stepNames.map((name) => {
-        const step = plan.byName.get(name)!;
-        return {
-          name,
-          data: { p: pipelineId, g: generation, s: step.index },
-          opts: jobOptions(step, stepJobId(pipelineId, generation, step.index)),
-        };
-      }),
-    );
+    const jobs = stepNames.map((name) => {
+      const step = plan.byName.get(name)!;
+      return {
+        name,
+        data: { p: pipelineId, g: generation, s: step.index },
+        opts: jobOptions(step, stepJobId(pipelineId, generation, step.index)),
+      };
+    });
+    // One job (every step of a sequential run) is one script call; addBulk wraps its calls in a
+    // MULTI, which costs the worker and Redis about as much again as the job itself.
+    if (jobs.length === 1) await queue.add(jobs[0]!.name, jobs[0]!.data, jobs[0]!.opts);
+    else await queue.addBulk(jobs);
   }
 
   /** `kiq` on a pipeline of this broker: store the run, write its execution state, enqueue its roots. */

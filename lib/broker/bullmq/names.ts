@@ -37,3 +37,21 @@ export class ExecutionKeys {
     return `${this.prefix}x:open:${queue}`;
   }
 }
+
+/** Brokers mark their writes in the change feed `broker:<uuid>` (other processes' news to every manager). */
+export const BROKER_ORIGIN_HEAD = "broker:";
+
+/** The mark of the one write of a broker that ends a run (its worker's finish), so watchers can tell it apart. */
+export function endingOrigin(brokerOrigin: string): string {
+  return `${brokerOrigin}:end`;
+}
+
+/**
+ * Whether a change may have ended its run, so a watcher of the run reads it: anything but a broker's
+ * write of a run's start or of a step (two per step: a busy run would cost its watchers a read each).
+ * Cancels, lease sweeps, deletes and replayed changes (no origin) all come through.
+ */
+export function mayEndRun(change: { origin: string | null; deleted: boolean }): boolean {
+  const { origin } = change;
+  return change.deleted || origin === null || !origin.startsWith(BROKER_ORIGIN_HEAD) || origin.endsWith(":end");
+}

@@ -26,8 +26,10 @@ import type { WorkerInfo } from "../../workers/types";
 import type { BullMQBroker } from "./broker";
 import { executionScripts, parseClaim, parseComplete } from "./execution-state";
 import { loadBullMQ } from "./load";
+import { endingOrigin, mayEndRun } from "./names";
 import { decodePayload, encodePayload, PayloadError } from "./payload";
 import { runResult, stepInput, type PlannedStep, type RunPlan } from "./plan";
+import { CoalescedChecks, readRunState } from "./run-waiter";
 
 export interface StartWorkerOptions {
   /** The pipelines this worker runs (found by name); each must use this broker. */
@@ -75,6 +77,7 @@ export class StepWorker implements WorkerHandle {
   private readonly tracking: PipelineTrackingManager;
   private readonly heartbeat: WorkerHeartbeat;
   private readonly scripts;
+  private readonly runChecks = new CoalescedChecks((id) => this.checkRun(id));
   private readonly bullWorkers: Worker[] = [];
   private readonly active = new Map<string, ActiveStep>();
   private readonly startedAt = new Date();
@@ -118,9 +121,11 @@ export class StepWorker implements WorkerHandle {
     const { Worker } = await loadBullMQ();
     this.unsubscribe = this.storage.subscribe(
       (change) => {
-        if (this.runsHere(change.pipelineId)) void this.checkRun(change.pipelineId, change.deleted);
+        if (!mayEndRun(change) || !this.runsHere(change.pipelineId)) return;
+        if (change.deleted) this.stopRun(change.pipelineId, "Deleted");
+        else this.runChecks.request(change.pipelineId);
       },
-      { onReset: () => new Set([...this.active.values()].map((a) => a.pipelineId)).forEach((id) => void this.checkRun(id, false)) },
+      { onReset: () => new Set([...this.active.values()].map((a) => a.pipelineId)).forEach((id) => this.runChecks.request(id)) },
     );
     // BullMQ's lock on an active job lasts leaseMs / 4 (renewed every leaseMs / 8) and the stalled check
     // runs every leaseMs / 4: a dead worker's step is back in the queue within leaseMs / 2.
@@ -175,18 +180,18 @@ export class StepWorker implements WorkerHandle {
   }
 
   /** A run with steps here changed: once it reads back finished or gone, its steps here stop. */
-  private async checkRun(pipelineId: string, deleted: boolean): Promise<void> {
-    let reason: string | null = deleted ? "Deleted" : null;
-    if (!deleted) {
-      try {
-        const status = await this.storage.getStatus(pipelineId);
-        if (!status) reason = "Deleted";
-        else if (isFinished(status.status)) reason = status.error ?? status.status;
-      } catch (err) {
-        this.logger.warn({ err, pipelineId }, "could not read a run to see whether it ended");
-      }
+  private async checkRun(pipelineId: string): Promise<void> {
+    if (!this.runsHere(pipelineId)) return;
+    try {
+      const state = await readRunState(this.storage, pipelineId);
+      if (!state) this.stopRun(pipelineId, "Deleted");
+      else if (isFinished(state.status)) this.stopRun(pipelineId, state.error ?? state.status);
+    } catch (err) {
+      this.logger.warn({ err, pipelineId }, "could not read a run to see whether it ended");
     }
-    if (reason === null) return;
+  }
+
+  private stopRun(pipelineId: string, reason: string): void {
     for (const a of this.active.values()) {
       if (a.pipelineId !== pipelineId || a.stop) continue;
       a.stop = "ended";
@@ -430,7 +435,7 @@ export class StepWorker implements WorkerHandle {
           return { ...s, status: "COMPLETED", startedAt, completedAt: now, durationMs: now.getTime() - startedAt.getTime() };
         }),
       };
-      await this.storage.finishStatus(final, { origin: this.broker.origin });
+      await this.storage.finishStatus(final, { origin: endingOrigin(this.broker.origin) });
     } catch (err) {
       this.logger.error({ err, pipelineId }, "could not record the end of a run");
     }

@@ -30,6 +30,7 @@ import { CorruptRecordError, decodeRun, runRecord, stepRecord } from "./records"
 import { assembleMetrics, dayStamp, runContribution, stepContribution, windowDays } from "./rollups";
 import { defineScripts, type ScriptName } from "./scripts";
 import { RedisReadGuard } from "./read/guard";
+import { RunStateReader, type RunState } from "./read/run-state";
 import { RedisWriteQueue } from "./write/queue";
 import { leaseRecord, sweepRedisLeases } from "./leases";
 import { decodeWorkerList, heartbeatRecord } from "./workers";
@@ -68,6 +69,7 @@ export class RedisPipelineStorage implements TrackingStorage {
   private readonly guard: RedisReadGuard;
   /** Runs in progress stored by this storage: the write queue's connection epoch at their start. */
   private readonly startEpochs = new Map<string, number>();
+  private readonly runStates: RunStateReader;
   private readonly lists: RedisListReader;
   private readonly rollups: RollupReader;
 
@@ -84,6 +86,7 @@ export class RedisPipelineStorage implements TrackingStorage {
     this.guard = new RedisReadGuard(redis, () => this.queue.inOutage);
     this.commands = defineScripts(redis, this.keys);
     this.lists = new RedisListReader(redis, this.keys, this.logger, (script, args) => this.call(script, args), this.queue);
+    this.runStates = new RunStateReader(redis);
     this.rollups = new RollupReader((args) => this.call("rollupDays", [this.keys.allIndex, ...args]));
     this.subscribers = new FeedSubscribers(this.logger);
     // The change log after a given seq, for the feed's replay after a gap.
@@ -143,6 +146,15 @@ export class RedisPipelineStorage implements TrackingStorage {
         throw err;
       }
       return decodeRun(pipelineId, hash);
+    });
+  }
+
+  /** A run's status and error alone (read/run-state.ts): what watchers of a run read on its changes. */
+  async getRunState(pipelineId: string): Promise<RunState> {
+    if (!isValidPipelineId(pipelineId)) return null;
+    return this.guard.read(async () => {
+      await this.queue.barrier(READ_WAIT_MS);
+      return this.runStates.read(this.keys.run(pipelineId));
     });
   }
 
