@@ -197,6 +197,27 @@ describe("BullMQBroker, in one process", () => {
     void workerBroker;
   });
 
+  it("a worker whose Redis connections drop mid-run reconnects and the runs complete", async () => {
+    const { producer, tracking, workerBroker } = setup();
+    const b = workerBroker("w-hiccup");
+    const handle = await b.startWorker({ pipelines: [definePipelines(b).chain], concurrency: 4, leaseMs: 4000 });
+    closers.push(() => handle.close());
+    const { chain } = definePipelines(producer);
+    chain.withTracking(tracking);
+    const tasks = await Promise.all(Array.from({ length: 30 }, (_, i) => chain.kiq(i)));
+    // Every connection named by the worker's broker (its commands, BullMQ's blocking one) is killed once.
+    const own = String(await b.redis.client("ID"));
+    const ids = [own];
+    for (const line of ((await admin.client("LIST")) as string).split("\n")) {
+      const id = /^id=(\d+) .* name=(\S*)/.exec(line);
+      if (id && id[2]!.includes("w-hiccup")) ids.push(id[1]!);
+    }
+    expect(ids.length).toBeGreaterThan(1); // its own and at least BullMQ's blocking connection
+    for (const id of ids) await admin.client("KILL", "ID", id);
+    const results = await Promise.all(tasks.map((t) => t.waitResult({ timeoutMs: 20_000 })));
+    expect(results.map((r) => r.returnValue)).toEqual(Array.from({ length: 30 }, (_, i) => i * 2 + 1));
+  });
+
   it("leaves no execution state, queue job or lease behind once runs end", async () => {
     const { prefix, producer, tracking, workerBroker } = setup();
     const b = workerBroker("w1");

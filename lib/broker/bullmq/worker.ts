@@ -50,6 +50,13 @@ export interface WorkerHandle {
 }
 
 export const DEFAULT_WORKER_GRACE_MS = 10_000;
+/** A job whose bookkeeping failed (not its step) runs again after this long. */
+const BOOKKEEPING_RETRY_MS = 500;
+/** Tries at writing a run's end before leaving it to its lease (about 15 s with the back-off). */
+const END_WRITE_ATTEMPTS = 10;
+
+/** A step's own failure, which spends one of its attempts (BullMQ retries it with the step's backoff). */
+class StepAttemptFailed extends Error {}
 /** The error a step's signal aborts with when its worker stops and the step goes back to the queue. */
 export const WORKER_STOPPING_MESSAGE = "worker shutting down: the step goes back to the queue";
 
@@ -131,7 +138,7 @@ export class StepWorker implements WorkerHandle {
     // runs every leaseMs / 4: a dead worker's step is back in the queue within leaseMs / 2.
     const quarter = Math.max(250, Math.floor(this.leaseMs / 4));
     for (const plan of this.plans.values()) {
-      const worker = new Worker(plan.queue, (job, token) => this.process(plan, job, token), {
+      const worker = new Worker(plan.queue, (job, token) => this.processSafely(plan, job, token), {
         connection: this.broker.redis,
         prefix: this.broker.bullPrefix,
         concurrency: this.concurrency,
@@ -218,6 +225,24 @@ export class StepWorker implements WorkerHandle {
 
   private keys(plan: RunPlan, pipelineId: string): [string, string, string] {
     return [this.broker.executionKeys.run(pipelineId), this.broker.runKeys.run(pipelineId), this.broker.executionKeys.open(plan.queue)];
+  }
+
+  /**
+   * A job whose bookkeeping failed (Redis unreachable for a moment) is tried again later without
+   * spending one of the step's attempts: every script it runs is idempotent. Only a failure of the
+   * step itself (StepAttemptFailed) counts as an attempt for BullMQ's retries.
+   */
+  private async processSafely(plan: RunPlan, job: Job, token: string | undefined): Promise<void> {
+    try {
+      await this.process(plan, job, token);
+    } catch (err) {
+      const { DelayedError, WaitingError } = await loadBullMQ();
+      if (err instanceof StepAttemptFailed || err instanceof WaitingError) throw err;
+      this.logger.warn({ err, jobId: job.id }, "a step job's bookkeeping failed; trying the job again shortly");
+      if (!token) throw err;
+      await job.moveToDelayed(Date.now() + BOOKKEEPING_RETRY_MS, token);
+      throw new DelayedError();
+    }
   }
 
   /** One step job: claim the attempt, run it, record it, pass the output on. */
@@ -322,7 +347,7 @@ export class StepWorker implements WorkerHandle {
         result: null,
         error: `attempt ${at.base.attempts} failed: ${message}`,
       });
-      throw error instanceof Error ? error : new Error(message);
+      throw new StepAttemptFailed(message);
     }
     this.processed++;
     this.failed++;
@@ -416,29 +441,47 @@ export class StepWorker implements WorkerHandle {
     step: StepStatus,
     outcome: { status: "COMPLETED"; result: unknown } | { status: "FAILED"; error: string },
   ): Promise<void> {
-    try {
-      const stored = await this.storage.getStatus(pipelineId);
-      if (!stored || isFinished(stored.status)) return;
-      const now = new Date();
-      const final: PipelineStatus = {
-        ...stored,
-        status: outcome.status,
-        completedAt: now,
-        durationMs: Math.max(0, now.getTime() - stored.startedAt.getTime()),
-        result: outcome.status === "COMPLETED" ? outcome.result : null,
-        error: outcome.status === "FAILED" ? outcome.error : null,
-        steps: stored.steps.map((s) => {
-          if (s.stepName === step.stepName) return step;
-          if (isFinished(s.status)) return s;
-          if (outcome.status === "FAILED") return cancelStep(s, now);
-          const startedAt = s.startedAt ?? now;
-          return { ...s, status: "COMPLETED", startedAt, completedAt: now, durationMs: now.getTime() - startedAt.getTime() };
-        }),
-      };
-      await this.storage.finishStatus(final, { origin: endingOrigin(this.broker.origin) });
-    } catch (err) {
-      this.logger.error({ err, pipelineId }, "could not record the end of a run");
+    // The run's execution state is gone once its end is decided: retry the write here (through a
+    // Redis hiccup) rather than leave the run to its lease.
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.writeEnd(pipelineId, step, outcome);
+        return;
+      } catch (err) {
+        if (attempt >= END_WRITE_ATTEMPTS) {
+          this.logger.error({ err, pipelineId }, "could not record the end of a run; its lease will end it");
+          return;
+        }
+        this.logger.warn({ err, pipelineId, attempt }, "could not record the end of a run; trying again");
+        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
+      }
     }
+  }
+
+  private async writeEnd(
+    pipelineId: string,
+    step: StepStatus,
+    outcome: { status: "COMPLETED"; result: unknown } | { status: "FAILED"; error: string },
+  ): Promise<void> {
+    const stored = await this.storage.getStatus(pipelineId);
+    if (!stored || isFinished(stored.status)) return;
+    const now = new Date();
+    const final: PipelineStatus = {
+      ...stored,
+      status: outcome.status,
+      completedAt: now,
+      durationMs: Math.max(0, now.getTime() - stored.startedAt.getTime()),
+      result: outcome.status === "COMPLETED" ? outcome.result : null,
+      error: outcome.status === "FAILED" ? outcome.error : null,
+      steps: stored.steps.map((s) => {
+        if (s.stepName === step.stepName) return step;
+        if (isFinished(s.status)) return s;
+        if (outcome.status === "FAILED") return cancelStep(s, now);
+        const startedAt = s.startedAt ?? now;
+        return { ...s, status: "COMPLETED", startedAt, completedAt: now, durationMs: now.getTime() - startedAt.getTime() };
+      }),
+    };
+    await this.storage.finishStatus(final, { origin: endingOrigin(this.broker.origin) });
   }
 
   close(options: { graceMs?: number } = {}): Promise<void> {
