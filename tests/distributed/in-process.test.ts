@@ -137,6 +137,32 @@ describe("BullMQBroker, in one process", () => {
     ]);
   });
 
+  it("times an attempt out (its signal aborts), retries it, and fails the run with the timeout", async () => {
+    const { producer, tracking, workerBroker } = setup();
+    const aborts: string[] = [];
+    const define = (broker: BullMQBroker) =>
+      new Pipeline(broker, { name: "hangs" }).step(
+        "hang",
+        (_: unknown, ctx) =>
+          new Promise((_, reject) =>
+            ctx.signal.addEventListener("abort", () => {
+              aborts.push(`${ctx.attempt}: ${(ctx.signal.reason as Error).message}`);
+              reject(ctx.signal.reason);
+            }),
+          ),
+        { timeoutMs: 150, retries: 1 },
+      );
+    const b = workerBroker("w1");
+    const handle = await b.startWorker({ pipelines: [define(b)], leaseMs: 4000 });
+    closers.push(() => handle.close());
+    const task = await define(producer).withTracking(tracking).kiq();
+    const res = await task.waitResult({ timeoutMs: 10_000 });
+    expect(res).toMatchObject({ isErr: true, error: 'TimeoutError: Step "hang" timed out after 150 ms' });
+    expect(aborts).toEqual(['1: Step "hang" timed out after 150 ms', '2: Step "hang" timed out after 150 ms']);
+    const status = (await tracking.getStatus(task.pipelineId))!;
+    expect(status.steps[0]).toMatchObject({ status: "FAILED", attempts: 2, error: 'TimeoutError: Step "hang" timed out after 150 ms' });
+  });
+
   it("a cancel aborts the running step's signal and no further step starts", async () => {
     const { producer, tracking, workerBroker } = setup();
     let aborted: (reason: unknown) => void;
