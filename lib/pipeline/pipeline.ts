@@ -145,18 +145,19 @@ export class Pipeline<In = unknown, Out = In> {
     });
     this.ownRuns.set(pipelineId, execution);
     void execution.done.then(() => this.ownRuns.delete(pipelineId));
-    if (this.tracking) await this.tracking.recordPipelineStart(this.initialStatus(pipelineId, dataflow), execution);
+    if (this.tracking) await this.tracking.recordPipelineStart(this.initialStatus(pipelineId), execution);
     this.hooks?.emit("pipeline:start", { pipelineId, pipelineName: this.name });
     execution.start();
     return new PipelineTask<Out>(pipelineId, execution, execution.done as Promise<TaskResult<Out>>);
   }
 
-  private initialStatus(pipelineId: string, dataflow: boolean): PipelineStatus {
+  /** A new run of this pipeline as `kiq` stores it: RUNNING, every declared step PENDING. */
+  initialStatus(pipelineId: string): PipelineStatus {
     return {
       pipelineId,
       pipelineName: this.name,
       status: "RUNNING",
-      pipelineType: dataflow ? "dataflow" : "sequential",
+      pipelineType: this.pipelineType,
       startedAt: new Date(),
       completedAt: null,
       durationMs: null,

@@ -184,7 +184,7 @@ export class BullMQBroker implements Broker {
     const { pipelineId } = request;
     const input = encodePayload(request.input, `The input of pipeline run "${pipelineId}"`, this.maxPayloadBytes);
     const generation = randomBytes(6).toString("hex");
-    const status = initialStatus(request.pipeline, pipelineId, plan);
+    const status = request.pipeline.initialStatus(pipelineId);
     await storage.saveStatus(status, { origin: this.origin });
     // Until a worker claims a step, the queue holds the run: with no live worker serving it, the lease
     // runs out and any sweeper ends the run "worker lost: queue:<name>".
@@ -268,32 +268,6 @@ export class BullMQBroker implements Broker {
     await this.ownTracking?.close();
     if (this.ownsConnection && this.redis.status !== "end") await this.redis.quit().catch(() => this.redis.disconnect());
   }
-}
-
-function initialStatus(pipeline: Pipeline<never, unknown>, pipelineId: string, plan: RunPlan): PipelineStatus {
-  return {
-    pipelineId,
-    pipelineName: plan.name,
-    status: "RUNNING",
-    pipelineType: pipeline.pipelineType,
-    startedAt: new Date(),
-    completedAt: null,
-    durationMs: null,
-    result: null,
-    error: null,
-    steps: plan.steps.map((s) => ({
-      stepName: s.def.name,
-      status: "PENDING",
-      startedAt: null,
-      completedAt: null,
-      durationMs: null,
-      result: null,
-      error: null,
-      dependsOn: s.def.dependsOn.slice(),
-      attempts: 1,
-      workerId: null,
-    })),
-  };
 }
 
 function taskResult(status: PipelineStatus | null, executionTimeMs: number): TaskResult {
