@@ -180,4 +180,17 @@ test.describe("screenshots", () => {
     await expect(page.getByTestId("step-bar")).toHaveCount(2);
     await expectNoHorizontalOverflow(page);
   });
+
+  test("no other page scrolls sideways on a phone either", async ({ page }) => {
+    await page.setViewportSize(MOBILE);
+    for (const [path, ready] of [
+      ["/", "pipeline-row"],
+      ["/metrics?days=7", "success-rate-chart"],
+      ["/workers", "worker-row"],
+    ] as const) {
+      await page.goto(path);
+      await expect(page.getByTestId(ready).first()).toBeVisible();
+      await expectNoHorizontalOverflow(page);
+    }
+  });
 });

@@ -11,7 +11,7 @@ const LINKS = [
 export function NavLinks() {
   const pathname = usePathname() ?? "/";
   return (
-    <nav aria-label="Main" className="flex items-center gap-1">
+    <nav aria-label="Main" className="flex items-center gap-0.5 sm:gap-1">
       {LINKS.map((link) => {
         const active = link.active(pathname);
         return (
@@ -19,7 +19,7 @@ export function NavLinks() {
             key={link.href}
             href={link.href}
             aria-current={active ? "page" : undefined}
-            className={`rounded-md px-3 py-1.5 text-sm font-medium focus-ring ${
+            className={`rounded-md px-2 py-1.5 text-sm font-medium focus-ring sm:px-3 ${
               active
                 ? "bg-zinc-100 text-zinc-900 dark:bg-zinc-800 dark:text-white"
                 : "text-muted hover:bg-zinc-100 hover:text-zinc-900 dark:hover:bg-zinc-800 dark:hover:text-white"
