@@ -3,8 +3,9 @@
  * run through the execution state (execution-state.ts), every transition recorded in the Redis
  * tracking storage, and the run ended by the worker that finishes its last (or a failing) step.
  *
- * - Cancel from anywhere: the storage's change feed names a run with steps running here; once it reads
- *   back finished (cancelled, swept) or deleted, their `ctx.signal` aborts and nothing more is recorded.
+ * - Cancel from anywhere: the runs with steps running here are read back four times a second; once one
+ *   reads finished (cancelled, swept) or deleted, its steps' `ctx.signal` aborts and nothing more is
+ *   recorded.
  * - Leases: every leaseMs / 3 the worker renews the runs with steps enqueued or running on its queues,
  *   so a backlog is never "lost"; it sweeps expired leases like any manager. BullMQ's lock and stalled
  *   check (leaseMs / 4 each) hand a dead worker's step to another worker within leaseMs / 2.
@@ -26,7 +27,7 @@ import type { WorkerInfo } from "../../workers/types";
 import type { BullMQBroker } from "./broker";
 import { executionScripts, parseClaim, parseComplete } from "./execution-state";
 import { loadBullMQ } from "./load";
-import { endingOrigin, mayEndRun } from "./names";
+import { endingOrigin } from "./names";
 import { decodePayload, encodePayload, PayloadError } from "./payload";
 import { runResult, stepInput, type PlannedStep, type RunPlan } from "./plan";
 import { CoalescedChecks, readRunState } from "./run-waiter";
@@ -52,6 +53,8 @@ export interface WorkerHandle {
 export const DEFAULT_WORKER_GRACE_MS = 10_000;
 /** A job whose bookkeeping failed (not its step) runs again after this long. */
 const BOOKKEEPING_RETRY_MS = 500;
+/** How often the runs with steps running here are checked for an end elsewhere (a cancel reaches a step within it). */
+const RUN_WATCH_MS = 250;
 /** Tries at writing a run's end before leaving it to its lease (about 15 s with the back-off). */
 const END_WRITE_ATTEMPTS = 10;
 
@@ -90,7 +93,7 @@ export class StepWorker implements WorkerHandle {
   private readonly startedAt = new Date();
   private processed = 0;
   private failed = 0;
-  private unsubscribe: (() => void) | null = null;
+  private watchTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
   private idleWaiters: (() => void)[] = [];
@@ -126,14 +129,6 @@ export class StepWorker implements WorkerHandle {
 
   async start(): Promise<void> {
     const { Worker } = await loadBullMQ();
-    this.unsubscribe = this.storage.subscribe(
-      (change) => {
-        if (!mayEndRun(change) || !this.runsHere(change.pipelineId)) return;
-        if (change.deleted) this.stopRun(change.pipelineId, "Deleted");
-        else this.runChecks.request(change.pipelineId);
-      },
-      { onReset: () => new Set([...this.active.values()].map((a) => a.pipelineId)).forEach((id) => this.runChecks.request(id)) },
-    );
     // BullMQ's lock on an active job lasts leaseMs / 4 (renewed every leaseMs / 8) and the stalled check
     // runs every leaseMs / 4: a dead worker's step is back in the queue within leaseMs / 2.
     const quarter = Math.max(250, Math.floor(this.leaseMs / 4));
@@ -159,6 +154,8 @@ export class StepWorker implements WorkerHandle {
     await Promise.all(this.bullWorkers.map((w) => w.waitUntilReady()));
     this.leaseTimer = setInterval(() => void this.renewLeases(), this.leaseMs / 3);
     this.leaseTimer.unref();
+    this.watchTimer = setInterval(() => this.watchRuns(), RUN_WATCH_MS);
+    this.watchTimer.unref();
     await this.heartbeat.start();
     this.logger.info({ pipelines: [...this.plans.values()].map((p) => p.name), concurrency: this.concurrency }, "pipewatch worker started");
   }
@@ -186,7 +183,18 @@ export class StepWorker implements WorkerHandle {
     return false;
   }
 
-  /** A run with steps here changed: once it reads back finished or gone, its steps here stop. */
+  /**
+   * The runs with steps running here are read back every RUN_WATCH_MS (their status alone, one
+   * pipelined read for all): a run that ended elsewhere (a cancel, a sweep) or was deleted stops its
+   * steps here. Watching what runs here costs the same whatever the rest of the system writes, where
+   * following the change feed would make every worker read every change of every run.
+   */
+  private watchRuns(): void {
+    if (this.active.size === 0) return;
+    for (const id of new Set([...this.active.values()].map((a) => a.pipelineId))) this.runChecks.request(id);
+  }
+
+  /** Once a run with steps here reads back finished or gone, its steps here stop. */
   private async checkRun(pipelineId: string): Promise<void> {
     if (!this.runsHere(pipelineId)) return;
     try {
@@ -509,7 +517,7 @@ export class StepWorker implements WorkerHandle {
     }
     await Promise.allSettled(this.bullWorkers.map((w) => w.close()));
     if (this.leaseTimer) clearInterval(this.leaseTimer);
-    this.unsubscribe?.();
+    if (this.watchTimer) clearInterval(this.watchTimer);
     await this.heartbeat.stop({ stopped: true });
     await this.tracking.close();
     this.logger.info({ processed: this.processed, failed: this.failed }, "pipewatch worker stopped");
