@@ -13,7 +13,7 @@ import { RedisEnvError, redisFromEnv, type RedisFromEnv } from "../connection/re
 import { renderStatus } from "../tracking/console";
 import type { PipelineSummary } from "../tracking/models";
 import { RedisPipelineStorage } from "../tracking/storage/redis/storage";
-import { SqlitePipelineStorage, SqliteStorageError } from "../tracking/storage/sqlite/storage";
+import { SqlitePipelineStorage } from "../tracking/storage/sqlite/storage";
 import type { TrackingStorage } from "../tracking/storage/types";
 import type { CliCommand } from "./args";
 
@@ -152,7 +152,8 @@ function openSqlite(env: NodeJS.ProcessEnv): OpenedStorage | string {
   try {
     storage = new SqlitePipelineStorage({ path, logger: pino({ level: "silent" }) });
   } catch (err) {
-    if (err instanceof SqliteStorageError) return err.message;
+    // SqliteStorageError (unusable file), or the optional better-sqlite3 missing: both name the fix.
+    if (err instanceof Error) return err.message;
     throw err;
   }
   return { storage, release: () => storage.close() };
