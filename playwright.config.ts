@@ -2,7 +2,8 @@
  * Browser e2e against the real production build (run `npm run build` first): two harness servers
  * (e2e/server.ts) over memory storage with a deterministic workload — one open, one behind
  * DASHBOARD_TOKEN — driven by Debian's Chromium. Their ports come from the OS, once per run
- * (e2e/ports.ts), and reach the workers through the environment.
+ * (e2e/ports.ts), and reach the workers through the environment. e2e/sqlite-default.spec.ts starts
+ * the production entry itself, over its default SQLite storage.
  */
 import { defineConfig } from "@playwright/test";
 import { APP_PORT, AUTH_APP_PORT, AUTH_CONTROL_PORT, CONTROL_PORT, DASHBOARD_TOKEN } from "./e2e/ports";

@@ -17,6 +17,7 @@ const SUITES: Record<string, string> = {
   ui: "./ui-bundle.ts",
   "ui-live": "./ui-live.ts",
   "ui-paint": "./ui-paint.ts",
+  "ui-paint-sqlite": "./ui-paint-sqlite.ts",
   ops: "./server-ops.ts",
   distributed: "./distributed.ts",
 };

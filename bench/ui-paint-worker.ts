@@ -1,6 +1,6 @@
 /**
  * The other process of the paint benchmark (bench/ui-paint.ts): records runs with the library into
- * Redis and prints, as JSON lines on stdout, the epoch time of every step finish (taken just before
+ * Redis (or, given `sqlite:<path>`, into the dashboard's SQLite file) and prints, as JSON lines on stdout, the epoch time of every step finish (taken just before
  * the step function resolves) and when each followed run starts and ends.
  *
  * Two workloads at once, the shapes that exposed the lags:
@@ -9,7 +9,7 @@
  * - detail: runs of 80 steps of 60 ms, one after another; the parent opens each one's detail page
  *   mid-run.
  *
- * `node --import tsx bench/ui-paint-worker.ts <redis-url> <key-prefix>`
+ * `node --import tsx bench/ui-paint-worker.ts <redis-url | sqlite:<path>> <key-prefix>`
  */
 import { Redis } from "ioredis";
 import { pino } from "pino";
@@ -17,6 +17,8 @@ import { InMemoryBroker } from "../lib/pipeline/broker";
 import { Pipeline } from "../lib/pipeline/pipeline";
 import { PipelineTrackingManager } from "../lib/tracking/manager";
 import { RedisPipelineStorage } from "../lib/tracking/storage/redis/storage";
+import { SqlitePipelineStorage } from "../lib/tracking/storage/sqlite/storage";
+import type { TrackingStorage } from "../lib/tracking/storage/types";
 
 export const LIST_RUNS = 300;
 export const LIST_GAP_MS = 150;
@@ -58,11 +60,14 @@ function pipelineOf(broker: InMemoryBroker, name: string, steps: number, role: "
   return pipeline;
 }
 
-async function main(redisUrl: string, keyPrefix: string): Promise<void> {
+async function main(target: string, keyPrefix: string): Promise<void> {
   // Logs to stderr: stdout carries the JSON lines.
   const logger = pino({ level: "warn" }, pino.destination(2));
-  const redis = new Redis(redisUrl);
-  const tracking = new PipelineTrackingManager({ logger }).withStorage(new RedisPipelineStorage(redis, { keyPrefix, logger }));
+  const redis = target.startsWith("sqlite:") ? null : new Redis(target);
+  const storage: TrackingStorage = redis
+    ? new RedisPipelineStorage(redis, { keyPrefix, logger })
+    : new SqlitePipelineStorage({ path: target.slice("sqlite:".length), logger });
+  const tracking = new PipelineTrackingManager({ logger }).withStorage(storage);
   const broker = new InMemoryBroker({ workerId: "bench-paint" });
   const short = pipelineOf(broker, "bench-paint-list", 1, "list").withTracking(tracking);
   const long = pipelineOf(broker, "bench-paint-detail", DETAIL_STEPS, "detail").withTracking(tracking);
@@ -87,7 +92,7 @@ async function main(redisUrl: string, keyPrefix: string): Promise<void> {
   };
   await Promise.all([listRuns(), detailRuns()]);
   await tracking.close();
-  redis.disconnect();
+  redis?.disconnect();
   print({ kind: "done" });
 }
 

@@ -1,4 +1,5 @@
 /** The server's environment (docs/environment.md), read and checked once at startup. */
+import { resolve } from "node:path";
 import { z } from "zod";
 import { RedisEnvError, readRedisEnv, type RedisEnvSettings } from "pipewatch";
 import { DEFAULT_LIMITS, type ServerLimits } from "./limits";
@@ -6,11 +7,21 @@ import { DEFAULT_LIMITS, type ServerLimits } from "./limits";
 /** The shortest DASHBOARD_TOKEN accepted (after trimming) when the bind is not loopback. */
 export const MIN_TOKEN_LENGTH = 16;
 
+/** Where the SQLite storage lives when PIPEWATCH_DB is unset, relative to the working directory. */
+export const DEFAULT_PIPEWATCH_DB = "./data/pipewatch.db";
+/** The PIPEWATCH_DB value that selects the in-memory storage instead of a file. */
+export const MEMORY_DB = ":memory:";
+
+/** Which storage the server builds: Redis when a Redis variable is set, else SQLite (or memory, on request). */
+export type StorageChoice = { kind: "redis" } | { kind: "sqlite"; path: string } | { kind: "memory" };
+
 export interface ServerConfig {
   port: number;
   host: string;
-  /** REDIS_CLUSTER_NODES or REDIS_URL, with the key prefix (REDIS_PREFIX or its default); null: memory storage. */
+  /** REDIS_CLUSTER_NODES or REDIS_URL, with the key prefix (REDIS_PREFIX or its default); null: no Redis (see `storage`). */
   redis: RedisEnvSettings | null;
+  /** `sqlite` carries an absolute path (PIPEWATCH_DB resolved against the working directory). */
+  storage: StorageChoice;
   dashboardToken: string | null;
   authDisabled: boolean;
   demo: boolean;
@@ -33,6 +44,15 @@ const envSchema = z.object({
     .optional(),
   REDIS_CLUSTER_NODES: z.string().optional(),
   REDIS_PREFIX: z.string().min(1).max(100).optional(),
+  PIPEWATCH_DB: z
+    .string()
+    .trim()
+    .min(1)
+    .max(4_096)
+    .refine((v) => !v.includes("\0"), "must not contain a NUL byte")
+    .refine((v) => v === MEMORY_DB || !/[/\\]$/.test(v), "names a folder: give a file such as ./data/pipewatch.db")
+    .refine((v) => v === MEMORY_DB || !v.startsWith("file:"), "must be a plain file path (not a file: URI) or :memory:")
+    .optional(),
   DASHBOARD_TOKEN: z.string().min(1).optional(),
   DASHBOARD_AUTH: z.enum(["none", "token"]).optional(),
   DEMO: flag.optional(),
@@ -69,6 +89,7 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     port: e.PORT,
     host: e.HOST,
     redis,
+    storage: chooseStorage(redis, e.PIPEWATCH_DB),
     // Surrounding whitespace (a token read from a file ends with a newline) is not part of the token.
     dashboardToken: e.DASHBOARD_TOKEN?.trim() ?? null,
     authDisabled: e.DASHBOARD_AUTH === "none",
@@ -102,6 +123,12 @@ export function readConfig(env: Record<string, string | undefined> = process.env
     );
   }
   return config;
+}
+
+function chooseStorage(redis: RedisEnvSettings | null, db: string | undefined): StorageChoice {
+  if (redis) return { kind: "redis" };
+  const path = db ?? DEFAULT_PIPEWATCH_DB;
+  return path === MEMORY_DB ? { kind: "memory" } : { kind: "sqlite", path: resolve(path) };
 }
 
 export function isLoopback(host: string): boolean {

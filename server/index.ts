@@ -4,10 +4,18 @@
  * serves Next.js + Socket.IO on one port, and shuts down gracefully on SIGTERM/SIGINT.
  */
 import { pino } from "pino";
-import { InMemoryBroker, PipelineTrackingManager, InMemoryPipelineStorage, RedisPipelineStorage } from "pipewatch";
+import {
+  InMemoryBroker,
+  PipelineTrackingManager,
+  InMemoryPipelineStorage,
+  RedisPipelineStorage,
+  SqlitePipelineStorage,
+  SqliteStorageError,
+  type TrackingStorage,
+} from "pipewatch";
 import { startServer } from "./app-server";
 import { ConfigError, readConfig, type ServerConfig } from "./config";
-import { backfillHistory } from "./demo/backfill";
+import { backfillHistory, isStoreEmpty } from "./demo/backfill";
 import { startDemoWorkload, type DemoWorkload } from "./demo/workload";
 import { startProcessWorker, type ProcessWorker } from "./process-worker";
 import { createServerRedisFromEnv } from "./redis-client";
@@ -20,12 +28,31 @@ const MEMORY_MAX_PIPELINES = 20_000;
 
 const logger = pino({ name: "pipewatch", level: process.env.LOG_LEVEL ?? "info" });
 
+/** A storage that cannot be used at start: the server prints why and exits 1. */
+class StorageStartError extends Error {}
+
+/** The storage the configuration names; a SQLite file that cannot be opened or written throws StorageStartError. */
+function openSqlite(path: string): SqlitePipelineStorage {
+  try {
+    return new SqlitePipelineStorage({ path, logger: logger.child({ component: "storage" }) });
+  } catch (err) {
+    if (err instanceof SqliteStorageError) throw new StorageStartError(err.message);
+    throw err;
+  }
+}
+
 async function main(config: ServerConfig): Promise<void> {
   const redis = config.redis ? createServerRedisFromEnv(config.redis, logger) : null;
   if (config.redis) logger.info({ redis: config.redis.describe, keyPrefix: config.redis.prefix }, "using Redis storage");
-  const storage = redis
-    ? new RedisPipelineStorage(redis, { keyPrefix: config.redis?.prefix, logger: logger.child({ component: "storage" }) })
-    : new InMemoryPipelineStorage({ maxPipelines: MEMORY_MAX_PIPELINES });
+  let storage: TrackingStorage;
+  if (redis) {
+    storage = new RedisPipelineStorage(redis, { keyPrefix: config.redis?.prefix, logger: logger.child({ component: "storage" }) });
+  } else if (config.storage.kind === "sqlite") {
+    storage = openSqlite(config.storage.path);
+    logger.info({ path: config.storage.path }, "using SQLite storage");
+  } else {
+    storage = new InMemoryPipelineStorage({ maxPipelines: MEMORY_MAX_PIPELINES });
+  }
   // The demo's broker shares a single-node connection only (its options take no Cluster); the
   // storage above is what the dashboard reads either way.
   const broker = new InMemoryBroker(redis && config.redis ? { redis, keyPrefix: config.redis.prefix } : {});
@@ -59,6 +86,9 @@ async function main(config: ServerConfig): Promise<void> {
     void (async () => {
       retention?.stop();
       demo?.stop();
+      // The manager's shutdown closes a SQLite file, so there the last heartbeat is written first;
+      // elsewhere it waits until the runs ended, so it lists no step still running here.
+      if (storage.kind === "sqlite") await demoWorker?.stop();
       // Demo runs still going get a grace period, then end CANCELLED "worker shut down"; clients
       // still connected hear it before the server closes.
       await tracking.shutdown({ graceMs: SHUTDOWN_GRACE_MS });
@@ -81,6 +111,12 @@ async function main(config: ServerConfig): Promise<void> {
   await started;
   if (shuttingDown) return;
   if (config.demo) {
+    // Asked before the live demo records its first run: only an empty store gets the invented week.
+    const empty = await isStoreEmpty(storage).catch((err: unknown) => {
+      logger.warn({ err }, "could not tell whether the storage is empty; demo history not back-filled");
+      return false;
+    });
+    if (shuttingDown) return;
     demo = startDemoWorkload(broker, tracking, logger.child({ component: "demo" }));
     const definitions = demo.pipelines.map((p) => p.pipeline.describe());
     demoWorker = startProcessWorker({
@@ -91,9 +127,13 @@ async function main(config: ServerConfig): Promise<void> {
       pipelines: () => definitions,
       logger: logger.child({ component: "worker" }),
     });
-    backfillHistory(storage, demo.pipelines)
-      .then((count) => logger.info({ count }, "demo history back-filled"))
-      .catch((err: unknown) => logger.warn({ err }, "demo history back-fill failed"));
+    if (empty) {
+      backfillHistory(storage, demo.pipelines)
+        .then((count) => logger.info({ count }, "demo history back-filled"))
+        .catch((err: unknown) => logger.warn({ err }, "demo history back-fill failed"));
+    } else {
+      logger.info("demo history back-fill skipped: the storage already holds runs");
+    }
   }
 
   retention = startRetention({ tracking, days: config.retentionDays, logger: logger.child({ component: "retention" }) });
@@ -113,6 +153,12 @@ try {
   process.exit(1);
 }
 main(config).catch((err: unknown) => {
+  if (err instanceof StorageStartError) {
+    logger.fatal(err.message);
+    logger.flush();
+    console.error(`pipewatch: ${err.message}`);
+    process.exit(1);
+  }
   logger.fatal({ err }, "pipewatch server failed to start");
   process.exit(1);
 });

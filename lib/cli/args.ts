@@ -29,8 +29,9 @@ export const PIPEWATCH_USAGE = `usage: pipewatch status <pipeline-id>
        pipewatch worker <module> [--concurrency N] [--grace-ms MS]
        pipewatch --help
 
-REDIS_URL chooses the server (default redis://127.0.0.1:6379), REDIS_CLUSTER_NODES=host:port,… a Redis Cluster
-instead, REDIS_PREFIX the key prefix (default pipewatch:, on a Cluster {pipewatch}:).
+status and cleanup read the dashboard's storage: REDIS_URL a Redis server, REDIS_CLUSTER_NODES=host:port,… a Redis
+Cluster instead, REDIS_PREFIX the key prefix (default pipewatch:, on a Cluster {pipewatch}:). With neither Redis
+variable set they read the SQLite file PIPEWATCH_DB (default ./data/pipewatch.db), which must exist.
 A worker runs the steps of every Pipeline its module exports (WORKER_CONCURRENCY, WORKER_GRACE_MS).
 Exit codes: 0 ok, 1 unknown pipeline id or an error, 2 bad arguments.`;
 

@@ -3,8 +3,10 @@
  * busier on weekdays and in working hours, with each pipeline's usual failure rate (and the slow
  * job cancelled now and then), so the metrics page has something to show on first start. Steps
  * carry their definition's dependsOn and are timed like the executor runs them: a dataflow's
- * independent branches overlap, and a failure or cancel cuts the running steps short. Saved through `storage.saveStatus` (an import keeps
- * its timestamps) in batches. Skipped when a recent back-fill is already stored (Redis restarts).
+ * independent branches overlap, and a failure or cancel cuts the running steps short. Saved through
+ * `storage.saveStatus` (an import keeps its timestamps) in batches. Written only into an empty store
+ * (`isStoreEmpty`, asked before the live demo records anything), so a restart on a persistent
+ * storage (SQLite, Redis) never adds a second week of invented history.
  */
 import type { PipelineStatus, StepStatus, TrackingStorage } from "pipewatch";
 import type { DemoPipeline } from "./definitions";
@@ -25,13 +27,7 @@ export async function backfillHistory(
 ): Promise<number> {
   const now = options.now ?? new Date();
   const days = options.days ?? 7;
-  const newest = (await storage.listPage({ q: BACKFILL_ID_PREFIX, limit: 1 })).items[0];
-  let from = now.getTime() - days * 24 * HOUR_MS;
-  if (newest) {
-    const newestMs = Date.parse(newest.startedAt);
-    if (now.getTime() - newestMs < 12 * HOUR_MS) return 0;
-    from = Math.max(from, newestMs + HOUR_MS);
-  }
+  const from = now.getTime() - days * 24 * HOUR_MS;
   const runs: PipelineStatus[] = [];
   const totalWeight = pipelines.reduce((s, p) => s + p.weight, 0);
   // Stop an hour short of now: the live workload fills the present.
@@ -50,6 +46,11 @@ export async function backfillHistory(
     await Promise.all(runs.slice(i, i + BATCH).map((run) => storage.saveStatus(run)));
   }
   return runs.length;
+}
+
+/** True when the storage holds no run at all: the only time the demo back-fills. */
+export async function isStoreEmpty(storage: TrackingStorage): Promise<boolean> {
+  return (await storage.listPage({ limit: 1 })).items.length === 0;
 }
 
 /** One finished run as the executor would have recorded it (see `recordPipelineEnd` in lib). */

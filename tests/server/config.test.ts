@@ -1,4 +1,5 @@
 import { spawnSync } from "node:child_process";
+import { resolve } from "node:path";
 import { describe, expect, it } from "vitest";
 import { ConfigError, readConfig } from "../../server/config";
 
@@ -72,6 +73,27 @@ describe("readConfig", () => {
     expect(() => readConfig({ REDIS_CLUSTER_NODES: "10.0.0.5:7000", REDIS_PREFIX: "pipewatch:" })).toThrow(
       /REDIS_PREFIX "pipewatch:" has no hash tag/,
     );
+  });
+
+  it("chooses SQLite at PIPEWATCH_DB without Redis, memory for :memory:, and checks the value", () => {
+    expect(readConfig({}).storage).toEqual({ kind: "sqlite", path: resolve("data/pipewatch.db") });
+    expect(readConfig({ PIPEWATCH_DB: "/var/lib/pipewatch/runs.db" }).storage).toEqual({
+      kind: "sqlite",
+      path: "/var/lib/pipewatch/runs.db",
+    });
+    expect(readConfig({ PIPEWATCH_DB: " runs.db " }).storage).toEqual({ kind: "sqlite", path: resolve("runs.db") });
+    expect(readConfig({ PIPEWATCH_DB: ":memory:" })).toMatchObject({ storage: { kind: "memory" }, demo: true });
+    expect(readConfig({ PIPEWATCH_DB: "runs.db", REDIS_URL: "redis://127.0.0.1:6379" })).toMatchObject({
+      storage: { kind: "redis" },
+      demo: false,
+    });
+    for (const [value, message] of [
+      ["./data/", /PIPEWATCH_DB names a folder/],
+      ["file:runs.db?mode=ro", /PIPEWATCH_DB must be a plain file path/],
+      ["a\0b", /PIPEWATCH_DB must not contain a NUL byte/],
+    ] as const) {
+      expect(() => readConfig({ PIPEWATCH_DB: value }), value).toThrow(message);
+    }
   });
 
   it("rejects malformed values", () => {

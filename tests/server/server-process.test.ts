@@ -1,6 +1,7 @@
 /**
  * The production entry (`node dist/server/index.js`, what `npm start` runs) end to end: the
- * environment's defaults (demo with memory storage, none with Redis), the hourly retention,
+ * environment's defaults (demo with memory storage, none with Redis; SQLite, the default, has
+ * tests/server/sqlite-default.test.ts), the hourly retention,
  * graceful SIGTERM, and the refusal to bind a non-loopback HOST without a token. The entry is
  * started through tests/server/entry.ts (which rebuilds the bundle first).
  */
@@ -32,8 +33,8 @@ async function items(url: string): Promise<{ pipelineId: string }[]> {
 }
 
 describe("node dist/server/index.js", () => {
-  it("with memory storage runs the demo by default, back-fills history, schedules retention, and stops on SIGTERM", async () => {
-    const server = await startEntry({});
+  it("with memory storage (PIPEWATCH_DB=:memory:) runs the demo by default, back-fills history, schedules retention, and stops on SIGTERM", async () => {
+    const server = await startEntry({ PIPEWATCH_DB: ":memory:" });
     expect(server.logs.find((l) => l.msg === "pipewatch server listening")).toMatchObject({
       storage: "memory",
       auth: "none",
