@@ -13,24 +13,21 @@
  *   unfinished ones back on their queue (never CANCELLED), records a last heartbeat and disconnects.
  */
 import { hostname } from "node:os";
-import type { Job, Worker } from "bullmq";
+import type { Worker } from "bullmq";
 import type { Logger } from "../../logger";
 import type { Pipeline } from "../../pipeline/pipeline";
-import type { StepContext, StepFunction } from "../../pipeline/broker";
-import { errorMessage, toJsonSafe, DEFAULT_MAX_RESULT_BYTES } from "../../tracking/json-safe";
 import { PipelineTrackingManager } from "../../tracking/manager";
-import { isFinished, type PipelineStatus, type StepStatus } from "../../tracking/models";
-import { cancelStep } from "../../tracking/recorder";
+import { isFinished } from "../../tracking/models";
 import { RedisPipelineStorage } from "../../tracking/storage/redis/storage";
 import { WorkerHeartbeat } from "../../workers/heartbeat";
 import type { WorkerInfo } from "../../workers/types";
+import type { ActiveStep } from "./attempt";
 import type { BullMQBroker } from "./broker";
-import { executionScripts, parseClaim, parseComplete } from "./execution-state";
+import { executionScripts } from "./execution-state";
 import { loadBullMQ } from "./load";
-import { endingOrigin } from "./names";
-import { decodePayload, encodePayload, PayloadError } from "./payload";
-import { runResult, stepInput, type PlannedStep, type RunPlan } from "./plan";
+import type { RunPlan } from "./plan";
 import { CoalescedChecks, readRunState } from "./run-waiter";
+import { StepJobs } from "./step-jobs";
 
 export interface StartWorkerOptions {
   /** The pipelines this worker runs (found by name); each must use this broker. */
@@ -51,28 +48,10 @@ export interface WorkerHandle {
 }
 
 export const DEFAULT_WORKER_GRACE_MS = 10_000;
-/** A job whose bookkeeping failed (not its step) runs again after this long. */
-const BOOKKEEPING_RETRY_MS = 500;
 /** How often the runs with steps running here are checked for an end elsewhere (a cancel reaches a step within it). */
 const RUN_WATCH_MS = 250;
-/** Tries at writing a run's end before leaving it to its lease (about 15 s with the back-off). */
-const END_WRITE_ATTEMPTS = 10;
-
-/** A step's own failure, which spends one of its attempts (BullMQ retries it with the step's backoff). */
-class StepAttemptFailed extends Error {}
 /** The error a step's signal aborts with when its worker stops and the step goes back to the queue. */
 export const WORKER_STOPPING_MESSAGE = "worker shutting down: the step goes back to the queue";
-
-interface ActiveStep {
-  pipelineId: string;
-  stepName: string;
-  startedAt: Date;
-  controller: AbortController;
-  /** Why it was stopped early: the run ended elsewhere, or this worker is stopping. */
-  stop: "ended" | "requeue" | null;
-}
-
-type Attempt = { kind: "ok"; value: unknown } | { kind: "error"; error: unknown } | { kind: "stopped" };
 
 export class StepWorker implements WorkerHandle {
   readonly workerId: string;
@@ -87,12 +66,11 @@ export class StepWorker implements WorkerHandle {
   private readonly tracking: PipelineTrackingManager;
   private readonly heartbeat: WorkerHeartbeat;
   private readonly scripts;
+  private readonly jobs: StepJobs;
   private readonly runChecks = new CoalescedChecks((id) => this.checkRun(id));
   private readonly bullWorkers: Worker[] = [];
   private readonly active = new Map<string, ActiveStep>();
   private readonly startedAt = new Date();
-  private processed = 0;
-  private failed = 0;
   private watchTimer: NodeJS.Timeout | null = null;
   private leaseTimer: NodeJS.Timeout | null = null;
   private closing: Promise<void> | null = null;
@@ -125,6 +103,17 @@ export class StepWorker implements WorkerHandle {
     );
     this.scripts = executionScripts(broker.redis);
     this.heartbeat = new WorkerHeartbeat(this.storage, () => this.info(), { logger: this.logger });
+    this.jobs = new StepJobs({
+      broker,
+      storage: this.storage,
+      logger: this.logger,
+      workerId: this.workerId,
+      active: this.active,
+      onActivity: () => {
+        this.heartbeat.touch();
+        if (this.active.size === 0) this.idleWaiters.splice(0).forEach((w) => w());
+      },
+    });
   }
 
   async start(): Promise<void> {
@@ -133,7 +122,7 @@ export class StepWorker implements WorkerHandle {
     // runs every leaseMs / 4: a dead worker's step is back in the queue within leaseMs / 2.
     const quarter = Math.max(250, Math.floor(this.leaseMs / 4));
     for (const plan of this.plans.values()) {
-      const worker = new Worker(plan.queue, (job, token) => this.processSafely(plan, job, token), {
+      const worker = new Worker(plan.queue, (job, token) => this.jobs.processSafely(plan, job, token), {
         connection: this.broker.redis,
         prefix: this.broker.bullPrefix,
         concurrency: this.concurrency,
@@ -146,7 +135,7 @@ export class StepWorker implements WorkerHandle {
       worker.on("error", (err) => this.logger.warn({ err, queue: plan.queue }, "BullMQ worker error"));
       worker.on("failed", (job, err) => {
         // BullMQ gives up on a job that stalled too often without our processor: end its run.
-        if (job && /stalled more than allowable/.test(err.message)) void this.failStalled(plan, job);
+        if (job && /stalled more than allowable/.test(err.message)) void this.jobs.failStalled(plan, job);
       });
       this.bullWorkers.push(worker);
     }
@@ -168,8 +157,8 @@ export class StepWorker implements WorkerHandle {
       startedAt: this.startedAt,
       concurrency: this.concurrency,
       active: [...this.active.values()].map((a) => ({ pipelineId: a.pipelineId, stepName: a.stepName, startedAt: a.startedAt })),
-      processed: this.processed,
-      failed: this.failed,
+      processed: this.jobs.processed,
+      failed: this.jobs.failed,
       pipelines: [...this.plans.values()].map((p) => ({
         name: p.name,
         pipelineType: p.dataflow ? "dataflow" : "sequential",
@@ -231,271 +220,26 @@ export class StepWorker implements WorkerHandle {
     }
   }
 
-  private keys(plan: RunPlan, pipelineId: string): [string, string, string] {
-    return [this.broker.executionKeys.run(pipelineId), this.broker.runKeys.run(pipelineId), this.broker.executionKeys.open(plan.queue)];
-  }
-
-  /**
-   * A job whose bookkeeping failed (Redis unreachable for a moment) is tried again later without
-   * spending one of the step's attempts: every script it runs is idempotent. Only a failure of the
-   * step itself (StepAttemptFailed) counts as an attempt for BullMQ's retries.
-   */
-  private async processSafely(plan: RunPlan, job: Job, token: string | undefined): Promise<void> {
-    try {
-      await this.process(plan, job, token);
-    } catch (err) {
-      const { DelayedError, WaitingError } = await loadBullMQ();
-      if (err instanceof StepAttemptFailed || err instanceof WaitingError) throw err;
-      this.logger.warn({ err, jobId: job.id }, "a step job's bookkeeping failed; trying the job again shortly");
-      if (!token) throw err;
-      await job.moveToDelayed(Date.now() + BOOKKEEPING_RETRY_MS, token);
-      throw new DelayedError();
-    }
-  }
-
-  /** One step job: claim the attempt, run it, record it, pass the output on. */
-  private async process(plan: RunPlan, job: Job, token: string | undefined): Promise<void> {
-    const { p: pipelineId, g: generation, s: index } = job.data as { p: string; g: string; s: number };
-    const step = plan.steps[index];
-    if (!step)
-      throw new Error(`Pipeline "${plan.name}" has no step #${index} on worker ${this.workerId}: is it running an older definition?`);
-    const keys = this.keys(plan, pipelineId);
-    const name = step.def.name;
-    const claim = parseClaim(await this.scripts.pwxClaim(...keys, generation, pipelineId, name, this.workerId, Date.now(), ...step.deps));
-    if (claim.kind === "skip") return;
-    if (claim.kind === "done") {
-      // A finish that was recorded but not followed through (its worker died): pass it on again.
-      const again = parseComplete(
-        await this.scripts.pwxComplete(...keys, generation, pipelineId, name, "", ...this.completeArgs(plan, step)),
-      );
-      if (again.kind === "ok") await this.broker.enqueue(plan, pipelineId, generation, again.ready);
-      return;
-    }
-    const startedAt = new Date(claim.firstStartMs);
-    const base = { stepName: name, dependsOn: step.def.dependsOn.slice(), attempts: claim.attempt, workerId: this.workerId, startedAt };
-    this.record(pipelineId, { ...base, status: "RUNNING", completedAt: null, durationMs: null, result: null, error: null });
-
-    const entry: ActiveStep = { pipelineId, stepName: name, startedAt: new Date(), controller: new AbortController(), stop: null };
-    const jobKey = String(job.id);
-    this.active.set(jobKey, entry);
-    this.heartbeat.touch();
-    let attempt: Attempt;
-    try {
-      const input = stepInput(plan, step, claim.inputs.map(decodePayload));
-      attempt = await this.run(step, input, entry, { pipelineId, stepName: name, attempt: claim.attempt, workerId: this.workerId });
-    } catch (err) {
-      attempt = { kind: "error", error: err };
-    } finally {
-      this.active.delete(jobKey);
-      this.heartbeat.touch();
-      if (this.active.size === 0) this.idleWaiters.splice(0).forEach((w) => w());
-    }
-    if (attempt.kind === "stopped") {
-      if (entry.stop === "requeue") {
-        await job.moveToWait(token);
-        const { WaitingError } = await loadBullMQ();
-        throw new WaitingError();
-      }
-      return; // the run ended elsewhere; its end recorded every step
-    }
-
-    const durationMs = Date.now() - startedAt.getTime();
-    let output = "";
-    if (attempt.kind === "ok") {
-      try {
-        output = encodePayload(attempt.value, `The output of step "${name}"`, this.broker.maxPayloadBytes);
-      } catch (err) {
-        attempt = { kind: "error", error: err };
-      }
-    }
-    if (attempt.kind === "error") return this.failAttempt(plan, step, job, { pipelineId, generation, base, durationMs }, attempt.error);
-
-    const done = parseComplete(
-      await this.scripts.pwxComplete(...keys, generation, pipelineId, name, output, ...this.completeArgs(plan, step)),
-    );
-    if (done.kind === "ended") return;
-    this.processed++;
-    const result = toJsonSafe(attempt.value, DEFAULT_MAX_RESULT_BYTES);
-    const completed: StepStatus = { ...base, status: "COMPLETED", completedAt: new Date(), durationMs, result, error: null };
-    this.record(pipelineId, completed);
-    if (done.kind === "ok") {
-      await this.broker.enqueue(plan, pipelineId, generation, done.ready);
-      return;
-    }
-    const value = runResult(plan, done.sinkOutputs.map(decodePayload));
-    await this.endRun(pipelineId, completed, { status: "COMPLETED", result: toJsonSafe(value, DEFAULT_MAX_RESULT_BYTES) });
-  }
-
-  private completeArgs(plan: RunPlan, step: PlannedStep): (string | number)[] {
-    return [step.dependents.length, ...step.dependents, ...plan.sinks];
-  }
-
-  /** A failed attempt: BullMQ retries it (with the step's backoff) while attempts remain; the last one fails the run. */
-  private async failAttempt(
-    plan: RunPlan,
-    step: PlannedStep,
-    job: Job,
-    at: {
-      pipelineId: string;
-      generation: string;
-      base: Omit<StepStatus, "status" | "completedAt" | "durationMs" | "result" | "error">;
-      durationMs: number;
-    },
-    error: unknown,
-  ): Promise<void> {
-    const message = errorMessage(error);
-    const retry = !(error instanceof PayloadError) && job.attemptsMade + 1 < (job.opts.attempts ?? 1);
-    if (retry) {
-      // The timeline shows the attempt that failed while the next one waits.
-      this.record(at.pipelineId, {
-        ...at.base,
-        status: "RUNNING",
-        completedAt: null,
-        durationMs: null,
-        result: null,
-        error: `attempt ${at.base.attempts} failed: ${message}`,
-      });
-      throw new StepAttemptFailed(message);
-    }
-    this.processed++;
-    this.failed++;
-    const won = Number(await this.scripts.pwxFail(...this.keys(plan, at.pipelineId), at.generation, at.pipelineId)) === 1;
-    if (!won) return;
-    const failedStep: StepStatus = {
-      ...at.base,
-      status: "FAILED",
-      completedAt: new Date(),
-      durationMs: at.durationMs,
-      result: null,
-      error: message,
-    };
-    this.record(at.pipelineId, failedStep);
-    await this.endRun(at.pipelineId, failedStep, { status: "FAILED", error: message });
-  }
-
-  /** A job BullMQ failed itself (it stalled too often): its run fails with that step. */
-  private async failStalled(plan: RunPlan, job: Job): Promise<void> {
-    const { p: pipelineId, g: generation, s: index } = job.data as { p: string; g: string; s: number };
-    const step = plan.steps[index];
-    if (!step) return;
-    const won = Number(await this.scripts.pwxFail(...this.keys(plan, pipelineId), generation, pipelineId)) === 1;
-    if (!won) return;
-    const message = `step "${step.def.name}" stalled too often (its workers died or froze)`;
-    const now = new Date();
-    const failedStep: StepStatus = {
-      stepName: step.def.name,
-      status: "FAILED",
-      startedAt: now,
-      completedAt: now,
-      durationMs: 0,
-      result: null,
-      error: message,
-      dependsOn: step.def.dependsOn.slice(),
-      attempts: job.attemptsStarted,
-      workerId: null,
-    };
-    await this.endRun(pipelineId, failedStep, { status: "FAILED", error: message });
-  }
-
-  /** Runs one attempt: the step's own timeout, and an early stop when the run ends or the worker stops. */
-  private run(step: PlannedStep, input: unknown, entry: ActiveStep, ctxBase: Omit<StepContext, "signal">): Promise<Attempt> {
-    const fn = step.def.fn as StepFunction<unknown, unknown>;
-    const signals = [entry.controller.signal];
-    let timer: NodeJS.Timeout | null = null;
-    let timeout: AbortController | null = null;
-    if (step.def.timeoutMs !== null) {
-      timeout = new AbortController();
-      signals.push(timeout.signal);
-    }
-    const signal = signals.length === 1 ? signals[0]! : AbortSignal.any(signals);
-    return new Promise<Attempt>((resolve) => {
-      const stopped = () => resolve({ kind: "stopped" });
-      entry.controller.signal.addEventListener("abort", stopped, { once: true });
-      if (timeout) {
-        const ms = step.def.timeoutMs!;
-        timer = setTimeout(() => {
-          const err = new Error(`Step "${step.def.name}" timed out after ${ms} ms`);
-          err.name = "TimeoutError";
-          timeout!.abort(err);
-          resolve({ kind: "error", error: err });
-        }, ms);
-      }
-      Promise.resolve()
-        .then(() => fn(input, { ...ctxBase, signal }))
-        .then(
-          (value) => resolve({ kind: "ok", value }),
-          (error: unknown) => resolve({ kind: "error", error }),
-        )
-        .finally(() => {
-          if (timer) clearTimeout(timer);
-          entry.controller.signal.removeEventListener("abort", stopped);
-        });
-    });
-  }
-
-  private record(pipelineId: string, step: StepStatus): void {
-    this.storage.saveStep(pipelineId, step, { origin: this.broker.origin }).catch((err: unknown) => {
-      this.logger.error({ err, pipelineId, stepName: step.stepName }, "tracking storage failed to record a step");
-    });
-  }
-
-  /**
-   * Ends a run from the stored state: the given step as this worker ended it, every other step that
-   * had not ended COMPLETED (a completed run: all its steps finished) or CANCELLED (a failed one).
-   * A compare-and-set: a cancel or a sweep that ended the run first wins.
-   */
-  private async endRun(
-    pipelineId: string,
-    step: StepStatus,
-    outcome: { status: "COMPLETED"; result: unknown } | { status: "FAILED"; error: string },
-  ): Promise<void> {
-    // The run's execution state is gone once its end is decided: retry the write here (through a
-    // Redis hiccup) rather than leave the run to its lease.
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await this.writeEnd(pipelineId, step, outcome);
-        return;
-      } catch (err) {
-        if (attempt >= END_WRITE_ATTEMPTS) {
-          this.logger.error({ err, pipelineId }, "could not record the end of a run; its lease will end it");
-          return;
-        }
-        this.logger.warn({ err, pipelineId, attempt }, "could not record the end of a run; trying again");
-        await new Promise((resolve) => setTimeout(resolve, Math.min(2000, 100 * 2 ** attempt)));
-      }
-    }
-  }
-
-  private async writeEnd(
-    pipelineId: string,
-    step: StepStatus,
-    outcome: { status: "COMPLETED"; result: unknown } | { status: "FAILED"; error: string },
-  ): Promise<void> {
-    const stored = await this.storage.getStatus(pipelineId);
-    if (!stored || isFinished(stored.status)) return;
-    const now = new Date();
-    const final: PipelineStatus = {
-      ...stored,
-      status: outcome.status,
-      completedAt: now,
-      durationMs: Math.max(0, now.getTime() - stored.startedAt.getTime()),
-      result: outcome.status === "COMPLETED" ? outcome.result : null,
-      error: outcome.status === "FAILED" ? outcome.error : null,
-      steps: stored.steps.map((s) => {
-        if (s.stepName === step.stepName) return step;
-        if (isFinished(s.status)) return s;
-        if (outcome.status === "FAILED") return cancelStep(s, now);
-        const startedAt = s.startedAt ?? now;
-        return { ...s, status: "COMPLETED", startedAt, completedAt: now, durationMs: now.getTime() - startedAt.getTime() };
-      }),
-    };
-    await this.storage.finishStatus(final, { origin: endingOrigin(this.broker.origin) });
-  }
-
   close(options: { graceMs?: number } = {}): Promise<void> {
     const graceMs = nonNegative(options.graceMs ?? this.graceMs, "graceMs");
     this.closing ??= this.shutDown(graceMs).finally(() => this.resolveClosed());
     return this.closing;
+  }
+
+  /**
+   * Closes a BullMQ worker (no step of ours runs by now). A worker whose blocking connection was cut
+   * and is reconnecting can wait on it for a long time: past BULL_CLOSE_MS its connections are closed.
+   */
+  private async closeBullWorker(worker: Worker): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const slow = new Promise<"slow">((resolve) => (timer = setTimeout(() => resolve("slow"), BULL_CLOSE_MS)));
+    const outcome = await Promise.race([worker.close().then(() => "closed" as const), slow]);
+    clearTimeout(timer);
+    if (outcome === "slow") {
+      this.logger.warn({ queue: worker.name }, "BullMQ worker slow to close; disconnecting it");
+      // Not awaited: a connection stuck reconnecting must not hold the stop up either.
+      worker.disconnect().catch(() => {});
+    }
   }
 
   private async shutDown(graceMs: number): Promise<void> {
@@ -515,14 +259,17 @@ export class StepWorker implements WorkerHandle {
       a.stop = "requeue";
       a.controller.abort(new Error(WORKER_STOPPING_MESSAGE));
     }
-    await Promise.allSettled(this.bullWorkers.map((w) => w.close()));
+    await Promise.allSettled(this.bullWorkers.map((w) => this.closeBullWorker(w)));
     if (this.leaseTimer) clearInterval(this.leaseTimer);
     if (this.watchTimer) clearInterval(this.watchTimer);
     await this.heartbeat.stop({ stopped: true });
     await this.tracking.close();
-    this.logger.info({ processed: this.processed, failed: this.failed }, "pipewatch worker stopped");
+    this.logger.info({ processed: this.jobs.processed, failed: this.jobs.failed }, "pipewatch worker stopped");
   }
 }
+
+/** How long a BullMQ worker may take to close once no step runs here, before its connections are cut. */
+const BULL_CLOSE_MS = 3_000;
 
 function positiveInteger(n: number, name: string): number {
   if (!(Number.isInteger(n) && n > 0)) throw new RangeError(`${name} must be a positive integer`);
