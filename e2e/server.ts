@@ -25,7 +25,7 @@ import { PipelineTrackingManager } from "../lib/tracking/manager";
 import type { PipelineStatus, StepStatus } from "../lib/tracking/models";
 import { InMemoryPipelineStorage } from "../lib/tracking/storage/memory";
 import { startServer } from "../server/app-server";
-import { startProcessWorker } from "../server/process-worker";
+import { startProcessWorker } from "../lib/workers/process-worker";
 import type { PipelineDefinitionInfo } from "../lib/workers/types";
 import { insertBulkRuns, streamUpdates } from "./bench-load";
 

@@ -98,3 +98,4 @@ export { type StartWorkerOptions, type WorkerHandle, DEFAULT_WORKER_GRACE_MS } f
 export { PayloadError, DEFAULT_MAX_PAYLOAD_BYTES } from "./broker/bullmq/payload";
 export { serializeWorker, definitionsOf, listStoredWorkers, type WorkerJSON, type DefinitionJSON } from "./workers/json";
 export { WorkerHeartbeat, TOUCH_MIN_INTERVAL_MS, type WorkerHeartbeatOptions } from "./workers/heartbeat";
+export { startProcessWorker, type ProcessWorker, type ProcessWorkerOptions } from "./workers/process-worker";

@@ -11,13 +11,14 @@ import {
   RedisPipelineStorage,
   SqlitePipelineStorage,
   SqliteStorageError,
+  startProcessWorker,
+  type ProcessWorker,
   type TrackingStorage,
 } from "pipewatch";
 import { startServer } from "./app-server";
 import { ConfigError, readConfig, type ServerConfig } from "./config";
 import { backfillHistory, isStoreEmpty } from "./demo/backfill";
 import { startDemoWorkload, type DemoWorkload } from "./demo/workload";
-import { startProcessWorker, type ProcessWorker } from "./process-worker";
 import { createServerRedisFromEnv } from "./redis-client";
 import { RETENTION_INTERVAL_MS, startRetention } from "./retention";
 

@@ -2,7 +2,7 @@
 // it into Redis, where a Pipewatch dashboard started with the same REDIS_URL / REDIS_PREFIX shows
 // it live. RUNS runs (default 5), STEP_MS per step (default 800), then it closes and exits.
 import { Redis } from "ioredis";
-import { InMemoryBroker, Pipeline, PipelineTrackingManager, RedisPipelineStorage } from "pipewatch";
+import { InMemoryBroker, Pipeline, PipelineTrackingManager, RedisPipelineStorage, startProcessWorker } from "pipewatch";
 
 const runs = Number(process.env.RUNS ?? 5);
 const stepMs = Number(process.env.STEP_MS ?? 800);
@@ -13,7 +13,8 @@ const storage = new RedisPipelineStorage(redis, { keyPrefix: process.env.REDIS_P
 const tracking = new PipelineTrackingManager().withStorage(storage);
 
 // extract → (totals ∥ regions) → report: the two middle steps run at the same time.
-const orders = new Pipeline(new InMemoryBroker(), { name: "daily-orders" })
+const broker = new InMemoryBroker();
+const orders = new Pipeline(broker, { name: "daily-orders" })
   .step("extract", async (day) => {
     await pause(stepMs);
     return [
@@ -50,6 +51,9 @@ const orders = new Pipeline(new InMemoryBroker(), { name: "daily-orders" })
   )
   .withTracking(tracking);
 
+// Listed on the dashboard's /workers page while it runs (host, pid, its running steps, counts).
+const worker = startProcessWorker({ broker, tracking, concurrency: 1, pipelines: () => [orders.describe()] });
+
 for (let i = 0; i < runs; i++) {
   const task = await orders.kiq(new Date().toISOString().slice(0, 10));
   console.log(`started ${task.pipelineId}`);
@@ -57,5 +61,6 @@ for (let i = 0; i < runs; i++) {
   console.log(`${task.pipelineId} ${result.isErr ? `FAILED: ${result.error}` : `COMPLETED ${JSON.stringify(result.returnValue)}`}`);
 }
 
+await worker.stop(); // listed offline at once
 await tracking.close(); // flushes the last writes and closes the storage
 await redis.quit();

@@ -308,6 +308,11 @@ describe("documented usage, executed", () => {
       const id = /^started (\S+)$/m.exec(res.out)?.[1];
       expect(res.out).toContain(`${id} COMPLETED {"total":245,"regions":{"eu":165,"us":80}}`);
       expect(await pushed).toMatchObject({ pipelineId: id, stepsTotal: 4, stepsCompleted: 4 });
+      // It listed itself as a worker while it ran, and offline once it stopped.
+      const workers = (await (await fetch(`${dashboard.url}/api/workers`)).json()) as {
+        items: { pid: number; status: string; processed: number }[];
+      };
+      expect(workers.items).toContainEqual(expect.objectContaining({ status: "offline", processed: 4 }));
       const served = (await (await fetch(`${dashboard.url}/api/pipelines/${id}`)).json()) as PipelineStatusJSON;
       expect(served.status).toBe("COMPLETED");
       expect(served.steps.map((s) => s.stepName)).toEqual(["extract", "totals", "regions", "report"]);

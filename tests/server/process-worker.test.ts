@@ -1,9 +1,9 @@
-/** The dashboard process as a worker (server/process-worker.ts): its running steps and counts, as its heartbeats report them. */
+/** A process that runs pipelines itself as a worker (lib/workers/process-worker.ts): its running steps and counts, as its heartbeats report them. */
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { InMemoryBroker } from "../../lib/pipeline/broker";
 import { PipelineTrackingManager } from "../../lib/tracking/manager";
 import { InMemoryPipelineStorage } from "../../lib/tracking/storage/memory";
-import { startProcessWorker, type ProcessWorker } from "../../server/process-worker";
+import { startProcessWorker, type ProcessWorker } from "../../lib/workers/process-worker";
 import { gatedPipeline, silentLogger } from "./helpers";
 
 let worker: ProcessWorker | undefined;

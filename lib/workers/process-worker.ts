@@ -1,21 +1,20 @@
 /**
- * The dashboard process as a worker while it runs pipelines itself (the demo workload, the e2e
- * harness): it heartbeats into the storage's registry like any worker (lib/workers/heartbeat.ts),
- * so /workers lists it. Its active
- * steps and counts come from the tracking manager's change stream: every local transition carries
- * the run's steps, so the steps RUNNING here under this broker's workerId are known without a read.
+ * A process that runs pipelines itself (the in-memory broker: a script, a service, the dashboard's
+ * demo) reporting as a worker: it heartbeats into the storage's registry like a BullMQ worker
+ * (heartbeat.ts), so the dashboard's /workers page lists it, live. Its active steps and counts come
+ * from the tracking manager's change stream: every local transition carries the run's steps, so the
+ * steps RUNNING here under this broker's workerId are known without a read.
+ *
+ *   const worker = startProcessWorker({ broker, tracking, concurrency: 4, pipelines: () => [etl.describe()] });
+ *   // … at exit: await worker.stop();
  */
 import { hostname } from "node:os";
-import type { Logger } from "pino";
-import {
-  WorkerHeartbeat,
-  isFinished,
-  type ActiveStep,
-  type Broker,
-  type PipelineDefinitionInfo,
-  type PipelineTrackingManager,
-  type StatusChange,
-} from "pipewatch";
+import { defaultLogger, type Logger } from "../logger";
+import type { Broker } from "../pipeline/broker";
+import type { PipelineTrackingManager, StatusChange } from "../tracking/manager";
+import { isFinished } from "../tracking/models";
+import { WorkerHeartbeat } from "./heartbeat";
+import type { ActiveStep, PipelineDefinitionInfo } from "./types";
 
 export interface ProcessWorkerOptions {
   broker: Broker;
@@ -24,7 +23,8 @@ export interface ProcessWorkerOptions {
   concurrency: number;
   /** What it can run, read at every heartbeat. */
   pipelines: () => PipelineDefinitionInfo[];
-  logger: Logger;
+  /** Default: the tracking manager's. */
+  logger?: Logger;
   /** Default WORKER_HEARTBEAT_MS. */
   heartbeatMs?: number;
 }
@@ -35,7 +35,8 @@ export interface ProcessWorker {
 }
 
 export function startProcessWorker(options: ProcessWorkerOptions): ProcessWorker {
-  const { broker, tracking, concurrency, pipelines, logger } = options;
+  const { broker, tracking, concurrency, pipelines } = options;
+  const logger = options.logger ?? tracking.logger ?? defaultLogger();
   const startedAt = new Date();
   /** Per run executing here: its steps RUNNING under this broker, by name. */
   const running = new Map<string, Map<string, ActiveStep>>();
