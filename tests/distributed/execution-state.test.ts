@@ -72,7 +72,7 @@ describe("execution state", () => {
     }
   });
 
-  it("a finish that arrives twice counts once; the last step answers the sinks' outputs and drops the state", async () => {
+  it("a finish that arrives twice counts once; the last step answers the sinks' outputs, again after a crash, until the state is dropped", async () => {
     const id = "twice";
     const keys = await start(id);
     await complete(keys, id, "a", "1");
@@ -83,6 +83,10 @@ describe("execution state", () => {
     expect(claim).toMatchObject({ kind: "run", inputs: ["1", "2"] });
     const last = parseComplete(await scripts.pwxComplete(...keys, "g1", id, "c", "3", 0, "c"));
     expect(last).toEqual({ kind: "last", sinkOutputs: ["3"] });
+    // Until the end is written the state stays: the step's next delivery (its worker died) ends the run.
+    expect(parseClaim(await scripts.pwxClaim(...keys, "g1", id, "c", "w2", Date.now(), "a", "b"))).toEqual({ kind: "done" });
+    expect(parseComplete(await scripts.pwxComplete(...keys, "g1", id, "c", "", 0, "c"))).toEqual({ kind: "last", sinkOutputs: ["3"] });
+    await scripts.pwxDrop(x.run(id), x.open(QUEUE), "g1", id);
     expect(await redis.exists(x.run(id))).toBe(0);
     expect(await redis.sismember(x.open(QUEUE), id)).toBe(0);
   });

@@ -9,11 +9,12 @@
  *                      w:<step> dependencies still running or waiting
  *                      d:<step> "1" once the step finished (a second finish counts once)
  *                      o:<step> its output          a:<step> attempts started   t:<step> first start ms
- *   <p>x:open:<queue>  set   runs with steps enqueued or running on that queue (leases.ts renews them)
+ *   <p>x:open:<queue>  set   runs with steps enqueued or running on that queue (their workers renew
+ *                            the runs' leases)
  *
- * A run that ends (its last step, a failed step, a cancel or a lease sweep in the storage) loses its
- * state: the scripts read the run's stored status (the storage's `st` field) and drop the state of a
- * run that ended, so no further step of it starts.
+ * A run that ends loses its state: a failed step drops it at once; after the last step it goes once the
+ * run's end is written (pwxDrop); on a cancel or a lease sweep in the storage, the next script that
+ * reads the run's stored status (the storage's `st` field) drops it, so no further step starts.
  */
 import type { Cluster, Redis } from "ioredis";
 
@@ -63,7 +64,9 @@ return out`,
   },
   /**
    * KEYS exec, run, open. ARGV gen, id, step, output, n, n dependents, then the sinks.
-   * { "ended" }; { "ok", ready dependents… }; { "last", one output per sink } (the state is gone then).
+   * { "ended" }; { "ok", ready dependents… }; { "last", one output per sink }: every step finished. The
+   * state stays (a repeated finish answers "last" again) until the run's end is written and pwxDrop
+   * removes it, so a worker that dies in between leaves the end to the step's next delivery.
    */
   pwxComplete: {
     keys: 3,
@@ -82,8 +85,6 @@ end
 if left <= 0 then
   local out = { 'last' }
   for i = 6 + n, #ARGV do table.insert(out, redis.call('HGET', KEYS[1], 'o:' .. ARGV[i]) or '') end
-  redis.call('DEL', KEYS[1])
-  redis.call('SREM', KEYS[3], ARGV[2])
   return out
 end
 local out = { 'ok' }
@@ -100,6 +101,13 @@ return out`,
 if not live then return 0 end
 redis.call('DEL', KEYS[1])
 redis.call('SREM', KEYS[3], ARGV[2])
+return 1`,
+  },
+  /** KEYS exec, open. ARGV gen, id. Drops the state of a run whose end was written. */
+  pwxDrop: {
+    keys: 2,
+    lua: `if redis.call('HGET', KEYS[1], 'g') == ARGV[1] then redis.call('DEL', KEYS[1]) end
+redis.call('SREM', KEYS[2], ARGV[2])
 return 1`,
   },
   /**

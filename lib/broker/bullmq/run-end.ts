@@ -18,11 +18,11 @@ export interface RunEndTarget {
 }
 
 /**
- * Ends a run from the stored state: the given step as this worker ended it, every other step that
+ * Ends a run from the stored state: the given step as this worker ended it (if any), every other step that
  * had not ended COMPLETED (a completed run: all its steps finished) or CANCELLED (a failed one).
  * A compare-and-set: a cancel or a sweep that ended the run first wins.
  */
-export async function endRun(target: RunEndTarget, pipelineId: string, step: StepStatus, outcome: RunOutcome): Promise<void> {
+export async function endRun(target: RunEndTarget, pipelineId: string, step: StepStatus | null, outcome: RunOutcome): Promise<void> {
   // The run's execution state is gone once its end is decided: retry the write here (through a
   // Redis hiccup) rather than leave the run to its lease.
   for (let attempt = 1; ; attempt++) {
@@ -40,7 +40,7 @@ export async function endRun(target: RunEndTarget, pipelineId: string, step: Ste
   }
 }
 
-async function writeEnd(target: RunEndTarget, pipelineId: string, step: StepStatus, outcome: RunOutcome): Promise<void> {
+async function writeEnd(target: RunEndTarget, pipelineId: string, step: StepStatus | null, outcome: RunOutcome): Promise<void> {
   const stored = await target.storage.getStatus(pipelineId);
   if (!stored || isFinished(stored.status)) return;
   const now = new Date();
@@ -52,7 +52,7 @@ async function writeEnd(target: RunEndTarget, pipelineId: string, step: StepStat
     result: outcome.status === "COMPLETED" ? outcome.result : null,
     error: outcome.status === "FAILED" ? outcome.error : null,
     steps: stored.steps.map((s) => {
-      if (s.stepName === step.stepName) return step;
+      if (step && s.stepName === step.stepName) return step;
       if (isFinished(s.status)) return s;
       if (outcome.status === "FAILED") return cancelStep(s, now);
       const startedAt = s.startedAt ?? now;

@@ -90,6 +90,7 @@ export class StepJobs {
         await this.scripts.pwxComplete(...keys, generation, pipelineId, name, "", ...this.completeArgs(plan, step)),
       );
       if (again.kind === "ok") await this.deps.broker.enqueue(plan, pipelineId, generation, again.ready);
+      if (again.kind === "last") await this.finishRun(plan, keys, generation, pipelineId, null, again.sinkOutputs);
       return;
     }
     const startedAt = new Date(claim.firstStartMs);
@@ -148,8 +149,21 @@ export class StepJobs {
       await this.deps.broker.enqueue(plan, pipelineId, generation, done.ready);
       return;
     }
-    const value = runResult(plan, done.sinkOutputs.map(decodePayload));
-    await endRun(this.endTarget, pipelineId, completed, { status: "COMPLETED", result: toJsonSafe(value, DEFAULT_MAX_RESULT_BYTES) });
+    await this.finishRun(plan, keys, generation, pipelineId, completed, done.sinkOutputs);
+  }
+
+  /** Every step finished: the run's end (its result from the sinks' outputs), then its state goes. */
+  private async finishRun(
+    plan: RunPlan,
+    keys: [string, string, string],
+    generation: string,
+    pipelineId: string,
+    last: StepStatus | null,
+    sinkOutputs: string[],
+  ): Promise<void> {
+    const value = runResult(plan, sinkOutputs.map(decodePayload));
+    await endRun(this.endTarget, pipelineId, last, { status: "COMPLETED", result: toJsonSafe(value, DEFAULT_MAX_RESULT_BYTES) });
+    await this.scripts.pwxDrop(keys[0], keys[2], generation, pipelineId);
   }
 
   private completeArgs(plan: RunPlan, step: PlannedStep): (string | number)[] {
