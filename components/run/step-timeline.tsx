@@ -4,6 +4,7 @@
  * end relative to the run's start. Running bars grow with the shared clock. Dataflow runs are
  * grouped by stage, each step naming what it waits for.
  */
+import { memo } from "react";
 import type { PipelineStatusJSON, StepStatusJSON } from "@/lib/tracking/models";
 import { formatDuration, formatUtc } from "../ui/duration-format";
 import { STATUS_FILL } from "../ui/status-style";
@@ -38,15 +39,80 @@ function runWindow(run: PipelineStatusJSON, now: number): { start: number; span:
   return { start, span: Math.max(end - start, 1) };
 }
 
-function barTitle(step: StepStatusJSON, end: number | null): string {
+function barTitle(step: StepStatusJSON, runningFor: number | null): string {
   const lines = [`${step.stepName} — ${step.status}`, `start: ${formatUtc(step.startedAt)}`];
   if (step.completedAt) lines.push(`end: ${formatUtc(step.completedAt)}`);
-  const start = ms(step.startedAt);
   if (step.durationMs !== null) lines.push(`duration: ${formatDuration(step.durationMs)}`);
-  else if (start !== null && end !== null) lines.push(`running for ${formatDuration(end - start)}`);
+  else if (runningFor !== null) lines.push(`running for ${formatDuration(runningFor)}`);
   if (step.dependsOn.length) lines.push(`after: ${step.dependsOn.join(", ")}`);
   return lines.join("\n");
 }
+
+/**
+ * One step's bar. Memoized on plain values: a live update of one step re-renders that row alone,
+ * not every bar of a long run (the run's window, and with it the others' places, moves only with
+ * the shared clock's tick).
+ */
+const TimelineRow = memo(function TimelineRow({
+  step,
+  stage,
+  left,
+  width,
+  runningFor,
+}: {
+  step: StepStatusJSON;
+  /** The stage this row opens (dataflow), or null. */
+  stage: number | null;
+  left: string;
+  /** Null for a step that has not started: a dashed placeholder to the end of the window. */
+  width: string | null;
+  runningFor: number | null;
+}) {
+  const placeholder = width === null;
+  return (
+    <li>
+      {stage !== null && (
+        <p className="mt-2 border-t border-dashed border-zinc-200 pt-1 text-[11px] font-semibold uppercase tracking-wide text-subtle dark:border-zinc-700">
+          Stage {stage + 1}
+        </p>
+      )}
+      <div className={`${COLUMNS} items-center py-1`}>
+        <div className="min-w-0 text-sm">
+          <p className="truncate font-medium" title={step.stepName}>
+            {step.stepName}
+          </p>
+          {step.dependsOn.length > 0 && (
+            <p className="truncate text-[11px] text-subtle" title={`Waits for ${step.dependsOn.join(", ")}`}>
+              ↳ after {step.dependsOn.join(", ")}
+            </p>
+          )}
+        </div>
+        <div className="relative h-6 rounded bg-zinc-100 dark:bg-zinc-800/60">
+          <div
+            data-testid="step-bar"
+            data-step-name={step.stepName}
+            data-status={step.status}
+            title={barTitle(step, runningFor)}
+            className={`absolute top-0.5 bottom-0.5 rounded-sm ${
+              placeholder
+                ? "border border-dashed border-zinc-300 bg-transparent dark:border-zinc-600"
+                : `${STATUS_FILL[step.status]} ${step.status === "RUNNING" ? "animate-pulse" : ""}`
+            }`}
+            style={{ left, width: width ?? `calc(100% - ${left})`, minWidth: 3 }}
+          >
+            <span className="sr-only">
+              {step.stepName}: {step.status}
+            </span>
+          </div>
+        </div>
+        {/* Beside the bar, never over it: a full-width bar would hide it. */}
+        <span className="text-right text-xs tabular-nums text-muted">
+          {step.durationMs !== null ? formatDuration(step.durationMs) : step.status === "RUNNING" ? "running" : step.status.toLowerCase()}
+        </span>
+      </div>
+    </li>
+  );
+});
 
 export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
   const now = useNow();
@@ -55,6 +121,7 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
   const dataflow = run.pipelineType === "dataflow";
   const pct = (t: number) => `${Math.min(100, Math.max(0, ((t - start) / span) * 100))}%`;
   const ordered = dataflow ? run.steps.slice().sort((a, b) => (stages.get(a.stepName) ?? 0) - (stages.get(b.stepName) ?? 0)) : run.steps;
+  const ends = new Map(run.steps.map((s) => [s.stepName, ms(s.completedAt)]));
 
   if (run.steps.length === 0) return <p className="text-sm text-subtle">This run declares no steps.</p>;
 
@@ -79,62 +146,19 @@ export function StepTimeline({ run }: { run: PipelineStatusJSON }) {
         <ol className="mt-1">
           {ordered.map((step, i) => {
             const stage = stages.get(step.stepName) ?? 0;
-            const newStage = dataflow && (i === 0 || stage !== stages.get(ordered[i - 1]!.stepName));
             const begin = ms(step.startedAt);
             const end = ms(step.completedAt) ?? (step.status === "RUNNING" && now > 0 ? now : begin);
-            const depsEnd = Math.max(
-              start,
-              ...step.dependsOn.map((d) => ms(run.steps.find((s) => s.stepName === d)?.completedAt ?? null) ?? start),
-            );
             const placeholder = begin === null;
-            const left = placeholder ? pct(depsEnd) : pct(begin);
-            const width = placeholder ? `calc(100% - ${left})` : `${Math.max(0, (((end ?? begin) - begin) / span) * 100)}%`;
+            const depsEnd = placeholder ? Math.max(start, ...step.dependsOn.map((d) => ends.get(d) ?? start)) : start;
             return (
-              <li key={step.stepName}>
-                {newStage && (
-                  <p className="mt-2 border-t border-dashed border-zinc-200 pt-1 text-[11px] font-semibold uppercase tracking-wide text-subtle dark:border-zinc-700">
-                    Stage {stage + 1}
-                  </p>
-                )}
-                <div className={`${COLUMNS} items-center py-1`}>
-                  <div className="min-w-0 text-sm">
-                    <p className="truncate font-medium" title={step.stepName}>
-                      {step.stepName}
-                    </p>
-                    {step.dependsOn.length > 0 && (
-                      <p className="truncate text-[11px] text-subtle" title={`Waits for ${step.dependsOn.join(", ")}`}>
-                        ↳ after {step.dependsOn.join(", ")}
-                      </p>
-                    )}
-                  </div>
-                  <div className="relative h-6 rounded bg-zinc-100 dark:bg-zinc-800/60">
-                    <div
-                      data-testid="step-bar"
-                      data-step-name={step.stepName}
-                      data-status={step.status}
-                      title={barTitle(step, end)}
-                      className={`absolute top-0.5 bottom-0.5 rounded-sm ${
-                        placeholder
-                          ? "border border-dashed border-zinc-300 bg-transparent dark:border-zinc-600"
-                          : `${STATUS_FILL[step.status]} ${step.status === "RUNNING" ? "animate-pulse" : ""}`
-                      }`}
-                      style={{ left, width, minWidth: 3 }}
-                    >
-                      <span className="sr-only">
-                        {step.stepName}: {step.status}
-                      </span>
-                    </div>
-                  </div>
-                  {/* Beside the bar, never over it: a full-width bar would hide it. */}
-                  <span className="text-right text-xs tabular-nums text-muted">
-                    {step.durationMs !== null
-                      ? formatDuration(step.durationMs)
-                      : step.status === "RUNNING"
-                        ? "running"
-                        : step.status.toLowerCase()}
-                  </span>
-                </div>
-              </li>
+              <TimelineRow
+                key={step.stepName}
+                step={step}
+                stage={dataflow && (i === 0 || stage !== stages.get(ordered[i - 1]!.stepName)) ? stage : null}
+                left={placeholder ? pct(depsEnd) : pct(begin)}
+                width={placeholder ? null : `${Math.max(0, (((end ?? begin) - begin) / span) * 100)}%`}
+                runningFor={step.durationMs === null && begin !== null && end !== null ? end - begin : null}
+              />
             );
           })}
         </ol>
