@@ -2,6 +2,7 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryBroker, Pipeline, type Broker, type StepInvocation } from "../../lib";
 import { deferred, flush, memoryTracking, sleep } from "./helpers";
+import { makeStep } from "../../lib/tracking/storage/contract/builders";
 
 /** A broker that queues work a tick later, like a remote one: a cancel can land before any step runs. */
 class QueuedBroker implements Broker {
@@ -104,32 +105,7 @@ describe("cancel", () => {
       durationMs: null,
       result: null,
       error: null,
-      steps: [
-        {
-          stepName: "x",
-          status: "RUNNING",
-          startedAt: new Date(now - 900),
-          completedAt: null,
-          durationMs: null,
-          result: null,
-          error: null,
-          dependsOn: [],
-          attempts: 1,
-          workerId: "gone",
-        },
-        {
-          stepName: "y",
-          status: "PENDING",
-          startedAt: null,
-          completedAt: null,
-          durationMs: null,
-          result: null,
-          error: null,
-          dependsOn: [],
-          attempts: 0,
-          workerId: null,
-        },
-      ],
+      steps: [makeStep("x", { status: "RUNNING", startedAt: new Date(now - 900), attempts: 1, workerId: "gone" }), makeStep("y")],
     });
     const orphan = await tracking.cancel("orphan");
     expect(orphan?.cancelled).toBe(true);

@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { InMemoryBroker, InMemoryPipelineStorage, Pipeline, toJsonSafe, type PipelineStatus } from "../../lib";
 import { deferred, flush, memoryTracking } from "./helpers";
+import { makeStep } from "../../lib/tracking/storage/contract/builders";
 
 type Box = { value: number; list: number[]; nested: { ok: boolean } };
 const fresh = (): Box => ({ value: 1, list: [1], nested: { ok: true } });
@@ -110,30 +111,8 @@ describe("results are immutable once recorded", () => {
       result: status === "RUNNING" ? null : mine,
       error: null,
       steps: [
-        {
-          stepName: "a",
-          status: "COMPLETED",
-          startedAt: t0,
-          completedAt: t0,
-          durationMs: 0,
-          result: mine,
-          error: null,
-          dependsOn: [],
-          attempts: 1,
-          workerId: null,
-        },
-        {
-          stepName: "b",
-          status: "PENDING",
-          startedAt: null,
-          completedAt: null,
-          durationMs: null,
-          result: null,
-          error: null,
-          dependsOn: [],
-          attempts: 0,
-          workerId: null,
-        },
+        makeStep("a", { status: "COMPLETED", startedAt: t0, completedAt: t0, durationMs: 0, result: mine, attempts: 1 }),
+        makeStep("b"),
       ],
     });
     await storage.saveStatus(run("RUNNING", "live"));

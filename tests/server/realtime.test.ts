@@ -4,6 +4,7 @@ import type { PipelineStatus, PipelineSummary, StepStatusJSON } from "../../lib/
 import { pipelineRoom } from "../../server/socket-guards";
 import { createTurnWrites } from "../../server/turn-writes";
 import { connectClient, gatedPipeline, startTestServer, waitForEvent, type ClientSocket, type TestServer } from "./helpers";
+import { makeStep } from "../../lib/tracking/storage/contract/builders";
 
 let server: TestServer;
 const sockets: ClientSocket[] = [];
@@ -110,18 +111,7 @@ describe("pipeline:update from other writers of the storage", () => {
     durationMs: null,
     result: null,
     error: null,
-    steps: ["a", "b", "c"].map((stepName, i) => ({
-      stepName,
-      status: i < stepsCompleted ? "COMPLETED" : "PENDING",
-      startedAt: null,
-      completedAt: null,
-      durationMs: null,
-      result: null,
-      error: null,
-      dependsOn: [],
-      attempts: 0,
-      workerId: null,
-    })),
+    steps: ["a", "b", "c"].map((stepName, i) => makeStep(stepName, { status: i < stepsCompleted ? "COMPLETED" : "PENDING" })),
   });
 
   it("sends a state announced twice (two changes read back after both writes) once", async () => {

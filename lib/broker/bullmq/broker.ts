@@ -25,7 +25,7 @@ import { PipelineTrackingManager } from "../../tracking/manager";
 import type { PipelineStatus } from "../../tracking/models";
 import { DEFAULT_CLUSTER_KEY_PREFIX, redisFromEnv } from "../../connection/redis-env";
 import { DEFAULT_KEY_PREFIX, RedisKeys } from "../../tracking/storage/redis/keys";
-import { executionScripts } from "./execution-state";
+import { executionScripts, type ExecutionScripts } from "./execution-state";
 import { loadBullMQ } from "./load";
 import { BROKER_ORIGIN_HEAD, bullPrefix, ExecutionKeys, stepJobId } from "./names";
 import { DEFAULT_MAX_PAYLOAD_BYTES, encodePayload } from "./payload";
@@ -70,6 +70,8 @@ export class BullMQBroker implements Broker {
   readonly bullPrefix: string;
   readonly executionKeys: ExecutionKeys;
   readonly runKeys: RedisKeys;
+  /** The execution-state scripts, defined once on the connection (execution-state.ts). */
+  readonly scripts: ExecutionScripts;
   /** Marks this broker's writes in the change feed (they are other processes' news to every manager). */
   readonly origin = `${BROKER_ORIGIN_HEAD}${randomUUID()}`;
   private readonly ownsConnection: boolean;
@@ -106,6 +108,7 @@ export class BullMQBroker implements Broker {
     this.bullPrefix = bullPrefix(this.keyPrefix);
     this.executionKeys = new ExecutionKeys(this.keyPrefix);
     this.runKeys = new RedisKeys(this.keyPrefix);
+    this.scripts = executionScripts(this.redis);
     this.workerId = options.workerId ?? `${hostname()}:${process.pid}`;
     const max = options.maxPayloadBytes ?? DEFAULT_MAX_PAYLOAD_BYTES;
     if (!(Number.isInteger(max) && max > 0)) throw new RangeError("maxPayloadBytes must be a positive integer");
@@ -190,7 +193,7 @@ export class BullMQBroker implements Broker {
     // runs out and any sweeper ends the run "worker lost: queue:<name>".
     await storage.renewLeases?.([pipelineId], tracking.leaseMs, `queue:${plan.name}`);
     const pairs = plan.steps.flatMap((s) => [s.def.name, s.deps.length]);
-    await executionScripts(this.redis).pwxInit(
+    await this.scripts.pwxInit(
       this.executionKeys.run(pipelineId),
       this.executionKeys.open(plan.queue),
       generation,

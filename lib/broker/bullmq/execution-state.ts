@@ -131,15 +131,15 @@ return out`,
 
 type ScriptName = keyof typeof SCRIPTS;
 type Reply = (string | number)[];
-type Scripted = { [K in ScriptName]: (...args: (string | number)[]) => Promise<unknown> };
+export type ExecutionScripts = { [K in ScriptName]: (...args: (string | number)[]) => Promise<unknown> };
 
 /** Defines the scripts on the client once (ioredis loads them by SHA, falling back to EVAL). */
-export function executionScripts(redis: Client): Scripted {
-  const client = redis as Client & Partial<Scripted>;
+export function executionScripts(redis: Client): ExecutionScripts {
+  const client = redis as Client & Partial<ExecutionScripts>;
   for (const [name, { keys, lua }] of Object.entries(SCRIPTS)) {
     if (typeof client[name as ScriptName] !== "function") redis.defineCommand(name, { numberOfKeys: keys, lua });
   }
-  return client as unknown as Scripted;
+  return client as unknown as ExecutionScripts;
 }
 
 export type ClaimReply = { kind: "skip" } | { kind: "done" } | { kind: "run"; attempt: number; firstStartMs: number; inputs: string[] };

@@ -11,7 +11,7 @@ import type { StepStatus } from "../../tracking/models";
 import type { RedisPipelineStorage } from "../../tracking/storage/redis/storage";
 import { runAttempt, type ActiveStep, type Attempt } from "./attempt";
 import type { BullMQBroker } from "./broker";
-import { executionScripts, parseClaim, parseComplete } from "./execution-state";
+import { parseClaim, parseComplete, type ExecutionScripts } from "./execution-state";
 import { loadBullMQ } from "./load";
 import { decodePayload, encodePayload, PayloadError } from "./payload";
 import { runResult, stepInput, type PlannedStep, type RunPlan } from "./plan";
@@ -38,11 +38,11 @@ export class StepJobs {
   /** Steps this worker finished (completed or failed), and of those the failed ones. */
   processed = 0;
   failed = 0;
-  private readonly scripts;
+  private readonly scripts: ExecutionScripts;
   private readonly endTarget: RunEndTarget;
 
   constructor(private readonly deps: StepJobsDeps) {
-    this.scripts = executionScripts(deps.broker.redis);
+    this.scripts = deps.broker.scripts;
     this.endTarget = { storage: deps.storage, logger: deps.logger, origin: deps.broker.origin };
   }
 

@@ -23,7 +23,6 @@ import { WorkerHeartbeat } from "../../workers/heartbeat";
 import type { WorkerInfo } from "../../workers/types";
 import type { ActiveStep } from "./attempt";
 import type { BullMQBroker } from "./broker";
-import { executionScripts } from "./execution-state";
 import { loadBullMQ } from "./load";
 import type { RunPlan } from "./plan";
 import { CoalescedChecks, readRunState } from "./run-waiter";
@@ -65,7 +64,6 @@ export class StepWorker implements WorkerHandle {
   private readonly storage: RedisPipelineStorage;
   private readonly tracking: PipelineTrackingManager;
   private readonly heartbeat: WorkerHeartbeat;
-  private readonly scripts;
   private readonly jobs: StepJobs;
   private readonly runChecks = new CoalescedChecks((id) => this.checkRun(id));
   private readonly bullWorkers: Worker[] = [];
@@ -101,7 +99,6 @@ export class StepWorker implements WorkerHandle {
     this.tracking = new PipelineTrackingManager({ logger: this.logger, leaseMs: this.leaseMs, workerId: this.workerId }).withStorage(
       this.storage,
     );
-    this.scripts = executionScripts(broker.redis);
     this.heartbeat = new WorkerHeartbeat(this.storage, () => this.info(), { logger: this.logger });
     this.jobs = new StepJobs({
       broker,
@@ -207,7 +204,7 @@ export class StepWorker implements WorkerHandle {
     try {
       const ids = new Set<string>();
       for (const plan of this.plans.values()) {
-        const open = (await this.scripts.pwxOpen(
+        const open = (await this.broker.scripts.pwxOpen(
           this.broker.executionKeys.open(plan.queue),
           `${this.broker.keyPrefix}x:`,
           `${this.broker.keyPrefix}run:`,

@@ -16,14 +16,10 @@ export type HealthReport =
   | { status: "healthy"; storage: string; latencyMs: number; changeFeed: ChangeFeedState }
   | { status: "unhealthy"; storage: string; error: string; changeFeed: ChangeFeedState };
 
-/**
- * A storage that shares changes across processes exposes its feed's state (the Redis storage does).
- * SQLite's feed polls the file it has open, with no connection to lose: it is always live.
- */
+/** A storage that shares changes across processes exposes its feed's state (Redis and SQLite do). */
 export function changeFeedState(storage: object): ChangeFeedState {
   const state = (storage as { changeFeedState?: unknown }).changeFeedState;
-  if (state === "live" || state === "reconnecting") return state;
-  return (storage as { kind?: unknown }).kind === "sqlite" ? "live" : "none";
+  return state === "live" || state === "reconnecting" ? state : "none";
 }
 
 /** One cheap read through the tracking manager, bounded by a timeout; never throws. */

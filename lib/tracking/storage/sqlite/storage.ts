@@ -250,6 +250,11 @@ export class SqlitePipelineStorage implements TrackingStorage {
     return this.queue.size;
   }
 
+  /** The cross-process feed polls the file this storage has open, with no connection to lose: always live. */
+  get changeFeedState(): "live" {
+    return "live";
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
